@@ -1,0 +1,114 @@
+"""Versioned event schemas on Kafka: JSON on the wire, key = the article id.
+
+Three shapes are kept apart (ORM rows, events, HTTP schemas); these are the
+events. A consumer refuses a schema it does not know rather than guessing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RAW_SCHEMA = "wirewatch.article.raw/1"
+ENRICHED_SCHEMA = "wirewatch.article.enriched/1"
+
+EntityType = Literal["PERSON", "ORG", "GPE", "LOC", "NORP"]
+LifecycleState = Literal["proposed", "agreed", "rejected", "violated", "extended", "collapsed"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=False)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+class RawArticle(_Event):
+    """An article as ingest saw it: normalised, plain text, UTC dates."""
+
+    schema_: Literal["wirewatch.article.raw/1"] = Field(RAW_SCHEMA, alias="schema")
+    id: str
+    feed_id: int | None = None
+    feed_url: str = ""
+    source: str = ""
+    url: str = ""
+    link: str = ""
+    guid: str = ""
+    title: str = ""
+    summary: str = ""
+    content: str = ""
+    author: str = ""
+    lang: str | None = None
+    published_at: datetime
+    fetched_at: datetime = Field(default_factory=utcnow)
+    content_hash: str = ""
+    is_update: bool = False
+    via: Literal["poll", "push", "replay", "cli"] = "poll"
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    @property
+    def text(self) -> str:
+        """The body used for analysis: full content when the feed had it, else the summary."""
+        return self.content or self.summary
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> RawArticle:
+        return cls.model_validate_json(data)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json(by_alias=True).encode()
+
+
+class Evidence(BaseModel):
+    sentence: str
+    phrase: str
+
+
+class TopicTag(BaseModel):
+    name: str
+    confidence: float = Field(ge=0, le=1)
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class EntityMention(BaseModel):
+    id: str = Field(description="canonical id: a Wikidata QID where known, else 'ww:<slug>'")
+    name: str = Field(description="canonical name")
+    type: EntityType
+    mentions: int = 1
+    in_title: bool = False
+    surface: list[str] = Field(default_factory=list, description="forms seen in the text")
+
+
+class EnrichedArticle(_Event):
+    """A raw article plus what enrichment found; the store and webhooks read only this."""
+
+    schema_: Literal["wirewatch.article.enriched/1"] = Field(ENRICHED_SCHEMA, alias="schema")
+    article: RawArticle
+    lang: str | None = None
+    lang_supported: bool = True
+    entities: list[EntityMention] = Field(default_factory=list)
+    topics: list[TopicTag] = Field(default_factory=list)
+    state: LifecycleState | None = None
+    story_id: str = ""
+    taxonomy_version: str = ""
+    enriched_at: datetime = Field(default_factory=utcnow)
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    @property
+    def id(self) -> str:
+        return self.article.id
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> EnrichedArticle:
+        return cls.model_validate_json(data)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json(by_alias=True).encode()

@@ -1,0 +1,180 @@
+"""One settings model for every Wirewatch process.
+
+Built once at process start from ``WIREWATCH_*`` environment variables (and an
+optional ``.env`` file) and passed down; no other module reads the environment.
+Every limit the services enforce is a named field here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every knob of Wirewatch; see README "Configuration" for the table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WIREWATCH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Literal["dev", "test", "production"] = "dev"
+    var_dir: Path = ROOT / "var"
+
+    # --- Kafka -------------------------------------------------------------
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_partitions: int = Field(3, ge=1, le=1024)
+    kafka_replication_factor: int = Field(1, ge=1)
+    topic_raw: str = "articles.raw"
+    topic_enriched: str = "articles.enriched"
+    topic_feeds: str = "feeds.assign"
+    kafka_client_id: str = "wirewatch"
+    kafka_session_timeout_ms: int = Field(10_000, ge=1_000)
+    kafka_heartbeat_interval_ms: int = Field(3_000, ge=100)
+    kafka_request_timeout_ms: int = Field(30_000, ge=1_000)
+    kafka_max_batch: int = Field(64, ge=1, le=10_000, description="records taken per poll by consumers")
+    kafka_transactional: bool = Field(True, description="enrich uses consume-transform-produce transactions")
+    group_enrich: str = "wirewatch-enrich"
+    group_sink: str = "wirewatch-sink"
+    group_webhooks: str = "wirewatch-webhooks"
+    group_ingest: str = "wirewatch-ingest"
+
+    # --- Store -------------------------------------------------------------
+    database_url: str = ""
+    database_pool_size: int = Field(5, ge=1)
+    database_busy_timeout_s: float = Field(30.0, gt=0)
+
+    # --- API ---------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+    public_url: str = ""
+    admin_token: str = ""
+    read_tokens: CommaList = Field(default_factory=list)
+    dashboard_public: bool = Field(True, description="read-only dashboard without a token")
+    stories_default_limit: int = Field(20, ge=1)
+    stories_max_limit: int = Field(200, ge=1)
+    rate_limit_per_minute: int = Field(0, ge=0, description="per-client requests/min on public endpoints; 0 = off")
+    sse_keepalive_s: float = Field(15.0, gt=0)
+    sse_poll_interval_s: float = Field(0.5, gt=0)
+
+    # --- Ingest ------------------------------------------------------------
+    feeds_opml: Path = ROOT / "deploy" / "feeds.opml"
+    feed_allowed_hosts: CommaList = Field(default_factory=list)
+    user_agent: str = "Wirewatch/0.1 (+{contact})"
+    contact_url: str = "https://github.com/wirewatch/wirewatch"
+    fetch_connect_timeout_s: float = Field(10.0, gt=0)
+    fetch_read_timeout_s: float = Field(20.0, gt=0)
+    fetch_total_timeout_s: float = Field(60.0, gt=0)
+    fetch_max_body_bytes: int = Field(15 * 1024 * 1024, ge=1024)
+    fetch_max_decompressed_bytes: int = Field(50 * 1024 * 1024, ge=1024)
+    fetch_max_redirects: int = Field(5, ge=0)
+    fetch_global_concurrency: int = Field(64, ge=1)
+    fetch_per_host_concurrency: int = Field(2, ge=1)
+    fetch_per_host_min_spacing_s: float = Field(1.0, ge=0)
+    fetch_unconditional_every_s: float = Field(12 * 3600, gt=0)
+    poll_min_interval_s: float = Field(60.0, gt=0)
+    poll_max_interval_s: float = Field(24 * 3600, gt=0)
+    poll_default_interval_s: float = Field(900.0, gt=0)
+    poll_error_max_interval_s: float = Field(6 * 3600, gt=0)
+    poll_jitter_fraction: float = Field(0.1, ge=0, le=0.5)
+    scheduler_tick_s: float = Field(1.0, gt=0)
+    dedup_title_window_s: float = Field(48 * 3600, ge=0)
+    max_entries_per_feed: int = Field(500, ge=1)
+    websub_lease_s: int = Field(86_400, ge=60)
+    websub_renew_before_s: int = Field(3_600, ge=10)
+
+    # --- Enrich ------------------------------------------------------------
+    spacy_model: str = "en_core_web_sm"
+    enrich_batch_size: int = Field(32, ge=1)
+    enrich_max_chars: int = Field(20_000, ge=100, description="text beyond this is not analysed")
+    topic_min_confidence: float = Field(0.5, ge=0, le=1)
+    cluster_window_s: float = Field(72 * 3600, ge=0)
+    cluster_similarity: float = Field(0.5, ge=0, le=1)
+
+    # --- Webhooks ----------------------------------------------------------
+    webhook_allowed_hosts: CommaList = Field(default_factory=list)
+    webhook_timeout_s: float = Field(10.0, gt=0)
+    webhook_retry_schedule_s: CommaList = Field(
+        default_factory=lambda: ["5", "300", "1800", "7200", "18000", "36000", "36000", "36000", "36000",
+                                 "36000", "36000"],
+        description="delay before each retry; the last failure dead-letters (default totals ~3 days)",
+    )
+    webhook_per_endpoint_concurrency: int = Field(2, ge=1)
+    webhook_global_concurrency: int = Field(32, ge=1)
+    webhook_poll_interval_s: float = Field(0.2, gt=0)
+    webhook_response_excerpt_bytes: int = Field(512, ge=0)
+    webhook_max_payload_bytes: int = Field(20_000, ge=1_000)
+
+    # --- Runtime -----------------------------------------------------------
+    log_level: str = "INFO"
+    log_json: bool = True
+    metrics_port: int = Field(0, ge=0, le=65535, description="per-worker /metrics port; 0 = none")
+    heartbeat_interval_s: float = Field(5.0, gt=0)
+
+    _split = field_validator(
+        "read_tokens", "feed_allowed_hosts", "webhook_allowed_hosts", "webhook_retry_schedule_s", mode="before"
+    )(_split_commas)
+
+    @field_validator("feed_allowed_hosts", "webhook_allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, hosts: list[str]) -> list[str]:
+        for host in hosts:
+            if "/" in host:
+                ipaddress.ip_network(host, strict=False)  # raises a clear ValueError
+        return [h.lower() for h in hosts]
+
+    @field_validator("webhook_retry_schedule_s")
+    @classmethod
+    def _check_schedule(cls, values: list[str]) -> list[str]:
+        for v in values:
+            if float(v) < 0:
+                raise ValueError("retry delays must be >= 0 seconds")
+        return values
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Settings:
+        if self.env == "production":
+            if len(self.admin_token) < 16:
+                raise ValueError("WIREWATCH_ADMIN_TOKEN must be set (16+ chars) when WIREWATCH_ENV=production")
+        if self.poll_min_interval_s > self.poll_max_interval_s:
+            raise ValueError("WIREWATCH_POLL_MIN_INTERVAL_S must be <= WIREWATCH_POLL_MAX_INTERVAL_S")
+        if self.stories_default_limit > self.stories_max_limit:
+            raise ValueError("WIREWATCH_STORIES_DEFAULT_LIMIT must be <= WIREWATCH_STORIES_MAX_LIMIT")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy async URL: the configured one, else embedded SQLite under var/."""
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite+aiosqlite:///{self.var_dir / 'wirewatch.db'}"
+
+    @property
+    def retry_delays(self) -> list[float]:
+        return [float(v) for v in self.webhook_retry_schedule_s]
+
+    @property
+    def ua(self) -> str:
+        return self.user_agent.format(contact=self.contact_url)
+
+    @cached_property
+    def api_base(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.api_host}:{self.api_port}"
