@@ -1,0 +1,68 @@
+# Wirewatch: `make run` starts everything; `make test` runs the whole suite. Both set themselves up.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export WIREWATCH_FEED_ALLOWED_HOSTS ?= 127.0.0.1,localhost
+DEMO_PORT ?= 8765
+
+.PHONY: run stop test setup kafka kafka-stop lint typecheck unit eval bench bench-ingest bench-enrich bench-api chaos clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+	@deploy/kafka.sh jars
+
+kafka: setup
+	@deploy/kafka.sh start
+
+kafka-stop:
+	@deploy/kafka.sh stop
+
+## run: Kafka + the demo feed + every service on embedded defaults (Ctrl-C stops the services)
+run: kafka
+	@mkdir -p var/log
+	@$(BIN)/python -m ingest.farm --static deploy/demo --port $(DEMO_PORT) > var/log/demo-feed.log 2>&1 & echo $$! > var/demo-feed.pid
+	@echo "API on http://127.0.0.1:8000  (dashboard: /dashboard, docs: /docs)"
+	@trap '$(MAKE) --no-print-directory stop' EXIT; WIREWATCH_KAFKA_PARTITIONS=$${WIREWATCH_KAFKA_PARTITIONS:-3} $(BIN)/wirewatch run all
+
+stop:
+	@-test -f var/demo-feed.pid && kill $$(cat var/demo-feed.pid) 2>/dev/null; rm -f var/demo-feed.pid
+	@deploy/kafka.sh stop
+
+lint: setup
+	$(BIN)/ruff check services ingest enrich api tests
+	$(BIN)/mypy services ingest enrich api
+
+## test: everything — lint, types, unit, integration (real Kafka, SQLite and PostgreSQL), end-to-end, browser
+test: setup
+	@deploy/postgres.sh install
+	@if [ -x deploy/validate.sh ]; then deploy/validate.sh; fi
+	$(BIN)/ruff check services ingest enrich api tests
+	$(BIN)/mypy services ingest enrich api
+	$(BIN)/python -m pytest -q -p no:cacheprovider -o cache_dir=var/.pytest_cache
+
+unit: setup
+	$(BIN)/python -m pytest -q tests/unit
+
+eval: setup
+	$(BIN)/python -m enrich.evaluate
+
+bench: bench-ingest bench-enrich bench-api
+
+bench-ingest: kafka
+	$(BIN)/python -m ingest.bench
+
+bench-enrich: setup
+	$(BIN)/python -m enrich.bench
+
+bench-api: setup
+	$(BIN)/python -m api.bench
+
+clean: stop
+	rm -rf var

@@ -1,0 +1,94 @@
+"""The FastAPI application: built by create_app(settings); engine and sessions live in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from api import routes_dashboard, routes_feeds, routes_stories, routes_webhooks
+from services import bus
+from services.db.engine import make_engine, make_sessions
+from services.db.migrate import upgrade_async
+from services.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await upgrade_async(settings)
+        engine = make_engine(settings)
+        app.state.engine = engine
+        app.state.sessions = make_sessions(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Wirewatch",
+        version="0.1.0",
+        description="Ceasefire and conflict de-escalation news, tagged and pushed within seconds.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+
+    @app.exception_handler(RequestValidationError)
+    async def _422(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _store_down(_: Request, exc: SQLAlchemyError) -> JSONResponse:
+        return JSONResponse({"detail": "the store is unavailable; retry shortly"}, status_code=503,
+                            headers={"Retry-After": "5"})
+
+    @app.get("/healthz", tags=["ops"], summary="Alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"], summary="Kafka and the store reachable")
+    async def readyz(request: Request) -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            async with request.app.state.sessions() as s:
+                await asyncio.wait_for(s.execute(text("SELECT 1")), 5)
+            checks["store"] = "ok"
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            checks["store"] = f"error: {type(exc).__name__}"
+        checks["kafka"] = "ok" if await bus.ping(settings, timeout=3) else "unreachable"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics of the API process")
+    async def metrics_() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(routes_stories.router)
+    app.include_router(routes_feeds.router)
+    app.include_router(routes_webhooks.router)
+    app.include_router(routes_dashboard.router)
+    return app
+
+
+def serve(settings: Settings) -> None:
+    """Run the API under uvicorn on WIREWATCH_API_HOST:WIREWATCH_API_PORT."""
+    import uvicorn
+
+    from services.runtime import setup_logging
+
+    setup_logging(settings, "api")
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None,
+                access_log=False, lifespan="on")

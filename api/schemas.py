@@ -1,0 +1,192 @@
+"""HTTP shapes of the stories and webhooks API (kept apart from ORM rows and Kafka events)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+
+from services.db.models import Article, Delivery, DeliveryAttempt, Story, Webhook
+
+LIFECYCLE = ("proposed", "agreed", "rejected", "violated", "extended", "collapsed")
+Lifecycle = Literal["proposed", "agreed", "rejected", "violated", "extended", "collapsed"]
+
+
+class EvidenceOut(BaseModel):
+    sentence: str
+    phrase: str
+
+
+class TopicOut(BaseModel):
+    name: str
+    confidence: float
+    evidence: list[EvidenceOut] = Field(default_factory=list)
+
+
+class EntityOut(BaseModel):
+    id: str
+    name: str
+    type: str
+    mentions: int = 1
+    in_title: bool = False
+
+
+class StoryOut(BaseModel):
+    id: str
+    headline: str
+    url: str
+    summary: str
+    lang: str | None
+    state: str | None
+    topics: list[TopicOut]
+    entities: list[EntityOut]
+    sources: list[str]
+    article_count: int
+    published_at: datetime
+    first_seen: datetime
+    last_seen: datetime
+    version: int
+
+    @classmethod
+    def of(cls, s: Story) -> StoryOut:
+        return cls(
+            id=s.id, headline=s.headline, url=s.url, summary=s.summary, lang=s.lang, state=s.state,
+            topics=[TopicOut.model_validate(t) for t in s.topics],
+            entities=[EntityOut.model_validate(e) for e in s.entities],
+            sources=list(s.sources), article_count=s.article_count, published_at=s.published_at,
+            first_seen=s.first_seen, last_seen=s.last_seen, version=s.version,
+        )
+
+
+class ArticleOut(BaseModel):
+    id: str
+    url: str
+    title: str
+    summary: str
+    source: str
+    lang: str | None
+    published_at: datetime
+    fetched_at: datetime
+    stored_at: datetime
+    state: str | None
+    topics: list[TopicOut]
+    entities: list[EntityOut]
+
+    @classmethod
+    def of(cls, a: Article) -> ArticleOut:
+        return cls(
+            id=a.id, url=a.link or a.url, title=a.title, summary=a.summary, source=a.source, lang=a.lang,
+            published_at=a.published_at, fetched_at=a.fetched_at, stored_at=a.stored_at, state=a.state,
+            topics=[TopicOut.model_validate(t) for t in a.topics],
+            entities=[EntityOut.model_validate(e) for e in a.entities],
+        )
+
+
+class StoryDetail(StoryOut):
+    articles: list[ArticleOut]
+
+
+class StoryPage(BaseModel):
+    items: list[StoryOut]
+    next_cursor: str | None = Field(None, description="pass as ?cursor= to get the next (older) page")
+
+
+class WebhookFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    topics: list[str] = Field(default_factory=list)
+    entities: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    min_confidence: float | None = Field(None, ge=0, le=1)
+    states: list[Lifecycle] = Field(default_factory=list)
+
+
+class WebhookIn(WebhookFilters):
+    url: AnyHttpUrl
+    description: str = Field("", max_length=1000)
+    enabled: bool = True
+
+
+class WebhookPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: AnyHttpUrl | None = None
+    description: str | None = Field(None, max_length=1000)
+    enabled: bool | None = None
+    topics: list[str] | None = None
+    entities: list[str] | None = None
+    sources: list[str] | None = None
+    languages: list[str] | None = None
+    min_confidence: float | None = Field(None, ge=0, le=1)
+    states: list[Lifecycle] | None = None
+
+
+class WebhookOut(BaseModel):
+    id: str
+    url: str
+    description: str
+    enabled: bool
+    disabled_reason: str | None
+    filters: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, w: Webhook) -> WebhookOut:
+        return cls(id=w.id, url=w.url, description=w.description, enabled=w.enabled,
+                   disabled_reason=w.disabled_reason, filters=w.filters or {}, created_at=w.created_at)
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="whsec_… signing secret; shown only on creation and rotation")
+
+
+class AttemptOut(BaseModel):
+    attempt: int
+    at: datetime
+    status_code: int | None
+    latency_ms: float | None
+    error: str | None
+    response_excerpt: str | None
+
+    @classmethod
+    def of(cls, a: DeliveryAttempt) -> AttemptOut:
+        return cls(attempt=a.attempt, at=a.at, status_code=a.status_code, latency_ms=a.latency_ms,
+                   error=a.error, response_excerpt=a.response_excerpt)
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    story_id: str
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    last_latency_ms: float | None
+    response_excerpt: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    log: list[AttemptOut] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, d: Delivery, log: list[DeliveryAttempt]) -> DeliveryOut:
+        return cls(id=d.id, story_id=d.story_id, event_type=d.event_type, status=d.status, attempts=d.attempts,
+                   next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
+                   last_status_code=d.last_status_code, last_error=d.last_error,
+                   last_latency_ms=d.last_latency_ms, response_excerpt=d.response_excerpt,
+                   created_at=d.created_at, delivered_at=d.delivered_at, log=[AttemptOut.of(a) for a in log])
+
+
+class ReplayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    delivery_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class Problem(BaseModel):
+    detail: Any

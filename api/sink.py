@@ -1,0 +1,90 @@
+"""The store sink: consumes ``articles.enriched`` in its own group and upserts into the store.
+
+Offsets are committed only after the database transaction commits, and the
+upsert is idempotent, so a crash between the two replays harmlessly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from services import bus, metrics
+from services.db.engine import Sessions, make_engine, make_sessions
+from services.db.heartbeats import heartbeat_loop
+from services.db.migrate import upgrade_async
+from services.db.stories import StoryChange, upsert_enriched
+from services.events import EnrichedArticle
+from services.health import HealthServer
+from services.runtime import instance_id, utcnow
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def store_batch(sessions: Sessions, records: list[ConsumerRecord[bytes, bytes]]) -> list[StoryChange]:
+    """Upsert a batch in one transaction; undecodable records are logged and skipped (never block)."""
+    changes: list[StoryChange] = []
+    started = time.perf_counter()
+    async with sessions() as session, session.begin():
+        for rec in records:
+            try:
+                event = EnrichedArticle.from_bytes(rec.value or b"")
+            except ValidationError as exc:
+                log.error("skipping undecodable record", extra={"offset": rec.offset, "error": str(exc)[:300]})
+                continue
+            change = await upsert_enriched(session, event=event)
+            changes.append(change)
+            metrics.STORED.labels(kind=change.article_kind).inc()
+            if change.article_kind != "replay":
+                lag = (utcnow() - event.article.fetched_at).total_seconds()
+                metrics.FRESHNESS.labels(stage="stored").observe(max(lag, 0.0))
+                log.info("stored", extra={"article_id": event.id, "story_id": change.story_id,
+                                          "change": change.kind})
+    metrics.SINK_LATENCY.observe(time.perf_counter() - started)
+    return changes
+
+
+async def consume(settings: Settings, sessions: Sessions, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
+    """Poll, store, commit; on a store outage keep the batch and retry until it is written."""
+    while not stop.is_set():
+        batches = await consumer.getmany(timeout_ms=500, max_records=settings.kafka_max_batch)
+        for _tp, records in batches.items():
+            while True:
+                try:
+                    await store_batch(sessions, records)
+                    break
+                except (OperationalError, DBAPIError, OSError) as exc:
+                    log.warning("store unavailable, retrying batch: %s", exc)
+                    await asyncio.sleep(1.0)
+        if batches:
+            await consumer.commit()
+
+
+async def main(settings: Settings, stop: asyncio.Event) -> None:
+    await upgrade_async(settings)
+    await bus.ensure_topics(settings)
+    engine = make_engine(settings)
+    sessions = make_sessions(engine)
+    consumer = bus.consumer(settings, settings.topic_enriched, group=settings.group_sink, name="sink")
+    me = instance_id("sink")
+    metrics_url = f"http://127.0.0.1:{settings.metrics_port}/metrics" if settings.metrics_port else None
+    try:
+        async with bus.started(consumer), HealthServer(settings.metrics_port, lambda: bool(consumer.assignment())):
+            beats = asyncio.create_task(heartbeat_loop(
+                sessions, service="sink", instance=me, metrics_url=metrics_url,
+                interval=settings.heartbeat_interval_s, info={}, stop=stop))
+            log.info("sink consuming %s as group %s", settings.topic_enriched, settings.group_sink)
+            try:
+                await consume(settings, sessions, consumer, stop)
+            finally:
+                stop.set()
+                await beats
+    finally:
+        await engine.dispose()

@@ -1,0 +1,246 @@
+"""The webhook dispatcher: turns stored story changes into signed deliveries, and sends them.
+
+Two loops in one process:
+- *enqueue*: consumes ``articles.enriched`` in its own group; once the sink has
+  stored the article, it queues ``story.created`` (once per story) or
+  ``story.updated`` (when the story's version moved) for each matching
+  subscription, then commits the offset. Queuing is idempotent (unique event key).
+- *send*: claims due deliveries from the store, POSTs them with Standard Webhooks
+  signatures (``webhook-id`` = delivery id, stable across retries), and records
+  the attempt; failures back off on the configured schedule, then dead-letter.
+State lives in the store and Kafka, so a restart loses and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from api.webhooks import policy, signing
+from services import bus, metrics, netguard
+from services.db import webhooks as repo
+from services.db.engine import Sessions, make_engine, make_sessions
+from services.db.heartbeats import heartbeat_loop
+from services.db.migrate import upgrade_async
+from services.db.models import Delivery
+from services.db.stories import get_article, get_story
+from services.events import EnrichedArticle
+from services.health import HealthServer
+from services.runtime import instance_id
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STORE_WAIT_S = 0.1
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def enqueue_for(settings: Settings, sessions: Sessions, event: EnrichedArticle) -> int | None:
+    """Queue the events one enriched article causes; None while the sink has not stored it yet."""
+    async with sessions() as session, session.begin():
+        article = await get_article(session, article_id=event.id)
+        if article is None:  # a newer version stored already is fine: its story is what we announce
+            return None
+        story = await get_story(session, story_id=article.story_id)
+        if story is None:
+            return None
+        view = {"topics": story.topics, "entities": story.entities, "sources": story.sources,
+                "lang": story.lang, "state": story.state}
+        queued = 0
+        for hook in await repo.list_webhooks(session, enabled_only=True):
+            if not policy.matches(hook.filters or {}, view):
+                continue
+            seen = await repo.delivered_version(session, webhook_id=hook.id, story_id=story.id)
+            if seen is not None and seen >= story.version:
+                continue
+            kind = "story.created" if seen is None else "story.updated"
+            payload = repo.story_payload(story, event_type=kind, api_base=settings.api_base,
+                                         max_bytes=settings.webhook_max_payload_bytes)
+            if await repo.enqueue(session, webhook_id=hook.id, story_id=story.id, event_type=kind,
+                                  version=story.version, payload=payload):
+                queued += 1
+        return queued
+
+
+async def enqueue_loop(settings: Settings, sessions: Sessions, consumer: AIOKafkaConsumer,
+                       stop: asyncio.Event, wake: asyncio.Event) -> None:
+    """Consume enriched articles; commit only once each one's events are queued."""
+    while not stop.is_set():
+        batches = await consumer.getmany(timeout_ms=500, max_records=settings.kafka_max_batch)
+        for recs in batches.values():
+            for rec in recs:
+                try:
+                    event = EnrichedArticle.from_bytes(rec.value or b"")
+                except ValidationError:
+                    log.error("skipping undecodable record", extra={"offset": rec.offset})
+                    continue
+                while not stop.is_set():
+                    try:
+                        queued = await enqueue_for(settings, sessions, event)
+                    except (OperationalError, DBAPIError, OSError) as exc:
+                        log.warning("store unavailable: %s", exc)
+                        queued = None
+                    if queued is not None:
+                        if queued:
+                            wake.set()
+                        break
+                    await asyncio.sleep(STORE_WAIT_S)  # the sink has not stored it yet
+        if batches and not stop.is_set():
+            await consumer.commit()
+
+
+class Sender:
+    """Sends claimed deliveries with a per-endpoint and a global concurrency limit."""
+
+    def __init__(self, settings: Settings, sessions: Sessions, client: httpx.AsyncClient) -> None:
+        self.settings, self.sessions, self.client = settings, sessions, client
+        self.global_slots = asyncio.Semaphore(settings.webhook_global_concurrency)
+        self.in_flight: dict[str, int] = defaultdict(int)
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def busy_endpoints(self) -> list[str]:
+        return [w for w, n in self.in_flight.items() if n >= self.settings.webhook_per_endpoint_concurrency]
+
+    async def tick(self) -> int:
+        """Claim what is due (skipping saturated endpoints) and start sending it."""
+        lease = self.settings.webhook_timeout_s * 3
+        async with self.sessions() as session, session.begin():
+            claimed = await repo.claim_due(session, now=_now(), lease_s=lease, limit=100,
+                                           exclude_webhooks=self.busy_endpoints())
+        started = 0
+        for d in claimed:
+            if self.in_flight[d.webhook_id] >= self.settings.webhook_per_endpoint_concurrency:
+                async with self.sessions() as session, session.begin():  # give it back for the next tick
+                    row = await session.get(Delivery, d.id)
+                    if row is not None:
+                        row.next_attempt_at = _now()
+                continue
+            self.in_flight[d.webhook_id] += 1
+            task = asyncio.create_task(self._send(d))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+            started += 1
+        return started
+
+    async def _send(self, d: Delivery) -> None:
+        try:
+            async with self.global_slots:
+                await self.send_one(d)
+        finally:
+            self.in_flight[d.webhook_id] -= 1
+
+    async def send_one(self, d: Delivery) -> str:
+        """One HTTP attempt for one delivery; returns the outcome recorded."""
+        s = self.settings
+        async with self.sessions() as session:
+            hook = await repo.get_webhook(session, webhook_id=d.webhook_id)
+        if hook is None or not hook.enabled:
+            async with self.sessions() as session, session.begin():
+                await repo.record_attempt(session, delivery_id=d.id, status_code=None, latency_ms=None,
+                                          error="subscription disabled or deleted", excerpt=None,
+                                          outcome="disabled", next_at=None, now=_now())
+            return "disabled"
+        body = json.dumps(d.payload, separators=(",", ":")).encode()
+        now = _now()
+        headers = signing.headers(repo.signing_secrets(hook, now), d.id, int(now.timestamp()), body)
+        headers["user-agent"] = s.ua
+        status: int | None = None
+        error: str | None = None
+        excerpt: str | None = None
+        retry_after: float | None = None
+        started = time.perf_counter()
+        try:
+            await netguard.check_url(hook.url, s.webhook_allowed_hosts)
+            resp = await self.client.post(hook.url, content=body, headers=headers)
+            status = resp.status_code
+            excerpt = resp.text[: s.webhook_response_excerpt_bytes]
+            retry_after = policy.retry_after(resp.headers.get("retry-after"), _now())
+        except netguard.BlockedTarget as exc:
+            error = f"blocked: {exc}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        except OSError as exc:
+            error = f"network: {exc}"[:500]
+        latency_ms = (time.perf_counter() - started) * 1000
+        metrics.WEBHOOK_LATENCY.observe(latency_ms / 1000)
+        outcome = policy.classify(status) if error is None else "retry"
+        step = None
+        if outcome == "retry":
+            step = policy.next_attempt(attempts=d.attempts + 1, schedule=s.retry_delays, now=_now(),
+                                       status=status, retry_after_s=retry_after)
+            outcome_rec = "dead" if step.dead else "retry"
+        elif outcome == "gone":
+            outcome_rec = "disabled"
+        else:
+            outcome_rec = "success"
+        async with self.sessions() as session, session.begin():
+            await repo.record_attempt(session, delivery_id=d.id, status_code=status, latency_ms=latency_ms,
+                                      error=error, excerpt=excerpt, outcome=outcome_rec,
+                                      next_at=step.at if step else None, now=_now())
+            if outcome == "gone":
+                await repo.disable_webhook(session, webhook_id=hook.id, reason="endpoint answered 410 Gone")
+        metrics.WEBHOOK_ATTEMPTS.labels(outcome=outcome_rec).inc()
+        if outcome_rec == "dead":
+            metrics.WEBHOOK_DEAD.inc()
+        if outcome_rec == "success":
+            lag = (_now() - d.created_at).total_seconds()
+            metrics.FRESHNESS.labels(stage="webhook").observe(max(lag, 0.0))
+        log.info("webhook attempt", extra={"delivery_id": d.id, "story_id": d.story_id, "webhook_id": hook.id,
+                                           "status": status, "outcome": outcome_rec, "error": error})
+        return outcome_rec
+
+
+async def send_loop(settings: Settings, sender: Sender, stop: asyncio.Event, wake: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await sender.tick()
+        except (OperationalError, DBAPIError, OSError) as exc:
+            log.warning("store unavailable for the sender: %s", exc)
+        wake.clear()
+        try:
+            await asyncio.wait_for(wake.wait(), settings.webhook_poll_interval_s)
+        except TimeoutError:
+            pass
+    if sender.tasks:
+        await asyncio.wait(sender.tasks, timeout=settings.webhook_timeout_s)
+
+
+async def main(settings: Settings, stop: asyncio.Event) -> None:
+    await upgrade_async(settings)
+    await bus.ensure_topics(settings)
+    engine = make_engine(settings)
+    sessions = make_sessions(engine)
+    consumer = bus.consumer(settings, settings.topic_enriched, group=settings.group_webhooks, name="webhooks")
+    timeout = httpx.Timeout(settings.webhook_timeout_s)
+    wake = asyncio.Event()
+    metrics_url = f"http://127.0.0.1:{settings.metrics_port}/metrics" if settings.metrics_port else None
+    try:
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client, \
+                bus.started(consumer), HealthServer(settings.metrics_port, lambda: bool(consumer.assignment())):
+            sender = Sender(settings, sessions, client)
+            tasks = [
+                asyncio.create_task(enqueue_loop(settings, sessions, consumer, stop, wake)),
+                asyncio.create_task(send_loop(settings, sender, stop, wake)),
+                asyncio.create_task(heartbeat_loop(sessions, service="webhooks", instance=instance_id("webhooks"),
+                                                   metrics_url=metrics_url, interval=settings.heartbeat_interval_s,
+                                                   info={}, stop=stop)),
+            ]
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            stop.set()
+            for t in done:
+                t.result()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        await engine.dispose()

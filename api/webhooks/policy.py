@@ -1,0 +1,86 @@
+"""Delivery policy: which stories match a subscription, what an attempt's outcome means, when to retry.
+
+Pure functions so the rules are testable without HTTP or a database.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+Outcome = Literal["success", "retry", "gone", "failure"]
+
+RETRY_AFTER_STATUSES = {429, 502, 503, 504}
+
+
+def matches(filters: dict[str, Any], story: dict[str, Any]) -> bool:
+    """A story matches when every filter set on the subscription is satisfied (empty filter = any)."""
+    topics = {t["name"]: t["confidence"] for t in story.get("topics", [])}
+    want_topics = filters.get("topics") or []
+    min_conf = float(filters.get("min_confidence") or 0)
+    if want_topics and not any(topics.get(t, -1) >= min_conf for t in want_topics):
+        return False
+    if not want_topics and min_conf and not any(c >= min_conf for c in topics.values()):
+        return False
+    ents = filters.get("entities") or []
+    if ents:
+        have = {e["id"] for e in story.get("entities", [])} | {e["name"].lower() for e in story.get("entities", [])}
+        if not any(e in have or e.lower() in have for e in ents):
+            return False
+    sources = filters.get("sources") or []
+    if sources and not set(sources) & set(story.get("sources", [])):
+        return False
+    langs = filters.get("languages") or []
+    if langs and story.get("lang") not in langs:
+        return False
+    states = filters.get("states") or []
+    return not (states and story.get("state") not in states)
+
+
+def classify(status: int | None) -> Outcome:
+    """Any 2xx succeeds; 410 disables the subscription; 3xx and everything else is a failed attempt."""
+    if status is None:
+        return "retry"
+    if 200 <= status < 300:
+        return "success"
+    if status == 410:
+        return "gone"
+    return "retry"
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - now).total_seconds(), 0.0)
+
+
+@dataclass(frozen=True)
+class NextStep:
+    dead: bool
+    at: datetime | None
+
+
+def next_attempt(*, attempts: int, schedule: list[float], now: datetime, status: int | None,
+                 retry_after_s: float | None, rng: random.Random | None = None) -> NextStep:
+    """After ``attempts`` failed tries: dead-letter once the schedule is used up, else wait with jitter."""
+    if attempts > len(schedule):
+        return NextStep(dead=True, at=None)
+    base = schedule[attempts - 1]
+    jitter = (rng or random).uniform(0, base * 0.1) if base else 0.0
+    delay = base + jitter
+    if status in RETRY_AFTER_STATUSES and retry_after_s is not None:
+        delay = max(delay, retry_after_s)
+    return NextStep(dead=False, at=now + timedelta(seconds=delay))

@@ -1,0 +1,96 @@
+"""The enrichment worker: ``articles.raw`` -> Enricher -> ``articles.enriched``, in a consumer group.
+
+With ``WIREWATCH_KAFKA_TRANSACTIONAL`` (default) each batch is one Kafka
+transaction: the enriched records and the consumed offsets commit together
+(consume-transform-produce), and downstream consumers read_committed, so a
+crash never duplicates or loses a record. Without it, offsets are committed only
+after the produce is acknowledged (at-least-once; downstream upserts are idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
+
+from services import bus, metrics
+from services.events import EnrichedArticle, RawArticle
+from services.health import HealthServer
+from services.runtime import utcnow
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def decode(records: list[ConsumerRecord[bytes, bytes]]) -> list[RawArticle]:
+    """Decode raw records; a record that is not a valid raw article is counted and dropped."""
+    out: list[RawArticle] = []
+    for rec in records:
+        try:
+            out.append(RawArticle.from_bytes(rec.value or b""))
+        except ValidationError as exc:
+            metrics.ENRICH_ERRORS.labels(reason="schema").inc()
+            log.error("dropping undecodable raw record", extra={"offset": rec.offset, "error": str(exc)[:300]})
+    return out
+
+
+async def _enrich(enricher: object, articles: list[RawArticle]) -> list[EnrichedArticle]:
+    started = time.perf_counter()
+    # spaCy is CPU-bound: a worker thread keeps the consumer's heartbeats flowing meanwhile.
+    result: list[EnrichedArticle] = await asyncio.to_thread(enricher.enrich, articles)  # type: ignore[attr-defined]
+    metrics.ENRICH_LATENCY.observe(time.perf_counter() - started)
+    return result
+
+
+async def process_batch(
+    settings: Settings,
+    enricher: object,
+    consumer: AIOKafkaConsumer,
+    producer: AIOKafkaProducer,
+    batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+) -> int:
+    """Enrich and produce one poll's records, then commit their offsets (atomically when transactional)."""
+    records = [r for recs in batches.values() for r in recs]
+    enriched = await _enrich(enricher, decode(records))
+    offsets = {tp: recs[-1].offset + 1 for tp, recs in batches.items()}
+
+    async def _send_all() -> None:
+        futures = [await producer.send(settings.topic_enriched, ev.to_bytes(), key=ev.id.encode())
+                   for ev in enriched]
+        for fut in futures:
+            await fut
+
+    if settings.kafka_transactional:
+        async with producer.transaction():
+            await _send_all()
+            await producer.send_offsets_to_transaction(offsets, settings.group_enrich)
+    else:
+        await _send_all()
+        await consumer.commit(offsets)
+    for ev in enriched:
+        metrics.ENRICHED.inc()
+        metrics.FRESHNESS.labels(stage="enriched").observe(max((utcnow() - ev.article.fetched_at).total_seconds(), 0))
+        log.info("enriched", extra={"article_id": ev.id, "topics": [t.name for t in ev.topics]})
+    return len(enriched)
+
+
+async def main(settings: Settings, stop: asyncio.Event) -> None:
+    from enrich.pipeline import Enricher
+
+    await bus.ensure_topics(settings)
+    enricher = await asyncio.to_thread(Enricher, settings)
+    consumer = bus.consumer(settings, settings.topic_raw, group=settings.group_enrich, name="enrich")
+    txn_id = f"{settings.group_enrich}-{uuid.uuid4().hex[:12]}" if settings.kafka_transactional else None
+    producer = bus.producer(settings, name="enrich", transactional_id=txn_id)
+    async with bus.started(producer), bus.started(consumer), \
+            HealthServer(settings.metrics_port, lambda: bool(consumer.assignment())):
+        log.info("enrich consuming %s as group %s", settings.topic_raw, settings.group_enrich)
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=500, max_records=settings.enrich_batch_size)
+            if batches:
+                await process_batch(settings, enricher, consumer, producer, batches)

@@ -1,0 +1,240 @@
+"""Fetch one feed URL over HTTP/1.1 with every limit enforced while the bytes arrive.
+
+* conditional GET (ETag / Last-Modified) unless the caller asks for an unconditional one;
+* connect/read timeouts from httpx, a total deadline around the whole redirect chain;
+* the raw body is capped while streaming, and decompressed here (gzip, deflate, br)
+  with its own cap, so a compression bomb costs at most the limit;
+* redirects are followed by hand so the SSRF guard checks every hop; 301/308 chains
+  from the start report a permanent new URL, loops and excess hops are errors.
+
+Failures raise the ``ingest.errors`` tree. The ``httpx.AsyncClient`` is the seam:
+tests may pass one built on a mock transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+import brotli
+import httpx
+
+from ingest import caching
+from ingest.errors import (
+    Blocked,
+    ConnectError,
+    DNSError,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    RedirectError,
+    TLSError,
+    TooLarge,
+)
+from services import netguard
+from services.settings import Settings
+
+REDIRECTS = (301, 302, 303, 307, 308)
+PERMANENT = (301, 308)
+ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+          "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
+
+
+@dataclass
+class FetchResult:
+    """One completed fetch: body is None on 304 Not Modified."""
+
+    status: int
+    body: bytes | None
+    headers: dict[str, str]
+    url: str
+    permanent_redirect: str | None = None
+    elapsed: float = 0.0
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def make_client(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """The one HTTP/1.1 client per process; limits sized from the global fetch concurrency."""
+    return httpx.AsyncClient(
+        http1=True,
+        http2=False,
+        follow_redirects=False,
+        trust_env=False,
+        transport=transport,
+        timeout=httpx.Timeout(connect=settings.fetch_connect_timeout_s, read=settings.fetch_read_timeout_s,
+                              write=settings.fetch_read_timeout_s, pool=settings.fetch_total_timeout_s),
+        limits=httpx.Limits(max_connections=settings.fetch_global_concurrency * 2,
+                            max_keepalive_connections=settings.fetch_global_concurrency),
+        headers={"User-Agent": settings.ua},
+    )
+
+
+class _Decoder:
+    """Content-Encoding decoder that refuses to produce more than ``limit`` bytes."""
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        self.limit = limit
+        self.produced = 0
+        self.codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
+        self.codings = [c for c in self.codings if c not in ("identity", "none")]
+        if len(self.codings) > 1:
+            raise ConnectError(f"stacked content-encodings {encoding!r} are not supported", retriable=False)
+        self.kind = self.codings[0] if self.codings else ""
+        if self.kind in ("gzip", "x-gzip"):
+            self._z: zlib._Decompress | None = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self.kind == "deflate":
+            self._z = None  # decided on the first chunk: zlib-wrapped or raw
+        elif self.kind == "br":
+            self._br = brotli.Decompressor()
+        elif self.kind:
+            raise ConnectError(f"unsupported content-encoding {encoding!r}", retriable=False)
+
+    def _account(self, out: bytes) -> bytes:
+        self.produced += len(out)
+        if self.produced > self.limit:
+            raise TooLarge(f"decompressed body exceeds {self.limit} bytes")
+        return out
+
+    def feed(self, chunk: bytes) -> bytes:
+        room = self.limit - self.produced + 1
+        try:
+            if not self.kind:
+                return self._account(chunk)
+            if self.kind == "br":
+                out = self._br.process(chunk, output_buffer_limit=room)
+                parts = [self._account(out)]
+                while not self._br.can_accept_more_data():
+                    parts.append(self._account(self._br.process(b"", output_buffer_limit=self.limit - self.produced + 1)))
+                return b"".join(parts)
+            if self._z is None:  # deflate: RFC says zlib-wrapped, many servers send raw
+                wbits = zlib.MAX_WBITS if chunk[:1] and (chunk[0] & 0x0F) == 8 and int.from_bytes(chunk[:2], "big") % 31 == 0 else -zlib.MAX_WBITS
+                self._z = zlib.decompressobj(wbits)
+            out = self._z.decompress(chunk, room)
+            if self._z.unconsumed_tail:
+                raise TooLarge(f"decompressed body exceeds {self.limit} bytes")
+            return self._account(out)
+        except (zlib.error, brotli.error) as exc:
+            raise ConnectError(f"corrupt {self.kind} body: {exc}", retriable=False) from exc
+
+    def flush(self) -> bytes:
+        if self.kind in ("gzip", "x-gzip", "deflate") and self._z is not None:
+            return self._account(self._z.flush())
+        return b""
+
+
+def classify(exc: BaseException) -> FetchError:
+    """Map a transport exception to the ingest error tree."""
+    if isinstance(exc, FetchError):
+        return exc
+    if isinstance(exc, netguard.BlockedTarget):
+        return Blocked(str(exc))
+    if isinstance(exc, httpx.TimeoutException | TimeoutError | asyncio.TimeoutError):
+        return FetchTimeout(f"timed out ({type(exc).__name__})")
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, ssl.SSLError) or "ssl" in text.lower() or "certificate" in text.lower():
+        return TLSError(f"TLS failure: {text}")
+    if isinstance(exc, OSError) and "DNS lookup failed" in text:
+        return DNSError(text)
+    if isinstance(exc, httpx.ConnectError) and ("Name or service" in text or "getaddrinfo" in text
+                                                or "nodename" in text or "resolution" in text):
+        return DNSError(f"DNS failure: {text}")
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return Blocked(f"bad URL: {text}")
+    return ConnectError(f"connection failed: {text}")
+
+
+async def fetch(
+    client: httpx.AsyncClient,
+    url: str,
+    settings: Settings,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FetchResult:
+    """GET a feed, following redirects by hand; raises FetchError (see ingest.errors)."""
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(settings.fetch_total_timeout_s):
+            result = await _follow(client, url, settings, etag=etag, last_modified=last_modified, now=now)
+    except BaseException as exc:
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        if isinstance(exc, Exception):
+            raise classify(exc) from exc
+        raise
+    result.elapsed = time.monotonic() - started
+    return result
+
+
+async def _follow(client: httpx.AsyncClient, url: str, settings: Settings, *, etag: str | None,
+                  last_modified: str | None, now: Callable[[], datetime]) -> FetchResult:
+    seen = {url}
+    hops: list[str] = []
+    permanent: str | None = None
+    still_permanent = True
+    current = url
+    for _ in range(settings.fetch_max_redirects + 1):
+        await netguard.check_url(current, settings.feed_allowed_hosts)
+        headers = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate, br"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        async with client.stream("GET", current, headers=headers) as resp:
+            status = resp.status_code
+            resp_headers = {k.lower(): v for k, v in resp.headers.items()}
+            if status in REDIRECTS:
+                location = resp_headers.get("location")
+                if not location:
+                    raise RedirectError(f"{status} without a Location header", status=status)
+                target = urljoin(current, location.strip())
+                if urlsplit(target).scheme not in ("http", "https"):
+                    raise RedirectError(f"redirect to a non-http URL {target!r}", status=status)
+                if target in seen:
+                    raise RedirectError(f"redirect loop at {target}", status=status)
+                seen.add(target)
+                hops.append(target)
+                if status in PERMANENT and still_permanent:
+                    permanent = target
+                else:
+                    still_permanent = False
+                current = target
+                continue
+            if status == 304:
+                return FetchResult(304, None, resp_headers, current, permanent, redirects=hops)
+            if status >= 400 or status < 200:
+                raise HTTPStatusError(
+                    f"HTTP {status} {resp.reason_phrase}".strip(), status=status,
+                    retry_after=caching.retry_after(status, resp_headers, now()),
+                    retriable=status in (408, 425, 429) or status >= 500,
+                )
+            body = await _read_body(resp, settings)
+            return FetchResult(status, body, resp_headers, current, permanent, redirects=hops)
+    raise RedirectError(f"more than {settings.fetch_max_redirects} redirects")
+
+
+async def _read_body(resp: httpx.Response, settings: Settings) -> bytes:
+    declared = resp.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.fetch_max_body_bytes:
+        raise TooLarge(f"Content-Length {declared} exceeds {settings.fetch_max_body_bytes} bytes")
+    decoder = _Decoder(resp.headers.get("content-encoding", ""), settings.fetch_max_decompressed_bytes)
+    raw = 0
+    parts: list[bytes] = []
+    async for chunk in resp.aiter_raw():
+        raw += len(chunk)
+        if raw > settings.fetch_max_body_bytes:
+            raise TooLarge(f"body exceeds {settings.fetch_max_body_bytes} bytes")
+        parts.append(decoder.feed(chunk))
+    parts.append(decoder.flush())
+    return b"".join(parts)

@@ -1,0 +1,174 @@
+"""ParsedEntry -> RawArticle: absolute links, stable ids, UTC dates, plain text, language, content hash.
+
+Pure: ``now`` is a parameter; the language model is loaded once, lazily.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from functools import cache
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from ingest.parse import ParsedEntry, ParsedFeed
+from services import ids
+from services.events import RawArticle
+
+SUMMARY_MAX_CHARS = 1_000
+CONTENT_MAX_CHARS = 100_000
+TITLE_MAX_CHARS = 500
+LANG_SAMPLE_CHARS = 1_000
+_SKIP = frozenset({"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math",
+                   "head", "title", "select", "textarea", "button"})
+_BLOCK = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
+                    "table", "blockquote", "pre", "section", "article", "header", "footer", "figure",
+                    "figcaption", "hr", "dd", "dt"})
+_WS = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_NL = re.compile(r"\s*\n\s*")
+_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C1 controls used as windows-1252 punctuation inside UTF-8 ("demoronize").
+_C1 = {i: bytes([i]).decode("cp1252", "replace") for i in range(0x80, 0xA0)}
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self, limit: int) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.size = 0
+        self.limit = limit
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            self.skip += 1
+        elif tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self.skip = max(0, self.skip - 1)
+        elif tag in _BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip and self.size < self.limit:
+            self.parts.append(data)
+            self.size += len(data)
+
+
+def html_to_text(value: str, limit: int = CONTENT_MAX_CHARS) -> str:
+    """Visible text of an HTML fragment (no script/style content), whitespace collapsed, cut at ``limit``."""
+    if not value:
+        return ""
+    if "<" not in value and "&" not in value:
+        text = value
+    else:
+        parser = _TextExtractor(limit * 2)
+        try:
+            parser.feed(value)
+            parser.close()
+        except (AssertionError, ValueError):
+            pass
+        text = "".join(parser.parts)
+    return clean_text(text, limit)
+
+
+def clean_text(text: str, limit: int) -> str:
+    text = _CTRL.sub("", text.translate(_C1))
+    text = _WS.sub(" ", text)
+    text = _NL.sub("\n", text).strip()
+    text = re.sub(r"\n{2,}", "\n", text)
+    return _cut(text, limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ", int(limit * 0.8))
+    return (cut[:space] if space > 0 else cut).rstrip() + "…"
+
+
+@cache
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_lang(text: str, hint: str | None = None) -> str | None:
+    """ISO 639-1 code of the text; falls back to the feed's declared language for very short text."""
+    sample = text[:LANG_SAMPLE_CHARS]
+    hint_code = (hint or "").strip().lower().replace("_", "-").split("-")[0] or None
+    if len(sample.strip()) < 20:
+        return hint_code
+    lang, prob = _identifier().classify(sample)
+    if prob < 0.5 and hint_code:
+        return hint_code
+    return str(lang)
+
+
+def absolute(link: str, base: str) -> str:
+    link = html.unescape(link.strip())
+    if not link:
+        return ""
+    full = urljoin(base, link) if base else link
+    return full if urlsplit(full).scheme in ("http", "https") else ""
+
+
+def normalise(entry: ParsedEntry, feed: ParsedFeed, *, feed_url: str, feed_id: int | None, now: datetime,
+              source: str = "", via: str = "poll") -> RawArticle | None:
+    """One entry as a RawArticle; None when it has neither a usable link nor a GUID."""
+    link = absolute(entry.link, feed_url)
+    guid = entry.guid.strip()
+    if not link and guid and urlsplit(guid).scheme in ("http", "https"):
+        link = guid
+    try:
+        art_id = ids.article_id(link=link or None, guid=guid or None, feed_url=feed_url)
+    except ValueError:
+        return None
+    title = clean_text(html.unescape(html_to_text(entry.title, TITLE_MAX_CHARS * 2)), TITLE_MAX_CHARS)
+    content = html_to_text(entry.content_html, CONTENT_MAX_CHARS)
+    summary = html_to_text(entry.summary_html, SUMMARY_MAX_CHARS) or _cut(content, SUMMARY_MAX_CHARS)
+    if not title and not summary and not content:
+        return None
+    published = entry.published or entry.updated or now
+    if published > now:
+        published = now
+    lang = detect_lang(f"{title}. {content or summary}", entry.lang or feed.lang)
+    return RawArticle(
+        id=art_id,
+        feed_id=feed_id,
+        feed_url=feed_url,
+        source=source or feed.title or (urlsplit(feed_url).hostname or ""),
+        url=ids.canonical_url(link) if link else "",
+        link=link,
+        guid=guid,
+        title=title,
+        summary=summary,
+        content=content,
+        author=clean_text(entry.author, 200),
+        lang=lang,
+        published_at=published,
+        fetched_at=now,
+        content_hash=ids.content_hash(title, content or summary),
+        via=via,  # type: ignore[arg-type]
+    )
+
+
+def normalise_feed(feed: ParsedFeed, *, feed_url: str, feed_id: int | None, now: datetime,
+                   max_entries: int = 500, source: str = "", via: str = "poll") -> list[RawArticle]:
+    """Every usable entry of a feed (first ``max_entries``), in feed order."""
+    out: list[RawArticle] = []
+    for entry in feed.entries[:max_entries]:
+        art = normalise(entry, feed, feed_url=feed_url, feed_id=feed_id, now=now, source=source, via=via)
+        if art is not None:
+            out.append(art)
+    return out

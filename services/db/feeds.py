@@ -1,0 +1,265 @@
+"""The feed and seen-article repository: every query ingest and the feeds API run, nowhere else.
+
+Keyword-only async functions over an ``AsyncSession``; writes commit their own
+unit of work. Works on SQLite and PostgreSQL (dialect-specific upserts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.db.models import Feed, SeenArticle
+
+EDITABLE = frozenset({"title", "site_url", "enabled", "tags", "interval_override_s", "url", "next_check_at",
+                      "hub_url", "websub_secret", "websub_lease_until", "websub_state"})
+
+
+class DuplicateFeed(Exception):
+    """A feed with this URL already exists."""
+
+
+class OutlineLike(Protocol):
+    url: str
+    title: str
+    site_url: str
+    tags: list[str]
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+async def add_feed(session: AsyncSession, *, url: str, title: str = "", site_url: str = "",
+                   tags: Sequence[str] = (), interval_override_s: float | None = None, enabled: bool = True,
+                   now: datetime | None = None) -> Feed:
+    """Create a feed due immediately; raises DuplicateFeed when the URL is already known."""
+    feed = Feed(url=url, title=title, site_url=site_url, tags=list(tags), interval_override_s=interval_override_s,
+                enabled=enabled, next_check_at=now, consecutive_failures=0, items_total=0)
+    session.add(feed)
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise DuplicateFeed(url) from exc
+    return feed
+
+
+async def get_feed(session: AsyncSession, *, feed_id: int) -> Feed | None:
+    """One feed by id."""
+    return await session.get(Feed, feed_id, populate_existing=True)
+
+
+async def get_feed_by_url(session: AsyncSession, *, url: str) -> Feed | None:
+    """One feed by its exact URL."""
+    return (await session.execute(select(Feed).where(Feed.url == url))).scalar_one_or_none()
+
+
+async def count_feeds(session: AsyncSession) -> int:
+    """How many feeds are stored."""
+    return int((await session.execute(select(func.count()).select_from(Feed))).scalar_one())
+
+
+async def count_failing(session: AsyncSession) -> int:
+    """How many enabled feeds failed their last fetch."""
+    q = select(func.count()).select_from(Feed).where(Feed.enabled.is_(True), Feed.consecutive_failures > 0)
+    return int((await session.execute(q)).scalar_one())
+
+
+async def list_feeds(session: AsyncSession, *, enabled: bool | None = None, failing: bool | None = None,
+                     tag: str | None = None, limit: int | None = None, offset: int = 0) -> list[Feed]:
+    """Feeds by id, optionally only enabled/disabled, failing/healthy, or carrying a tag."""
+    q = select(Feed).order_by(Feed.id)
+    if enabled is not None:
+        q = q.where(Feed.enabled.is_(enabled))
+    if failing is not None:
+        q = q.where(Feed.consecutive_failures > 0 if failing else Feed.consecutive_failures == 0)
+    rows = list((await session.execute(q)).scalars())
+    if tag is not None:
+        rows = [f for f in rows if tag in (f.tags or [])]
+    rows = rows[offset:]
+    return rows[:limit] if limit is not None else rows
+
+
+async def update_feed(session: AsyncSession, *, feed_id: int, **changes: Any) -> Feed | None:
+    """Change editable fields of a feed; None when it does not exist."""
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    feed = await session.get(Feed, feed_id)
+    if feed is None:
+        return None
+    for key, value in changes.items():
+        setattr(feed, key, list(value) if key == "tags" else value)
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise DuplicateFeed(changes.get("url", "")) from exc
+    return feed
+
+
+async def delete_feed(session: AsyncSession, *, feed_id: int) -> bool:
+    """Delete a feed; False when it did not exist."""
+    result = await session.execute(delete(Feed).where(Feed.id == feed_id))
+    await session.commit()
+    return bool(result.rowcount)
+
+
+async def schedule_now(session: AsyncSession, *, feed_id: int, now: datetime) -> bool:
+    """Make a feed due now ("fetch now"); False when it does not exist."""
+    result = await session.execute(update(Feed).where(Feed.id == feed_id).values(next_check_at=now))
+    await session.commit()
+    return bool(result.rowcount)
+
+
+async def import_opml(session: AsyncSession, *, feeds: Iterable[OutlineLike], now: datetime) -> tuple[int, int]:
+    """Insert feeds whose URL is new (idempotent); returns (added, already_present)."""
+    added = existing = 0
+    for f in feeds:
+        stmt = _insert(session, Feed).values(
+            url=f.url, title=f.title or "", site_url=f.site_url or "", tags=list(f.tags), enabled=True,
+            next_check_at=now, consecutive_failures=0, items_total=0, created_at=now, updated_at=now,
+        ).on_conflict_do_nothing(index_elements=["url"])
+        result = await session.execute(stmt)
+        if result.rowcount:
+            added += 1
+        else:
+            existing += 1
+    await session.commit()
+    return added, existing
+
+
+async def due_feeds(session: AsyncSession, *, now: datetime, limit: int, feed_ids: Iterable[int] | None = None,
+                    shard: tuple[int, Iterable[int]] | None = None,
+                    exclude: Iterable[int] = ()) -> list[Feed]:
+    """Enabled feeds whose next check is due, most overdue first; ``shard`` = (modulus, owned remainders)."""
+    q = select(Feed).where(Feed.enabled.is_(True), or_(Feed.next_check_at.is_(None), Feed.next_check_at <= now))
+    if feed_ids is not None:
+        q = q.where(Feed.id.in_(list(feed_ids)))
+    if shard is not None:
+        modulus, owned = shard
+        owned = list(owned)
+        if not owned:
+            return []
+        q = q.where((Feed.id % modulus).in_(owned))
+    excluded = list(exclude)
+    if excluded:
+        q = q.where(Feed.id.not_in(excluded))
+    q = q.order_by(Feed.next_check_at.is_not(None), Feed.next_check_at, Feed.id).limit(limit)
+    return list((await session.execute(q)).scalars())
+
+
+async def record_success(session: AsyncSession, *, feed_id: int, now: datetime, status: int,
+                         next_check_at: datetime, interval_s: float, etag: str | None = None,
+                         last_modified: str | None = None, body_hash: str | None = None,
+                         unconditional: bool = False, new_items: int = 0, url: str | None = None,
+                         title: str | None = None, site_url: str | None = None, hub_url: str | None = None,
+                         items_per_day: float | None = None) -> None:
+    """Store a good fetch: clears the error state, keeps validators, schedules the next check."""
+    values: dict[str, Any] = dict(
+        last_fetch_at=now, last_success_at=now, last_status=status, last_error=None, last_error_class=None,
+        consecutive_failures=0, next_check_at=next_check_at, current_interval_s=interval_s,
+        items_total=Feed.items_total + new_items, updated_at=now,
+    )
+    if status != 304:
+        values.update(etag=etag, last_modified=last_modified, body_hash=body_hash)
+    if unconditional:
+        values["last_unconditional_at"] = now
+    if url:
+        values["url"] = url
+    if title:
+        values["title"] = title
+    if site_url:
+        values["site_url"] = site_url
+    if hub_url:
+        values["hub_url"] = hub_url
+    if items_per_day is not None:
+        values["items_per_day"] = items_per_day
+    try:
+        await session.execute(update(Feed).where(Feed.id == feed_id).values(**values))
+        await session.commit()
+    except IntegrityError:  # the permanent-redirect target is already another feed: keep our URL
+        await session.rollback()
+        values.pop("url", None)
+        await session.execute(update(Feed).where(Feed.id == feed_id).values(**values))
+        await session.commit()
+
+
+async def record_failure(session: AsyncSession, *, feed_id: int, now: datetime, error: str, error_class: str,
+                         next_check_at: datetime, status: int | None = None) -> None:
+    """Store a failed fetch on the feed row (errors are data) and schedule the retry."""
+    await session.execute(update(Feed).where(Feed.id == feed_id).values(
+        last_fetch_at=now, last_status=status, last_error=error[:2000], last_error_class=error_class,
+        last_error_at=now, consecutive_failures=Feed.consecutive_failures + 1, next_check_at=next_check_at,
+        updated_at=now,
+    ))
+    await session.commit()
+
+
+async def seen_by_ids(session: AsyncSession, *, ids: Iterable[str]) -> dict[str, SeenArticle]:
+    """Seen-article rows for these article ids."""
+    wanted = list(set(ids))
+    out: dict[str, SeenArticle] = {}
+    for i in range(0, len(wanted), 500):
+        q = select(SeenArticle).where(SeenArticle.id.in_(wanted[i:i + 500]))
+        out.update({r.id: r for r in (await session.execute(q)).scalars()})
+    return out
+
+
+async def seen_by_title_keys(session: AsyncSession, *, keys: Iterable[str], since: datetime) -> dict[str, SeenArticle]:
+    """The earliest seen article per title key first seen after ``since``."""
+    wanted = [k for k in set(keys) if k]
+    out: dict[str, SeenArticle] = {}
+    for i in range(0, len(wanted), 500):
+        q = (select(SeenArticle).where(SeenArticle.title_key.in_(wanted[i:i + 500]), SeenArticle.first_seen >= since)
+             .order_by(SeenArticle.first_seen))
+        for r in (await session.execute(q)).scalars():
+            out.setdefault(r.title_key, r)
+    return out
+
+
+async def mark_seen(session: AsyncSession, *, rows: Iterable[tuple[str, int | None, str, str]], now: datetime) -> int:
+    """Remember published articles (id, feed_id, title_key, content_hash); call after Kafka acknowledged them."""
+    n = 0
+    for art_id, feed_id, key, chash in rows:
+        stmt = _insert(session, SeenArticle).values(
+            id=art_id, feed_id=feed_id, title_key=key, content_hash=chash, first_seen=now, last_seen=now)
+        stmt = stmt.on_conflict_do_update(index_elements=["id"],
+                                          set_={"content_hash": chash, "last_seen": now, "title_key": key})
+        await session.execute(stmt)
+        n += 1
+    await session.commit()
+    return n
+
+
+async def prune_seen(session: AsyncSession, *, older_than: datetime) -> int:
+    """Forget articles not seen in any feed since ``older_than``."""
+    result = await session.execute(delete(SeenArticle).where(SeenArticle.last_seen < older_than))
+    await session.commit()
+    return int(result.rowcount or 0)
+
+
+async def set_websub(session: AsyncSession, *, feed_id: int, hub_url: str | None, state: str | None,
+                     secret: str | None = None, lease_until: datetime | None = None) -> None:
+    """Record the WebSub subscription state of a feed."""
+    values: dict[str, Any] = {"hub_url": hub_url, "websub_state": state, "websub_lease_until": lease_until}
+    if secret is not None:
+        values["websub_secret"] = secret
+    await session.execute(update(Feed).where(Feed.id == feed_id).values(**values))
+    await session.commit()
+
+
+async def websub_due(session: AsyncSession, *, now: datetime, renew_before_s: float) -> list[Feed]:
+    """Feeds with a hub whose subscription is missing, failed or about to lapse."""
+    horizon = now + timedelta(seconds=renew_before_s)
+    q = select(Feed).where(Feed.enabled.is_(True), Feed.hub_url.is_not(None),
+                           or_(Feed.websub_lease_until.is_(None), Feed.websub_lease_until <= horizon))
+    return list((await session.execute(q)).scalars())

@@ -1,0 +1,272 @@
+"""Repository for articles and stories: the sink's idempotent upsert and the API's queries.
+
+Keyword-only functions, one per use; routes and workers never write SQL themselves.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Select, and_, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.db.models import Article, Story, StoryEntity, StoryTopic
+from services.events import EnrichedArticle
+
+ChangeKind = Literal["created", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class StoryChange:
+    """What one upsert did to a story: the dispatcher turns created/updated into webhook events."""
+
+    story_id: str
+    kind: ChangeKind
+    version: int
+    article_kind: Literal["new", "update", "replay"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _article_values(ev: EnrichedArticle, story_id: str) -> dict[str, Any]:
+    a = ev.article
+    return {
+        "story_id": story_id,
+        "feed_id": a.feed_id,
+        "source": a.source,
+        "url": a.url,
+        "link": a.link or a.url,
+        "title": a.title,
+        "summary": a.summary,
+        "content": a.content,
+        "author": a.author,
+        "lang": ev.lang or a.lang,
+        "published_at": a.published_at,
+        "fetched_at": a.fetched_at,
+        "enriched_at": ev.enriched_at,
+        "content_hash": a.content_hash,
+        "state": ev.state,
+        "topics": [t.model_dump(mode="json") for t in ev.topics],
+        "entities": [e.model_dump(mode="json") for e in ev.entities],
+        "taxonomy_version": ev.taxonomy_version,
+    }
+
+
+def _same_content(row: Article, values: dict[str, Any]) -> bool:
+    keys = ("title", "summary", "content", "state", "topics", "entities", "taxonomy_version", "content_hash")
+    return all(getattr(row, k) == values[k] for k in keys)
+
+
+async def upsert_enriched(session: AsyncSession, *, event: EnrichedArticle) -> StoryChange:
+    """Store one enriched article and fold it into its story; replays change nothing."""
+    story_id = event.story_id or event.article.id
+    existing = await session.get(Article, event.article.id)
+    if existing is not None:
+        story_id = existing.story_id
+    values = _article_values(event, story_id)
+    if existing is not None and _same_content(existing, values):
+        story = await session.get(Story, story_id)
+        return StoryChange(story_id, "unchanged", story.version if story else 1, "replay")
+    if existing is None:
+        session.add(Article(id=event.article.id, **values))
+        article_kind: Literal["new", "update", "replay"] = "new"
+    else:
+        for k, v in values.items():
+            setattr(existing, k, v)
+        existing.version += 1
+        article_kind = "update"
+    await session.flush()
+    kind, version = await _refresh_story(session, story_id=story_id)
+    return StoryChange(story_id, kind, version, article_kind)
+
+
+def _fold_topics(articles: Sequence[Article]) -> list[dict[str, Any]]:
+    best: dict[str, dict[str, Any]] = {}
+    for art in articles:
+        for t in art.topics or []:
+            cur = best.get(t["name"])
+            if cur is None or t["confidence"] > cur["confidence"]:
+                best[t["name"]] = {**t, "article_id": art.id}
+    return sorted(best.values(), key=lambda t: -t["confidence"])
+
+
+def _fold_entities(articles: Sequence[Article]) -> list[dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for art in articles:
+        for e in art.entities or []:
+            cur = merged.setdefault(e["id"], {"id": e["id"], "name": e["name"], "type": e["type"],
+                                              "mentions": 0, "in_title": False})
+            cur["mentions"] += int(e.get("mentions", 1))
+            cur["in_title"] = cur["in_title"] or bool(e.get("in_title"))
+    return sorted(merged.values(), key=lambda e: (not e["in_title"], -e["mentions"], e["name"]))
+
+
+async def _refresh_story(session: AsyncSession, *, story_id: str) -> tuple[ChangeKind, int]:
+    """Recompute a story from its articles; bump its version only when something a reader sees changed."""
+    articles = list((await session.scalars(
+        select(Article).where(Article.story_id == story_id).order_by(Article.published_at, Article.id)
+    )).all())
+    first = articles[0]
+    topics, entities = _fold_topics(articles), _fold_entities(articles)
+    sources = sorted({a.source for a in articles if a.source})
+    state = next((a.state for a in sorted(articles, key=lambda a: a.published_at, reverse=True) if a.state), None)
+    view = {
+        "headline": first.title, "url": first.link or first.url, "summary": first.summary[:1000],
+        "lang": first.lang, "state": state, "topics": topics, "entities": entities, "sources": sources,
+        "article_count": len(articles), "published_at": first.published_at,
+    }
+    story = await session.get(Story, story_id)
+    now = _now()
+    if story is None:
+        story = Story(id=story_id, first_seen=now, last_seen=now, version=1, **view)
+        session.add(story)
+        kind: ChangeKind = "created"
+    else:
+        visible = ("topics", "state", "article_count", "headline", "entities")
+        changed = any(getattr(story, k) != view[k] for k in visible)
+        for k, v in view.items():
+            setattr(story, k, v)
+        story.last_seen = now
+        if changed:
+            story.version += 1
+        kind = "updated" if changed else "unchanged"
+    await session.execute(delete(StoryTopic).where(StoryTopic.story_id == story_id))
+    await session.execute(delete(StoryEntity).where(StoryEntity.story_id == story_id))
+    await session.flush()
+    session.add_all(StoryTopic(story_id=story_id, topic=t["name"], confidence=t["confidence"]) for t in topics)
+    session.add_all(
+        StoryEntity(story_id=story_id, entity_id=e["id"], name=e["name"], type=e["type"], mentions=e["mentions"])
+        for e in entities
+    )
+    await session.flush()
+    return kind, story.version
+
+
+# --- queries ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoryFilter:
+    topics: Sequence[str] = ()
+    entities: Sequence[str] = ()
+    lang: str | None = None
+    state: Sequence[str] = ()
+    source: str | None = None
+    feed_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    min_confidence: float | None = None
+
+
+def encode_cursor(story: Story) -> str:
+    raw = json.dumps([story.published_at.isoformat(), story.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """Raise ValueError for anything that is not a cursor we issued."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        ts, sid = json.loads(raw)
+        when = datetime.fromisoformat(ts)
+        if not isinstance(sid, str):
+            raise TypeError
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise ValueError("cursor is not valid; use the next_cursor value of a previous page") from exc
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)), sid
+
+
+def _apply_filter(stmt: Select[Any], f: StoryFilter) -> Select[Any]:
+    for topic in f.topics:
+        cond = [StoryTopic.story_id == Story.id, StoryTopic.topic == topic]
+        if f.min_confidence is not None:
+            cond.append(StoryTopic.confidence >= f.min_confidence)
+        stmt = stmt.where(select(StoryTopic.story_id).where(and_(*cond)).exists())
+    if not f.topics and f.min_confidence is not None:
+        stmt = stmt.where(select(StoryTopic.story_id).where(
+            StoryTopic.story_id == Story.id, StoryTopic.confidence >= f.min_confidence).exists())
+    for ent in f.entities:
+        stmt = stmt.where(select(StoryEntity.story_id).where(
+            StoryEntity.story_id == Story.id,
+            or_(StoryEntity.entity_id == ent, func.lower(StoryEntity.name) == ent.lower()),
+        ).exists())
+    if f.lang:
+        stmt = stmt.where(Story.lang == f.lang)
+    if f.state:
+        stmt = stmt.where(Story.state.in_(list(f.state)))
+    if f.source or f.feed_id is not None:
+        cond = [Article.story_id == Story.id]
+        if f.source:
+            cond.append(Article.source == f.source)
+        if f.feed_id is not None:
+            cond.append(Article.feed_id == f.feed_id)
+        stmt = stmt.where(select(Article.id).where(*cond).exists())
+    if f.since:
+        stmt = stmt.where(Story.published_at >= f.since)
+    if f.until:
+        stmt = stmt.where(Story.published_at < f.until)
+    return stmt
+
+
+async def list_stories(
+    session: AsyncSession, *, filter: StoryFilter, limit: int, cursor: str | None = None
+) -> tuple[list[Story], str | None]:
+    """Newest first by (published_at, id) keyset: pages never skip or repeat while stories arrive."""
+    stmt = _apply_filter(select(Story), filter)
+    if cursor:
+        when, sid = decode_cursor(cursor)
+        stmt = stmt.where(or_(Story.published_at < when, and_(Story.published_at == when, Story.id < sid)))
+    stmt = stmt.order_by(Story.published_at.desc(), Story.id.desc()).limit(limit + 1)
+    rows = list((await session.scalars(stmt)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1]) if more and rows else None)
+
+
+async def get_story(session: AsyncSession, *, story_id: str) -> Story | None:
+    """One story by id, or None."""
+    return await session.get(Story, story_id)
+
+
+async def story_articles(session: AsyncSession, *, story_id: str) -> list[Article]:
+    """The articles of a story, oldest first."""
+    stmt = select(Article).where(Article.story_id == story_id).order_by(Article.published_at, Article.id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def get_article(session: AsyncSession, *, article_id: str) -> Article | None:
+    """One stored article by id, or None."""
+    return await session.get(Article, article_id)
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    """Totals for the dashboard header."""
+    articles = await session.scalar(select(func.count()).select_from(Article))
+    stories = await session.scalar(select(func.count()).select_from(Story))
+    tagged = await session.scalar(select(func.count(func.distinct(StoryTopic.story_id))))
+    return {"articles": int(articles or 0), "stories": int(stories or 0), "tagged_stories": int(tagged or 0)}
+
+
+async def topic_counts(session: AsyncSession) -> dict[str, int]:
+    """Stories per topic."""
+    rows = await session.execute(select(StoryTopic.topic, func.count()).group_by(StoryTopic.topic))
+    return {t: int(n) for t, n in rows.all()}
+
+
+async def entity_counts(session: AsyncSession, *, prefix: str = "", limit: int = 20) -> list[dict[str, Any]]:
+    """Entities by number of stories, optionally by name prefix (autocomplete)."""
+    stmt = select(StoryEntity.entity_id, StoryEntity.name, StoryEntity.type,
+                  func.count(StoryEntity.story_id).label("n"))
+    if prefix:
+        stmt = stmt.where(func.lower(StoryEntity.name).like(prefix.lower().replace("%", "") + "%"))
+    stmt = stmt.group_by(StoryEntity.entity_id, StoryEntity.name, StoryEntity.type)
+    stmt = stmt.order_by(func.count(StoryEntity.story_id).desc(), StoryEntity.name).limit(limit)
+    rows = await session.execute(stmt)
+    return [{"id": i, "name": n, "type": t, "stories": int(c)} for i, n, t, c in rows.all()]

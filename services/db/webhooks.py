@@ -1,0 +1,218 @@
+"""Repository for webhook subscriptions, deliveries and their attempt log.
+
+Deliveries are rows keyed by (webhook, event_key), so enqueueing the same event
+twice is a no-op: that is what makes the dispatcher safe to restart or replay.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.db.models import Delivery, DeliveryAttempt, Story, Webhook
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def create_webhook(session: AsyncSession, *, url: str, filters: dict[str, Any], secret: str,
+                         description: str = "", enabled: bool = True) -> Webhook:
+    """A new subscription signed with ``secret`` (a fresh ``whsec_`` value from api.webhooks.signing)."""
+    hook = Webhook(id="wh_" + secrets.token_hex(12), url=url, filters=filters, description=description,
+                   enabled=enabled, secret=secret)
+    session.add(hook)
+    await session.flush()
+    return hook
+
+
+async def get_webhook(session: AsyncSession, *, webhook_id: str) -> Webhook | None:
+    """One subscription, or None."""
+    return await session.get(Webhook, webhook_id)
+
+
+async def list_webhooks(session: AsyncSession, *, enabled_only: bool = False) -> list[Webhook]:
+    """All subscriptions, oldest first."""
+    stmt = select(Webhook).order_by(Webhook.created_at, Webhook.id)
+    if enabled_only:
+        stmt = stmt.where(Webhook.enabled.is_(True))
+    return list((await session.scalars(stmt)).all())
+
+
+async def rotate_secret(session: AsyncSession, *, hook: Webhook, new: str, overlap_s: float) -> Webhook:
+    """New secret; the old one keeps signing too (space-delimited) until the overlap ends."""
+    hook.previous_secret = hook.secret
+    hook.previous_secret_expires_at = _now() + timedelta(seconds=overlap_s)
+    hook.secret = new
+    await session.flush()
+    return hook
+
+
+def signing_secrets(hook: Webhook, now: datetime) -> list[str]:
+    """The secrets to sign with right now (two during a rotation)."""
+    out = [hook.secret]
+    if hook.previous_secret and hook.previous_secret_expires_at and hook.previous_secret_expires_at > now:
+        out.append(hook.previous_secret)
+    return out
+
+
+def event_key(event_type: str, story_id: str, version: int) -> str:
+    return f"{event_type}:{story_id}:{version}"
+
+
+async def delivered_version(session: AsyncSession, *, webhook_id: str, story_id: str) -> int | None:
+    """The newest story version already queued for this subscriber, or None if it never heard of it."""
+    rows = await session.scalars(
+        select(Delivery.event_key).where(Delivery.webhook_id == webhook_id, Delivery.story_id == story_id)
+    )
+    versions = [int(k.rsplit(":", 1)[1]) for k in rows.all() if k.startswith("story.")]
+    return max(versions) if versions else None
+
+
+async def enqueue(session: AsyncSession, *, webhook_id: str, story_id: str, event_type: str, version: int,
+                  payload: dict[str, Any], now: datetime | None = None) -> Delivery | None:
+    """Queue one event for one subscriber; None when that exact event was already queued."""
+    key = event_key(event_type, story_id, version)
+    exists = await session.scalar(
+        select(Delivery.id).where(Delivery.webhook_id == webhook_id, Delivery.event_key == key)
+    )
+    if exists:
+        return None
+    delivery = Delivery(id="msg_" + secrets.token_hex(12), webhook_id=webhook_id, story_id=story_id,
+                        event_type=event_type, event_key=key, payload=payload, status="pending",
+                        next_attempt_at=now or _now(), created_at=now or _now())
+    try:
+        async with session.begin_nested():
+            session.add(delivery)
+    except IntegrityError:
+        return None
+    return delivery
+
+
+async def claim_due(session: AsyncSession, *, now: datetime, lease_s: float, limit: int,
+                    exclude_webhooks: Sequence[str] = ()) -> list[Delivery]:
+    """Take due deliveries by pushing their next_attempt_at forward by a lease (safe with several dispatchers)."""
+    stmt = (select(Delivery).where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+            .order_by(Delivery.next_attempt_at).limit(limit))
+    if exclude_webhooks:
+        stmt = stmt.where(Delivery.webhook_id.not_in(list(exclude_webhooks)))
+    claimed: list[Delivery] = []
+    for d in (await session.scalars(stmt)).all():
+        res = await session.execute(
+            update(Delivery)
+            .where(Delivery.id == d.id, Delivery.next_attempt_at == d.next_attempt_at, Delivery.status == "pending")
+            .values(next_attempt_at=now + timedelta(seconds=lease_s))
+        )
+        if res.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(d)
+    return claimed
+
+
+async def record_attempt(session: AsyncSession, *, delivery_id: str, status_code: int | None,
+                         latency_ms: float | None, error: str | None, excerpt: str | None,
+                         outcome: str, next_at: datetime | None, now: datetime) -> Delivery | None:
+    """Log one HTTP attempt and move the delivery to its next state."""
+    d = await session.get(Delivery, delivery_id)
+    if d is None:
+        return None
+    d.attempts += 1
+    session.add(DeliveryAttempt(delivery_id=d.id, attempt=d.attempts, at=now, status_code=status_code,
+                                latency_ms=latency_ms, error=error, response_excerpt=excerpt))
+    d.last_status_code, d.last_latency_ms, d.last_error, d.response_excerpt = status_code, latency_ms, error, excerpt
+    if outcome == "success":
+        d.status, d.delivered_at = "succeeded", now
+    elif outcome == "dead":
+        d.status = "dead"
+    elif outcome == "disabled":
+        d.status = "failed"
+    else:
+        d.status, d.next_attempt_at = "pending", next_at or now
+    await session.flush()
+    return d
+
+
+async def disable_webhook(session: AsyncSession, *, webhook_id: str, reason: str) -> None:
+    """Stop sending to a subscriber (e.g. it answered 410 Gone)."""
+    await session.execute(update(Webhook).where(Webhook.id == webhook_id).values(enabled=False, disabled_reason=reason))
+
+
+async def list_deliveries(session: AsyncSession, *, webhook_id: str, status: str | None = None,
+                          limit: int = 50) -> list[Delivery]:
+    """Newest deliveries of one subscriber."""
+    stmt = select(Delivery).where(Delivery.webhook_id == webhook_id)
+    if status:
+        stmt = stmt.where(Delivery.status == status)
+    stmt = stmt.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit)
+    return list((await session.scalars(stmt)).all())
+
+
+async def attempts_of(session: AsyncSession, *, delivery_ids: Sequence[str]) -> dict[str, list[DeliveryAttempt]]:
+    """Attempt logs keyed by delivery id."""
+    out: dict[str, list[DeliveryAttempt]] = {i: [] for i in delivery_ids}
+    if not delivery_ids:
+        return out
+    rows = await session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(list(delivery_ids)))
+                                 .order_by(DeliveryAttempt.attempt))
+    for a in rows.all():
+        out[a.delivery_id].append(a)
+    return out
+
+
+async def replay(session: AsyncSession, *, webhook_id: str, delivery_id: str | None = None,
+                 since: datetime | None = None, until: datetime | None = None) -> int:
+    """Send deliveries again (same webhook-id, so subscribers can dedup); returns how many were queued."""
+    stmt = update(Delivery).where(Delivery.webhook_id == webhook_id)
+    if delivery_id:
+        stmt = stmt.where(Delivery.id == delivery_id)
+    if since:
+        stmt = stmt.where(Delivery.created_at >= since)
+    if until:
+        stmt = stmt.where(Delivery.created_at < until)
+    res = await session.execute(stmt.values(status="pending", next_attempt_at=_now(), attempts=0))
+    return int(res.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def webhook_stats(session: AsyncSession) -> dict[str, dict[str, Any]]:
+    """Per subscriber: counts by status and the last delivery time (dashboard)."""
+    rows = await session.execute(
+        select(Delivery.webhook_id, Delivery.status, func.count(), func.max(Delivery.delivered_at))
+        .group_by(Delivery.webhook_id, Delivery.status)
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for wid, status, n, last in rows.all():
+        s = out.setdefault(wid, {"pending": 0, "succeeded": 0, "failed": 0, "dead": 0, "last_delivered_at": None})
+        s[status] = int(n)
+        if last and (s["last_delivered_at"] is None or last > s["last_delivered_at"]):
+            s["last_delivered_at"] = last
+    return out
+
+
+def story_payload(story: Story, *, event_type: str, api_base: str, max_bytes: int) -> dict[str, Any]:
+    """The versioned event body: small (under max_bytes) with a link back to /stories/{id}."""
+    data: dict[str, Any] = {
+        "schema": "wirewatch.story/1",
+        "id": story.id,
+        "version": story.version,
+        "headline": story.headline[:500],
+        "url": story.url,
+        "link": f"{api_base}/stories/{story.id}",
+        "lang": story.lang,
+        "state": story.state,
+        "topics": [{"name": t["name"], "confidence": t["confidence"]} for t in story.topics],
+        "entities": [{"id": e["id"], "name": e["name"], "type": e["type"]} for e in story.entities[:25]],
+        "sources": story.sources[:20],
+        "article_count": story.article_count,
+        "published_at": story.published_at.isoformat(),
+        "first_seen": story.first_seen.isoformat(),
+    }
+    payload = {"type": event_type, "timestamp": _now().isoformat(), "data": data}
+    while len(json.dumps(payload)) > max_bytes and data["entities"]:
+        data["entities"] = data["entities"][: len(data["entities"]) // 2]
+    return payload

@@ -1,0 +1,93 @@
+"""Process runtime shared by every service: JSON logs, graceful shutdown, heartbeats.
+
+A service is an ``async def main(settings, stop)`` coroutine; ``run_service``
+wires SIGTERM/SIGINT to the ``stop`` event so loops end cleanly and clients are
+stopped in their ``finally`` blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+from services.settings import Settings
+
+SECRET_KEYS = ("token", "secret", "password", "authorization")
+
+
+class _RedactSecrets(logging.Filter):
+    """Never let a field named like a secret reach the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key in list(vars(record)):
+            if any(s in key.lower() for s in SECRET_KEYS):
+                setattr(record, key, "[redacted]")
+        return True
+
+
+def setup_logging(settings: Settings, service: str) -> None:
+    """Structured JSON logs on stderr with the service name on every line."""
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.log_json:
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "ts", "levelname": "level", "name": "logger"},
+                static_fields={"service": service},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s [{service}] %(name)s: %(message)s"))
+    handler.addFilter(_RedactSecrets())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level.upper())
+    for noisy in ("aiokafka", "httpx", "httpcore", "sqlalchemy.engine", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def instance_id(service: str) -> str:
+    return f"{service}@{socket.gethostname()}:{os.getpid()}"
+
+
+def run_service(
+    name: str, settings: Settings, main: Callable[[Settings, asyncio.Event], Awaitable[Any]]
+) -> None:
+    """Run one service until SIGTERM/SIGINT, then let it finish its current batch and exit."""
+    setup_logging(settings, name)
+
+    async def _runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await main(settings, stop)
+
+    try:
+        import uvloop
+
+        uvloop.run(_runner())
+    except ImportError:
+        asyncio.run(_runner())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep up to ``seconds``; True if ``stop`` was set meanwhile."""
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+        return True
+    except TimeoutError:
+        return False
