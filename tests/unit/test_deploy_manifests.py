@@ -113,8 +113,9 @@ def k8s_validate(doc: dict[str, Any], version: str) -> None:
 
 def compose_schema_errors(doc: dict[str, Any]) -> list[str]:
     pytest.importorskip("check_jsonschema", reason=f"check-jsonschema not installed ({TOOLS_HINT})")
-    import jsonschema
     from importlib.resources import files
+
+    import jsonschema
 
     schema = json.loads(files("check_jsonschema.builtin_schemas.vendor").joinpath("compose-spec.json").read_text())
     validator = jsonschema.Draft202012Validator(schema)
@@ -182,10 +183,10 @@ def test_compose_matches_compose_spec_schema():
 def test_compose_schema_check_can_fail():
     broken = json.loads(json.dumps(compose()))
     broken["services"]["api"]["restart_policy"] = "always"  # not a Compose key
-    broken["services"]["enrich"]["deploy"]["replicas"] = "many"
+    broken["services"]["enrich"]["depends_on"]["migrate"]["condition"] = "service_finished"
     errors = compose_schema_errors(broken)
     assert any("restart_policy" in e for e in errors), errors
-    assert any("replicas" in e for e in errors), errors
+    assert any("service_finished" in e for e in errors), errors
 
 
 def test_compose_kafka_is_single_node_kraft():
@@ -331,6 +332,7 @@ def test_k8s_references_resolve(target):
                 if "secretRef" in ref:
                     # production: the Secret is managed out of band (see base/secret.yaml)
                     assert ref["secretRef"]["name"] == "wirewatch-secrets"
+                    assert target != K8S_BASE or "wirewatch-secrets" in secrets
     service = by_kind(docs, "Service")["wirewatch-api"]
     api = by_kind(docs, "Deployment")["wirewatch-api"]
     labels = api["spec"]["template"]["metadata"]["labels"]

@@ -1,0 +1,331 @@
+"""The ingest service: schedule due feeds, fetch, publish, record feed state; never let a feed kill the loop.
+
+    main(settings, stop)   migrations → seed feeds from OPML → topics → scheduler loop
+    Ingester.poll_once(id) fetch one feed now (also used by tests and the CLI)
+
+Polling is sharded across ingester processes with Kafka group assignment (ingest.assign).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from ingest import caching, schedule, websub
+from ingest.assign import Assignment
+from ingest.errors import FetchError, ParseError
+from ingest.fetch import fetch, make_client
+from ingest.opml import OPMLError, parse_opml
+from ingest.pipeline import body_hash, process_body
+from services import bus, netguard
+from services.db import feeds as repo
+from services.db.engine import Sessions, make_engine, make_sessions
+from services.db.migrate import upgrade_async
+from services.db.models import Feed
+from services.metrics import FEEDS_FAILING, FETCH_DURATION, FETCH_TOTAL, PARSE_ERRORS
+from services.runtime import wait_or_stop
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class PollReport:
+    """What one poll did (returned by poll_once; the feed row holds the durable version)."""
+
+    feed_id: int
+    status: int | None = None
+    new: int = 0
+    updates: int = 0
+    error_class: str | None = None
+    error: str | None = None
+
+
+class HostGate:
+    """Per-host concurrency cap plus a minimum spacing between request starts."""
+
+    def __init__(self, per_host: int, spacing_s: float) -> None:
+        self.per_host = per_host
+        self.spacing = spacing_s
+        self._sems: dict[str, asyncio.Semaphore] = {}
+        self._next: dict[str, float] = {}
+
+    @contextlib.asynccontextmanager
+    async def slot(self, url: str) -> AsyncIterator[None]:
+        host = (urlsplit(url).hostname or "").lower()
+        sem = self._sems.setdefault(host, asyncio.Semaphore(self.per_host))
+        async with sem:
+            if self.spacing > 0:
+                loop = asyncio.get_running_loop()
+                start = max(loop.time(), self._next.get(host, 0.0))
+                self._next[host] = start + self.spacing
+                delay = start - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            yield
+
+
+class Ingester:
+    """One process's poller; owns the HTTP client, producer and in-flight bookkeeping."""
+
+    def __init__(self, settings: Settings, sessions: Sessions, client: httpx.AsyncClient,
+                 producer: AIOKafkaProducer, assignment: Assignment | None = None) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.client = client
+        self.producer = producer
+        self.assignment = assignment
+        self.policy = schedule.Policy.from_settings(settings)
+        self.gate = HostGate(settings.fetch_per_host_concurrency, settings.fetch_per_host_min_spacing_s)
+        self.global_sem = asyncio.Semaphore(settings.fetch_global_concurrency)
+        self.inflight: dict[int, asyncio.Task[PollReport]] = {}
+
+    async def drain(self, partitions: set[int], modulus: int) -> None:
+        """Wait for in-flight polls of feeds in revoked partitions (bounded by the fetch deadline)."""
+        tasks = [t for fid, t in self.inflight.items() if fid % modulus in partitions]
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.settings.fetch_total_timeout_s + 5)
+
+    async def tick(self, now: datetime | None = None) -> int:
+        """Start polls for due feeds this process owns; returns how many were started."""
+        now = now or utcnow()
+        room = self.settings.fetch_global_concurrency * 2 - len(self.inflight)
+        if room <= 0:
+            return 0
+        shard = self.assignment.shard if self.assignment is not None else None
+        async with self.sessions() as session:
+            due = await repo.due_feeds(session, now=now, limit=room, shard=shard, exclude=list(self.inflight))
+        for feed in due:
+            self._start(feed)
+        return len(due)
+
+    def _start(self, feed: Feed) -> asyncio.Task[PollReport]:
+        task = asyncio.create_task(self._guarded(feed), name=f"poll-{feed.id}")
+        self.inflight[feed.id] = task
+        task.add_done_callback(lambda _t, fid=feed.id: self.inflight.pop(fid, None))
+        return task
+
+    async def _guarded(self, feed: Feed) -> PollReport:
+        async with self.global_sem:
+            if self.assignment is not None and not self.assignment.owns(feed.id):
+                return PollReport(feed.id)
+            return await self.poll(feed)
+
+    async def poll_once(self, feed_id: int) -> PollReport:
+        """Fetch one feed now, whatever its schedule."""
+        async with self.sessions() as session:
+            feed = await repo.get_feed(session, feed_id=feed_id)
+        if feed is None:
+            raise KeyError(feed_id)
+        running = self.inflight.get(feed_id)
+        if running is not None:
+            return await running
+        return await self._start(feed)
+
+    async def poll(self, feed: Feed) -> PollReport:
+        """Fetch, publish and record one feed; every failure ends on the feed row."""
+        s = self.settings
+        now = utcnow()
+        unconditional = caching.wants_unconditional(feed.last_unconditional_at, now, s.fetch_unconditional_every_s)
+        started = time.monotonic()
+        report = PollReport(feed.id)
+        try:
+            async with self.gate.slot(feed.url):
+                result = await fetch(self.client, feed.url, s, etag=None if unconditional else feed.etag,
+                                     last_modified=None if unconditional else feed.last_modified)
+            report.status = result.status
+            interval = feed.current_interval_s or self.policy.default_s
+            hint = None
+            new_url = result.permanent_redirect
+            title = site_url = hub = None
+            per_day = None
+            bhash = feed.body_hash
+            if result.body is not None:
+                bhash = body_hash(result.body)
+                if bhash != feed.body_hash or feed.items_total == 0:
+                    outcome = await process_body(
+                        result.body, feed_url=result.url, feed_id=feed.id, sessions=self.sessions,
+                        producer=self.producer, settings=s, now=now,
+                        content_type=result.headers.get("content-type", ""), source=feed.title)
+                    report.new, report.updates = outcome.new, outcome.updates
+                    interval = schedule.adaptive_interval(outcome.entry_dates, self.policy,
+                                                          override_s=feed.interval_override_s)
+                    per_day = schedule.items_per_day(outcome.entry_dates)
+                    p = outcome.feed
+                    hint = caching.feed_hint(p.ttl, p.update_period, p.update_frequency)
+                    title = p.title if not feed.title else None
+                    site_url = p.site_url if not feed.site_url else None
+                    hub, _topic = websub.discover_hub(p, result.headers, result.url)
+            if feed.interval_override_s:
+                interval = float(feed.interval_override_s)
+            server_min = caching.min_next_delay(status=result.status, headers=result.headers, now=now, hint_s=hint)
+            etag, modified = caching.validators(result.headers)
+            nxt = schedule.next_success(now, interval_s=interval, server_min_s=server_min, policy=self.policy,
+                                        override_s=feed.interval_override_s)
+            async with self.sessions() as session:
+                await repo.record_success(
+                    session, feed_id=feed.id, now=now, status=result.status, next_check_at=nxt, interval_s=interval,
+                    etag=etag, last_modified=modified, body_hash=bhash, unconditional=unconditional,
+                    new_items=report.new, url=new_url, title=title, site_url=site_url,
+                    hub_url=hub if hub != feed.hub_url else None, items_per_day=per_day)
+            outcome_label = "not_modified" if result.status == 304 else "ok"
+            if new_url:
+                log.info("feed moved permanently", extra={"feed_id": feed.id, "url": feed.url, "new_url": new_url})
+        except FetchError as exc:
+            outcome_label = exc.error_class
+            if isinstance(exc, ParseError):
+                PARSE_ERRORS.inc()
+            report.error_class, report.error, report.status = exc.error_class, str(exc), exc.status
+            await self._record_failure(feed, exc, now)
+        FETCH_TOTAL.labels(outcome_label).inc()
+        FETCH_DURATION.labels(outcome_label).observe(time.monotonic() - started)
+        return report
+
+    async def _record_failure(self, feed: Feed, exc: FetchError, now: datetime) -> None:
+        failures = (feed.consecutive_failures or 0) + 1
+        base = feed.current_interval_s or self.policy.default_s
+        nxt = schedule.next_failure(now, failures=failures, policy=self.policy, base_s=base,
+                                    retry_after_s=exc.retry_after)
+        log.warning("feed fetch failed", extra={"feed_id": feed.id, "url": feed.url, "error_class": exc.error_class,
+                                                "error": str(exc), "failures": failures})
+        async with self.sessions() as session:
+            await repo.record_failure(session, feed_id=feed.id, now=now, error=str(exc),
+                                      error_class=exc.error_class, next_check_at=nxt, status=exc.status)
+
+    async def maintain_websub(self, now: datetime | None = None) -> None:
+        """Subscribe (or renew) feeds with a discovered hub; a failing hub only means we keep polling."""
+        s = self.settings
+        if not s.public_url:
+            return
+        now = now or utcnow()
+        async with self.sessions() as session:
+            due = await repo.websub_due(session, now=now, renew_before_s=s.websub_renew_before_s)
+        for feed in due:
+            if self.assignment is not None and not self.assignment.owns(feed.id):
+                continue
+            await self.subscribe(feed, now)
+
+    async def subscribe(self, feed: Feed, now: datetime) -> bool:
+        s = self.settings
+        assert feed.hub_url
+        secret = feed.websub_secret or websub.new_secret()
+        form = websub.subscription_form(topic=feed.url, callback=websub.callback_url(s.public_url, feed.id),
+                                        secret=secret, lease_s=s.websub_lease_s)
+        ok = False
+        try:
+            await netguard.check_url(feed.hub_url, s.feed_allowed_hosts)
+            resp = await self.client.post(feed.hub_url, data=form, timeout=s.fetch_connect_timeout_s)
+            ok = resp.status_code in (202, 204)
+            why = f"hub answered {resp.status_code}"
+        except (httpx.HTTPError, OSError, netguard.BlockedTarget) as exc:
+            why = str(exc) or type(exc).__name__
+        # Until the hub verifies, "lease_until" is when we try again.
+        retry = now + timedelta(seconds=s.websub_renew_before_s + (300 if ok else 3600))
+        async with self.sessions() as session:
+            await repo.set_websub(session, feed_id=feed.id, hub_url=feed.hub_url,
+                                  state="requested" if ok else "failed", secret=secret, lease_until=retry)
+        if not ok:
+            log.warning("websub subscribe failed; polling continues", extra={"feed_id": feed.id, "hub": feed.hub_url,
+                                                                               "error": why})
+        return ok
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """The scheduler loop until ``stop``; waits for in-flight polls on the way out."""
+        last_gauge = last_websub = 0.0
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            try:
+                await self.tick()
+                if loop.time() - last_gauge > 10:
+                    last_gauge = loop.time()
+                    async with self.sessions() as session:
+                        FEEDS_FAILING.set(await repo.count_failing(session))
+                if loop.time() - last_websub > 60:
+                    last_websub = loop.time()
+                    await self.maintain_websub()
+            except (OSError, asyncio.TimeoutError) as exc:
+                log.error("scheduler tick failed; retrying", extra={"error": str(exc)})
+            except Exception as exc:  # the loop must survive a database hiccup; logged, not swallowed
+                log.exception("scheduler tick failed; retrying", extra={"error": str(exc)})
+            if await wait_or_stop(stop, self.settings.scheduler_tick_s):
+                break
+        if self.inflight:
+            await asyncio.wait(list(self.inflight.values()), timeout=self.settings.fetch_total_timeout_s)
+
+
+async def seed_feeds(settings: Settings, sessions: Sessions) -> int:
+    """Import settings.feeds_opml when the feeds table is empty (first start)."""
+    async with sessions() as session:
+        if await repo.count_feeds(session):
+            return 0
+        path = settings.feeds_opml
+        if not path or not path.exists():
+            return 0
+        try:
+            outlines = parse_opml(path.read_bytes())
+        except OPMLError as exc:
+            log.error("cannot seed feeds", extra={"path": str(path), "error": str(exc)})
+            return 0
+        added, _ = await repo.import_opml(session, feeds=outlines, now=utcnow())
+    log.info("seeded feeds from OPML", extra={"path": str(settings.feeds_opml), "added": added})
+    return added
+
+
+@contextlib.asynccontextmanager
+async def running_ingester(settings: Settings, sessions: Sessions, *, name: str = "ingest",
+                           use_assignment: bool = True) -> AsyncIterator[Ingester]:
+    """An Ingester with its client, producer and (optionally) group assignment, all closed on exit."""
+    client = make_client(settings)
+    producer = bus.producer(settings, name=name)
+    try:
+        async with bus.started(producer):
+            ingester = Ingester(settings, sessions, client, producer)
+            if use_assignment:
+                ingester.assignment = Assignment(settings, ingester.drain)
+            yield ingester
+    finally:
+        await client.aclose()
+
+
+async def main(settings: Settings, stop: asyncio.Event) -> None:
+    """Run the ingest service until ``stop`` is set."""
+    await upgrade_async(settings)
+    engine = make_engine(settings)
+    sessions = make_sessions(engine)
+    try:
+        await seed_feeds(settings, sessions)
+        await bus.ensure_topics(settings)
+        async with running_ingester(settings, sessions) as ingester:
+            assert ingester.assignment is not None
+            member = asyncio.create_task(ingester.assignment.run(stop), name="ingest-assignment")
+            try:
+                await ingester.run(stop)
+            finally:
+                stop.set()
+                await member
+    finally:
+        await engine.dispose()
+
+
+async def poll_once(settings: Settings, feed_id: int) -> PollReport:
+    """Fetch one feed now from a short-lived process (CLI); ignores group assignment."""
+    engine = make_engine(settings)
+    try:
+        async with running_ingester(settings, make_sessions(engine), name="ingest-cli",
+                                    use_assignment=False) as ingester:
+            return await ingester.poll_once(feed_id)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,89 @@
+"""Webhook signing (checked by the independent `standardwebhooks` package) and delivery policy."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from standardwebhooks import Webhook as Verifier
+
+from api.webhooks import policy, signing
+
+NOW = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)
+
+
+def test_signature_verifies_with_standardwebhooks_package():
+    secret = signing.new_secret()
+    assert secret.startswith("whsec_")
+    body = b'{"type":"story.created","data":{"id":"abc"}}'
+    ts = int(datetime.now(UTC).timestamp())
+    hdrs = signing.headers([secret], "msg_1", ts, body)
+    assert Verifier(secret).verify(body, hdrs) == {"type": "story.created", "data": {"id": "abc"}}
+    assert signing.verify(secret, "msg_1", ts, body, hdrs["webhook-signature"])
+
+
+def test_rotation_sends_both_signatures_and_each_secret_verifies():
+    old, new = signing.new_secret(), signing.new_secret()
+    body, ts = b"{}", int(datetime.now(UTC).timestamp())
+    hdrs = signing.headers([new, old], "msg_2", ts, body)
+    assert len(hdrs["webhook-signature"].split(" ")) == 2
+    Verifier(old).verify(body, hdrs)
+    Verifier(new).verify(body, hdrs)
+
+
+def test_tampered_body_fails_verification():
+    secret = signing.new_secret()
+    ts = int(datetime.now(UTC).timestamp())
+    hdrs = signing.headers([secret], "msg_3", ts, b'{"a":1}')
+    with pytest.raises(Exception):  # noqa: B017 - the package raises its own WebhookVerificationError
+        Verifier(secret).verify(b'{"a":2}', hdrs)
+
+
+STORY = {"topics": [{"name": "ceasefire", "confidence": 0.9}], "entities": [{"id": "Q7747", "name": "Vladimir Putin"}],
+         "sources": ["BBC"], "lang": "en", "state": "agreed"}
+
+
+@pytest.mark.parametrize(("filters", "expected"), [
+    ({}, True),
+    ({"topics": ["ceasefire"]}, True),
+    ({"topics": ["sanctions"]}, False),
+    ({"topics": ["ceasefire"], "min_confidence": 0.95}, False),
+    ({"entities": ["vladimir putin"]}, True),
+    ({"entities": ["Q7747"]}, True),
+    ({"entities": ["Q1"]}, False),
+    ({"sources": ["BBC"]}, True),
+    ({"languages": ["fr"]}, False),
+    ({"states": ["agreed", "extended"]}, True),
+    ({"states": ["collapsed"]}, False),
+])
+def test_filters(filters, expected):
+    assert policy.matches(filters, STORY) is expected
+
+
+@pytest.mark.parametrize(("status", "outcome"), [
+    (200, "success"), (204, "success"), (299, "success"), (301, "retry"), (302, "retry"), (400, "retry"),
+    (410, "gone"), (429, "retry"), (500, "retry"), (503, "retry"), (None, "retry"),
+])
+def test_classify(status, outcome):
+    assert policy.classify(status) == outcome
+
+
+def test_backoff_schedule_then_dead_letter():
+    schedule = [5.0, 300.0, 1800.0]
+    rng = random.Random(1)
+    first = policy.next_attempt(attempts=1, schedule=schedule, now=NOW, status=500, retry_after_s=None, rng=rng)
+    assert not first.dead and timedelta(seconds=5) <= first.at - NOW <= timedelta(seconds=5.5)
+    third = policy.next_attempt(attempts=3, schedule=schedule, now=NOW, status=500, retry_after_s=None, rng=rng)
+    assert timedelta(seconds=1800) <= third.at - NOW <= timedelta(seconds=1980)
+    assert policy.next_attempt(attempts=4, schedule=schedule, now=NOW, status=500, retry_after_s=None).dead
+
+
+def test_retry_after_is_honoured_for_429_and_503_only():
+    step = policy.next_attempt(attempts=1, schedule=[5.0], now=NOW, status=429, retry_after_s=120)
+    assert step.at - NOW >= timedelta(seconds=120)
+    step = policy.next_attempt(attempts=1, schedule=[5.0], now=NOW, status=500, retry_after_s=120)
+    assert step.at - NOW < timedelta(seconds=6)
+    assert policy.retry_after("30", NOW) == 30
+    assert policy.retry_after("Wed, 18 Mar 2026 12:01:00 GMT", NOW) == 60
+    assert policy.retry_after("soon", NOW) is None
