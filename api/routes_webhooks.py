@@ -9,7 +9,15 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from api.deps import AdminDep, SessionDep, SettingsDep
-from api.schemas import DeliveryOut, ReplayIn, WebhookCreated, WebhookFilters, WebhookIn, WebhookOut, WebhookPatch
+from api.schemas import (
+    DeliveryOut,
+    ReplayIn,
+    WebhookCreated,
+    WebhookFilters,
+    WebhookIn,
+    WebhookOut,
+    WebhookPatch,
+)
 from api.webhooks import signing
 from services import netguard
 from services.db import webhooks as repo

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -47,10 +47,8 @@ async def ensure_topics(settings: Settings, *, partitions: int | None = None) ->
             if name not in existing
         ]
         if wanted:
-            try:
+            with suppress(TopicAlreadyExistsError):
                 await admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass
             created = [t.name for t in wanted]
         await _wait_for_metadata(admin, list(topic_configs(settings)))
     finally:
@@ -82,7 +80,7 @@ async def ping(settings: Settings, timeout: float = 5.0) -> bool:
         await asyncio.wait_for(admin.start(), timeout)
         await asyncio.wait_for(admin.list_topics(), timeout)
         return True
-    except (KafkaError, OSError, TimeoutError, asyncio.TimeoutError):
+    except (KafkaError, OSError, TimeoutError):
         return False
     finally:
         await admin.close()

@@ -148,9 +148,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
-        if self.env == "production":
-            if len(self.admin_token) < 16:
-                raise ValueError("WIREWATCH_ADMIN_TOKEN must be set (16+ chars) when WIREWATCH_ENV=production")
+        if self.env == "production" and len(self.admin_token) < 16:
+            raise ValueError("WIREWATCH_ADMIN_TOKEN must be set (16+ chars) when WIREWATCH_ENV=production")
         if self.poll_min_interval_s > self.poll_max_interval_s:
             raise ValueError("WIREWATCH_POLL_MIN_INTERVAL_S must be <= WIREWATCH_POLL_MAX_INTERVAL_S")
         if self.stories_default_limit > self.stories_max_limit:

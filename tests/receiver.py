@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from dataclasses import dataclass, field
 
@@ -71,8 +72,6 @@ class Receiver:
             if loop.time() > deadline:
                 raise TimeoutError(f"{len(self.on(path))}/{n} requests on {path} after {timeout}s")
             self.arrived.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.arrived.wait(), 0.5)
-            except TimeoutError:
-                pass
         return self.on(path)

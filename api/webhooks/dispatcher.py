@@ -14,6 +14,7 @@ State lives in the store and Kafka, so a restart loses and duplicates nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -209,10 +210,8 @@ async def send_loop(settings: Settings, sender: Sender, stop: asyncio.Event, wak
         except (OperationalError, DBAPIError, OSError) as exc:
             log.warning("store unavailable for the sender: %s", exc)
         wake.clear()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), settings.webhook_poll_interval_s)
-        except TimeoutError:
-            pass
     if sender.tasks:
         await asyncio.wait(sender.tasks, timeout=settings.webhook_timeout_s)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from datetime import UTC, datetime, timedelta
@@ -38,10 +39,8 @@ async def heartbeat_loop(sessions: Sessions, *, service: str, instance: str, met
             await beat(sessions, service=service, instance=instance, metrics_url=metrics_url, info=dict(info))
         except (SQLAlchemyError, OSError) as exc:
             log.warning("heartbeat failed: %s", exc)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)
-        except TimeoutError:
-            pass
     async with sessions() as s, s.begin():
         await s.execute(delete(Heartbeat).where(Heartbeat.service == service, Heartbeat.instance == instance))
 
