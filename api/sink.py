@@ -76,7 +76,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     me = instance_id("sink")
     metrics_url = f"http://127.0.0.1:{settings.metrics_port}/metrics" if settings.metrics_port else None
     try:
-        async with bus.started(consumer), HealthServer(settings.metrics_port, lambda: bool(consumer.assignment())):
+        async with bus.started(consumer), HealthServer(settings.metrics_port, lambda: bool(consumer.assignment()), host=settings.api_host):
             beats = asyncio.create_task(heartbeat_loop(
                 sessions, service="sink", instance=me, metrics_url=metrics_url,
                 interval=settings.heartbeat_interval_s, info={}, stop=stop))

@@ -88,7 +88,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     txn_id = f"{settings.group_enrich}-{uuid.uuid4().hex[:12]}" if settings.kafka_transactional else None
     producer = bus.producer(settings, name="enrich", transactional_id=txn_id)
     async with bus.started(producer), bus.started(consumer), \
-            HealthServer(settings.metrics_port, lambda: bool(consumer.assignment())):
+            HealthServer(settings.metrics_port, lambda: bool(consumer.assignment()), host=settings.api_host):
         log.info("enrich consuming %s as group %s", settings.topic_raw, settings.group_enrich)
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=settings.enrich_batch_size)

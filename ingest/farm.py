@@ -46,8 +46,7 @@ REASONS = {200: "OK", 202: "Accepted", 204: "No Content", 301: "Moved Permanentl
            304: "Not Modified", 307: "Temporary Redirect", 308: "Permanent Redirect", 400: "Bad Request",
            404: "Not Found", 410: "Gone", 429: "Too Many Requests", 500: "Internal Server Error",
            503: "Service Unavailable"}
-WORDS = ("ceasefire talks resume as envoys meet in Geneva to discuss a humanitarian pause and prisoner exchange "
-         "while shelling continues near the front line and aid convoys wait at the border crossing").split()
+WORDS = ["ceasefire", "talks", "resume", "as", "envoys", "meet", "in", "Geneva", "to", "discuss", "a", "humanitarian", "pause", "and", "prisoner", "exchange", "while", "shelling", "continues", "near", "the", "front", "line", "and", "aid", "convoys", "wait", "at", "the", "border", "crossing"]
 
 BILLION_LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
                   + b"".join(b' <!ENTITY lol%d "%s">\n' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
@@ -153,10 +152,7 @@ class Farm:
             items.append((j, t, f"Feed {i} item {j}: {' '.join(WORDS[(i + j) % 20:(i + j) % 20 + 5])}",
                           f"{self.base}/articles/{i}/{j}?t={t:.3f}", f"<p>{words}.</p><p>Item {j} of feed {i}.</p>"))
         last = max((it[1] for it in items), default=self.started)
-        if i % 2 == 0:
-            body = self._rss(i, items)
-        else:
-            body = self._atom(i, items, last)
+        body = self._rss(i, items) if i % 2 == 0 else self._atom(i, items, last)
         etag = '"' + hashlib.md5(body).hexdigest()[:16] + '"'
         out = (body, etag, formatdate(last, usegmt=True))
         if len(self._cache) > 20_000:

@@ -10,6 +10,7 @@ open that file). ``bozo`` feeds that still yield entries are accepted with a fla
 from __future__ import annotations
 
 import calendar
+import contextlib
 import io
 import json
 import re
@@ -243,10 +244,8 @@ class _LinkFinder(HTMLParser):
 def discover_feeds(html: bytes, url: str = "") -> list[str]:
     """Feed URLs an HTML page advertises with <link rel="alternate" type="…rss/atom/feed+json">."""
     finder = _LinkFinder()
-    try:
+    with contextlib.suppress(AssertionError, ValueError):
         finder.feed(html[:512 * 1024].decode("utf-8", "replace"))
-    except (AssertionError, ValueError):
-        pass
     base = urljoin(url, finder.base) if finder.base else url
     wanted = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/json",
               "application/rdf+xml")

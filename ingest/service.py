@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from ingest import caching, schedule, websub
 from ingest.assign import Assignment
@@ -190,6 +191,15 @@ class Ingester:
                 PARSE_ERRORS.inc()
             report.error_class, report.error, report.status = exc.error_class, str(exc), exc.status
             await self._record_failure(feed, exc, now)
+        except KafkaError as exc:
+            # Not the feed's fault: nothing was marked seen, so the next poll republishes.
+            outcome_label = "bus_error"
+            report.error_class, report.error = "bus", str(exc) or type(exc).__name__
+            log.error("publishing failed; feed retried soon", extra={"feed_id": feed.id, "url": feed.url,
+                                                                      "error": report.error})
+            async with self.sessions() as session:
+                await repo.update_feed(session, feed_id=feed.id,
+                                       next_check_at=now + timedelta(seconds=max(30.0, self.policy.min_s / 2)))
         FETCH_TOTAL.labels(outcome_label).inc()
         FETCH_DURATION.labels(outcome_label).observe(time.monotonic() - started)
         return report
@@ -256,7 +266,7 @@ class Ingester:
                 if loop.time() - last_websub > 60:
                     last_websub = loop.time()
                     await self.maintain_websub()
-            except (OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError) as exc:
                 log.error("scheduler tick failed; retrying", extra={"error": str(exc)})
             except Exception as exc:  # the loop must survive a database hiccup; logged, not swallowed
                 log.exception("scheduler tick failed; retrying", extra={"error": str(exc)})

@@ -227,7 +227,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     metrics_url = f"http://127.0.0.1:{settings.metrics_port}/metrics" if settings.metrics_port else None
     try:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client, \
-                bus.started(consumer), HealthServer(settings.metrics_port, lambda: bool(consumer.assignment())):
+                bus.started(consumer), HealthServer(settings.metrics_port, lambda: bool(consumer.assignment()), host=settings.api_host):
             sender = Sender(settings, sessions, client)
             tasks = [
                 asyncio.create_task(enqueue_loop(settings, sessions, consumer, stop, wake)),

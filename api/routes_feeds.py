@@ -1,0 +1,212 @@
+"""Feeds API: list/inspect feeds with their health, manage them (admin), OPML in/out, WebSub callbacks.
+
+Thin views: validation and status codes here, queries in services.db.feeds,
+ingest logic in ingest/ (autodiscovery, WebSub maths, the shared publish path).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.responses import PlainTextResponse
+
+from api.deps import AdminDep, SessionDep, SettingsDep
+from api.schemas_feeds import FeedCreate, FeedOut, FeedPatch, ImportResult
+from ingest import websub
+from ingest.errors import FetchError, ParseError
+from ingest.fetch import fetch, make_client
+from ingest.opml import OPMLError, OutlineFeed, export_opml, parse_opml
+from ingest.parse import parse
+from ingest.pipeline import process_body
+from services import bus, netguard
+from services.db import feeds as repo
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["feeds"])
+MAX_OPML_BYTES = 5 * 1024 * 1024
+MAX_PUSH_BYTES = 5 * 1024 * 1024
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@router.get("/feeds", response_model=list[FeedOut])
+async def list_feeds(session: SessionDep, enabled: bool | None = None, failing: bool | None = None,
+                     tag: str | None = None, limit: int = Query(500, ge=1, le=5000),
+                     offset: int = Query(0, ge=0)) -> Any:
+    return await repo.list_feeds(session, enabled=enabled, failing=failing, tag=tag, limit=limit, offset=offset)
+
+
+@router.get("/feeds/export.opml", response_class=Response)
+async def export_feeds(session: SessionDep) -> Response:
+    rows = await repo.list_feeds(session)
+    outlines = [OutlineFeed(url=f.url, title=f.title, site_url=f.site_url, tags=list(f.tags or [])) for f in rows]
+    return Response(export_opml(outlines), media_type="text/x-opml",
+                    headers={"Content-Disposition": 'attachment; filename="wirewatch-feeds.opml"'})
+
+
+@router.get("/feeds/{feed_id}", response_model=FeedOut)
+async def get_feed(feed_id: int, session: SessionDep) -> Any:
+    feed = await repo.get_feed(session, feed_id=feed_id)
+    if feed is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed")
+    return feed
+
+
+async def _resolve_feed_url(url: str, settings: Settings) -> tuple[str, str]:
+    """(feed URL, title): the URL itself when it serves a feed, else the first feed its HTML page advertises."""
+    client = make_client(settings)
+    try:
+        for _ in range(2):
+            result = await fetch(client, url, settings)
+            body = result.body or b""
+            try:
+                parsed = await asyncio.to_thread(parse, body, url=result.url,
+                                                 content_type=result.headers.get("content-type", ""))
+                return result.permanent_redirect or url, parsed.title
+            except ParseError as exc:
+                if not exc.feed_links:
+                    raise
+                url = exc.feed_links[0]
+        raise ParseError("the page advertises no usable feed")
+    finally:
+        await client.aclose()
+
+
+@router.post("/feeds", response_model=FeedOut, status_code=status.HTTP_201_CREATED, dependencies=[AdminDep])
+async def add_feed(body: FeedCreate, session: SessionDep, settings: SettingsDep) -> Any:
+    url = str(body.url)
+    try:
+        netguard.check_url_static(url, settings.feed_allowed_hosts)
+    except netguard.BlockedTarget as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"URL refused: {exc}") from exc
+    if await repo.get_feed_by_url(session, url=url):
+        raise HTTPException(status.HTTP_409_CONFLICT, "feed already exists")
+    title = body.title or ""
+    try:
+        feed_url, found_title = await _resolve_feed_url(url, settings)
+    except FetchError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            f"not a usable feed ({exc.error_class}): {exc}") from exc
+    try:
+        return await repo.add_feed(session, url=feed_url, title=title or found_title, tags=body.tags,
+                                   interval_override_s=body.interval_override_s, enabled=body.enabled, now=_now())
+    except repo.DuplicateFeed as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, "feed already exists") from exc
+
+
+@router.patch("/feeds/{feed_id}", response_model=FeedOut, dependencies=[AdminDep])
+async def patch_feed(feed_id: int, body: FeedPatch, session: SessionDep) -> Any:
+    changes = body.model_dump(exclude_unset=True)
+    feed = await repo.update_feed(session, feed_id=feed_id, **changes)
+    if feed is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed")
+    return feed
+
+
+@router.delete("/feeds/{feed_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[AdminDep])
+async def delete_feed(feed_id: int, session: SessionDep) -> Response:
+    if not await repo.delete_feed(session, feed_id=feed_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/feeds/{feed_id}/fetch", status_code=status.HTTP_202_ACCEPTED, dependencies=[AdminDep])
+async def fetch_now(feed_id: int, session: SessionDep) -> dict[str, Any]:
+    now = _now()
+    if not await repo.schedule_now(session, feed_id=feed_id, now=now):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed")
+    return {"id": feed_id, "next_check_at": now.isoformat()}
+
+
+@router.post("/feeds/import", response_model=ImportResult, dependencies=[AdminDep])
+async def import_feeds(request: Request, session: SessionDep, settings: SettingsDep) -> Any:
+    data = await request.body()
+    if len(data) > MAX_OPML_BYTES:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "OPML too large")
+    try:
+        outlines = parse_opml(data)
+    except OPMLError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+    usable = []
+    for o in outlines:
+        try:
+            netguard.check_url_static(o.url, settings.feed_allowed_hosts)
+            usable.append(o)
+        except netguard.BlockedTarget:
+            log.warning("OPML feed refused by the SSRF guard", extra={"url": o.url})
+    added, existing = await repo.import_opml(session, feeds=usable, now=_now())
+    return ImportResult(added=added, existing=existing)
+
+
+# --- WebSub callbacks ----------------------------------------------------------
+
+@router.get("/websub/{feed_id}", response_class=PlainTextResponse, include_in_schema=False)
+async def websub_verify(feed_id: int, request: Request, session: SessionDep, settings: SettingsDep) -> Any:
+    feed = await repo.get_feed(session, feed_id=feed_id)
+    params = dict(request.query_params)
+    if feed is None:
+        if params.get("hub.mode") == "unsubscribe" and params.get("hub.challenge"):
+            return PlainTextResponse(params["hub.challenge"])
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed")
+    if params.get("hub.mode") == "denied":
+        await repo.set_websub(session, feed_id=feed_id, hub_url=feed.hub_url, state="denied",
+                              lease_until=websub.lease_until(_now(), None, settings.websub_lease_s))
+        return PlainTextResponse("")
+    challenge = websub.verify_intent(params, topic=feed.url, state=feed.websub_state)
+    if challenge is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no matching subscription intent")
+    if params.get("hub.mode") == "subscribe":
+        lease_end = websub.lease_until(_now(), params.get("hub.lease_seconds"), settings.websub_lease_s)
+        await repo.set_websub(session, feed_id=feed_id, hub_url=feed.hub_url, state="subscribed", lease_until=lease_end)
+    return PlainTextResponse(challenge)
+
+
+async def _producer(request: Request) -> Any:
+    """One lazily started producer per API process for pushed entries (stopped by shutdown_producer)."""
+    state = request.app.state
+    lock = getattr(state, "ingest_producer_lock", None)
+    if lock is None:
+        lock = state.ingest_producer_lock = asyncio.Lock()
+    async with lock:
+        prod = getattr(state, "ingest_producer", None)
+        if prod is None:
+            prod = bus.producer(state.settings, name="api-websub")
+            await prod.start()
+            state.ingest_producer = prod
+    return prod
+
+
+async def shutdown_producer(app: Any) -> None:
+    """Stop the WebSub producer if one was started (call from the app's lifespan shutdown)."""
+    prod = getattr(app.state, "ingest_producer", None)
+    if prod is not None:
+        app.state.ingest_producer = None
+        await prod.stop()
+
+
+@router.post("/websub/{feed_id}", status_code=status.HTTP_202_ACCEPTED, include_in_schema=False)
+async def websub_push(feed_id: int, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    feed = await repo.get_feed(session, feed_id=feed_id)
+    if feed is None or not feed.enabled:
+        raise HTTPException(status.HTTP_410_GONE, "not subscribed")
+    body = await request.body()
+    if len(body) > MAX_PUSH_BYTES:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "push body too large")
+    # Per WebSub §8: a bad signature is acknowledged (2xx) but the content is ignored.
+    if not websub.verify_signature(body, request.headers.get("x-hub-signature"), feed.websub_secret):
+        log.warning("websub push with a bad signature ignored", extra={"feed_id": feed_id})
+        return Response(status_code=status.HTTP_202_ACCEPTED)
+    try:
+        await process_body(body, feed_url=feed.url, feed_id=feed.id, sessions=request.app.state.sessions,
+                           producer=await _producer(request), settings=settings, now=_now(),
+                           content_type=request.headers.get("content-type", ""), source=feed.title, via="push")
+    except ParseError as exc:
+        log.warning("websub push not parseable", extra={"feed_id": feed_id, "error": str(exc)})
+    return Response(status_code=status.HTTP_202_ACCEPTED)

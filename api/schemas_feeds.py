@@ -1,0 +1,54 @@
+"""HTTP shapes of the feeds API (kept apart from ORM rows and Kafka events)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+
+class FeedOut(BaseModel):
+    """A feed with its health: what the dashboard's feed table shows."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    url: str
+    title: str
+    site_url: str
+    enabled: bool
+    tags: list[str]
+    interval_override_s: float | None
+    current_interval_s: float | None
+    next_check_at: datetime | None
+    last_fetch_at: datetime | None
+    last_success_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+    last_error_class: str | None
+    consecutive_failures: int
+    items_total: int
+    items_per_day: float | None
+    hub_url: str | None
+    websub_state: str | None
+    created_at: datetime
+
+
+class FeedCreate(BaseModel):
+    url: HttpUrl
+    title: str | None = Field(None, max_length=512)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    interval_override_s: float | None = Field(None, ge=10, le=7 * 86400)
+    enabled: bool = True
+
+
+class FeedPatch(BaseModel):
+    title: str | None = Field(None, max_length=512)
+    enabled: bool | None = None
+    tags: list[str] | None = Field(None, max_length=50)
+    interval_override_s: float | None = Field(None, ge=10, le=7 * 86400)
+
+
+class ImportResult(BaseModel):
+    added: int
+    existing: int

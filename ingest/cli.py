@@ -1,0 +1,118 @@
+"""``wirewatch feeds …`` commands: add, import, export, list, fetch (registered by services/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingest.opml import OutlineFeed, export_opml, parse_opml
+from services import netguard
+from services.db import feeds as repo
+from services.db.engine import Sessions, make_engine, make_sessions
+from services.db.migrate import upgrade_async
+from services.settings import Settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``feeds`` command group to the wirewatch CLI."""
+    feeds = subparsers.add_parser("feeds", help="manage polled feeds")
+    sub = feeds.add_subparsers(dest="feeds_cmd", required=True)
+    p = sub.add_parser("add", help="add a feed URL")
+    p.add_argument("url")
+    p.add_argument("--tag", action="append", default=[], help="tag (repeatable)")
+    p.add_argument("--title", default="")
+    p.set_defaults(func=lambda a: _run(_add, a))
+    p = sub.add_parser("import", help="import feeds from an OPML file (idempotent)")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=lambda a: _run(_import, a))
+    p = sub.add_parser("export", help="export feeds as OPML (stdout when no FILE)")
+    p.add_argument("file", type=Path, nargs="?")
+    p.set_defaults(func=lambda a: _run(_export, a))
+    p = sub.add_parser("list", help="list feeds with their status")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--failing", action="store_true")
+    p.set_defaults(func=lambda a: _run(_list, a))
+    p = sub.add_parser("fetch", help="fetch one feed now and publish its new items")
+    p.add_argument("feed_id", type=int)
+    p.set_defaults(func=lambda a: _run(_fetch, a))
+
+
+def _run(fn: Callable[[Settings, Sessions, argparse.Namespace], Awaitable[int]], args: argparse.Namespace) -> int:
+    settings = Settings()
+
+    async def go() -> int:
+        await upgrade_async(settings)
+        engine = make_engine(settings)
+        try:
+            return await fn(settings, make_sessions(engine), args)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+async def _add(settings: Settings, sessions: Sessions, args: argparse.Namespace) -> int:
+    try:
+        netguard.check_url_static(args.url, settings.feed_allowed_hosts)
+    except netguard.BlockedTarget as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    async with sessions() as session:
+        try:
+            feed = await repo.add_feed(session, url=args.url, title=args.title, tags=args.tag, now=datetime.now(UTC))
+        except repo.DuplicateFeed:
+            print(f"already present: {args.url}", file=sys.stderr)
+            return 1
+    print(f"added feed {feed.id}: {feed.url}")
+    return 0
+
+
+async def _import(settings: Settings, sessions: Sessions, args: argparse.Namespace) -> int:
+    outlines = parse_opml(args.file.read_bytes())
+    async with sessions() as session:
+        added, existing = await repo.import_opml(session, feeds=outlines, now=datetime.now(UTC))
+    print(f"imported {added} new feeds ({existing} already present)")
+    return 0
+
+
+async def _export(settings: Settings, sessions: Sessions, args: argparse.Namespace) -> int:
+    async with sessions() as session:
+        rows = await repo.list_feeds(session)
+    data = export_opml([OutlineFeed(f.url, f.title, f.site_url, list(f.tags or [])) for f in rows])
+    if args.file:
+        args.file.write_bytes(data)
+        print(f"exported {len(rows)} feeds to {args.file}")
+    else:
+        sys.stdout.write(data.decode() + "\n")
+    return 0
+
+
+async def _list(settings: Settings, sessions: Sessions, args: argparse.Namespace) -> int:
+    async with sessions() as session:
+        rows = await repo.list_feeds(session, failing=True if args.failing else None)
+    if args.json:
+        print(json.dumps([{"id": f.id, "url": f.url, "title": f.title, "enabled": f.enabled, "tags": f.tags,
+                           "last_success_at": f.last_success_at and f.last_success_at.isoformat(),
+                           "last_error_class": f.last_error_class, "last_error": f.last_error,
+                           "consecutive_failures": f.consecutive_failures, "items_total": f.items_total}
+                          for f in rows], indent=2))
+        return 0
+    for f in rows:
+        state = "ok" if not f.consecutive_failures else f"FAIL×{f.consecutive_failures} {f.last_error_class}"
+        if not f.enabled:
+            state = "disabled"
+        print(f"{f.id:5d}  {state:18s} {f.items_total:6d}  {f.url}  {f.title}")
+    return 0
+
+
+async def _fetch(settings: Settings, sessions: Sessions, args: argparse.Namespace) -> int:
+    from ingest.service import poll_once
+
+    report = await poll_once(settings, args.feed_id)
+    print(json.dumps(report.__dict__))
+    return 0 if report.error_class is None else 1
