@@ -296,10 +296,11 @@ class Farm:
         if kind == "path-body":  # a body that is a local path: must never be opened
             return await self._send(writer, 200, b"/etc/passwd", xml)
         if kind == "gzip-bomb":
-            return await self._send(writer, 200, _gzip_bomb(), {**xml, "Content-Encoding": "gzip"})
+            bomb = await asyncio.get_running_loop().run_in_executor(None, _bomb, "gzip")
+            return await self._send(writer, 200, bomb, {**xml, "Content-Encoding": "gzip"})
         if kind == "deflate-bomb":
-            return await self._send(writer, 200, zlib.compress(b"\0" * (200 * 1024 * 1024), 9),
-                                    {**xml, "Content-Encoding": "deflate"})
+            bomb = await asyncio.get_running_loop().run_in_executor(None, _bomb, "deflate")
+            return await self._send(writer, 200, bomb, {**xml, "Content-Encoding": "deflate"})
         if kind == "html":
             return await self._send(writer, 200, HTML_PAGE, {"Content-Type": "text/html"})
         if kind == "junk":
@@ -445,19 +446,19 @@ class Farm:
         await asyncio.to_thread(self.stop_thread)
 
 
-def _gzip_bomb(size: int = 1024 * 1024 * 1024) -> bytes:
-    """~1 MB of gzip that inflates to ``size`` zero bytes (built once, cached)."""
-    global _BOMB
-    if _BOMB is None:
-        z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-        block = b"\0" * (1 << 20)
-        out = [z.compress(block) for _ in range(size >> 20)]
-        out.append(z.flush())
-        _BOMB = b"".join(out)
-    return _BOMB
+BOMB_SIZE = 64 * 1024 * 1024
+_BOMBS: dict[str, bytes] = {}
+_BOMB_LOCK = threading.Lock()
 
 
-_BOMB: bytes | None = None
+def _bomb(kind: str) -> bytes:
+    """~64 KB of gzip/zlib that inflates to 64 MB of zeros (built once per process, off the event loop)."""
+    with _BOMB_LOCK:
+        if kind not in _BOMBS:
+            z = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS if kind == "gzip" else zlib.MAX_WBITS)
+            block = b"\0" * (1 << 20)
+            _BOMBS[kind] = b"".join([z.compress(block) for _ in range(BOMB_SIZE >> 20)] + [z.flush()])
+        return _BOMBS[kind]
 
 
 def main(argv: list[str] | None = None) -> None:

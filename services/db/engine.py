@@ -13,13 +13,19 @@ from services.settings import Settings
 Sessions = async_sessionmaker[AsyncSession]
 
 
-def make_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
-    """An engine for the configured store; SQLite gets WAL and a busy timeout so processes share it."""
-    url = url or settings.db_url
+def ensure_sqlite_dir(url: str) -> None:
+    """SQLite creates the file but not its folder: make var/ on first use."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
+    """An engine for the configured store; SQLite gets WAL and a busy timeout so processes share it."""
+    url = url or settings.db_url
+    if url.startswith("sqlite"):
+        ensure_sqlite_dir(url)
         engine = create_async_engine(url, connect_args={"timeout": settings.database_busy_timeout_s})
 
         @event.listens_for(engine.sync_engine, "connect")

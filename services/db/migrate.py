@@ -8,6 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from services.db.engine import ensure_sqlite_dir
 from services.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -22,7 +23,9 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(settings: Settings, *, url: str | None = None) -> None:
     """Bring the store to the newest schema (idempotent; safe for several processes at once)."""
-    command.upgrade(alembic_config(url or settings.db_url), "head")
+    url = url or settings.db_url
+    ensure_sqlite_dir(url)
+    command.upgrade(alembic_config(url), "head")
 
 
 async def upgrade_async(settings: Settings, *, url: str | None = None) -> None:
