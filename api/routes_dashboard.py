@@ -1,37 +1,385 @@
-"""/dashboard: the server-rendered ops page (works without JavaScript)."""
+"""/dashboard: the ops pages. Server-rendered (tables work without JavaScript); one script polls
+/dashboard/data.json for the live charts. Numbers come from api.observe (the same series as
+/metrics) and from the store; admin actions are POST forms guarded by the admin cookie.
+
+Security: every page carries a Content-Security-Policy without inline script; the session
+cookie is HttpOnly and SameSite=Strict, and every POST must come from our own origin.
+"""
 
 from __future__ import annotations
 
+import hmac
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
-from api.deps import SessionDep, SettingsDep
+from api import observe
+from api.deps import SessionDep, SettingsDep, is_admin
+from services.db import feeds as feed_repo
 from services.db import stories as story_repo
-from services.db.heartbeats import list_heartbeats
+from services.db import webhooks as hook_repo
 from services.db.models import Feed
+from services.settings import Settings
 
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+templates = Jinja2Templates(directory=str(HERE / "templates"))
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+def _span(seconds: float) -> str:
+    s = abs(seconds)
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 5400:
+        return f"{s / 60:.0f} min"
+    if s < 172_800:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} d"
+
+
+def _ago(when: datetime | None) -> str:
+    if when is None:
+        return "never"
+    return _span((datetime.now(UTC) - when).total_seconds()) + " ago"
+
+
+def _until(when: datetime | None) -> str:
+    if when is None:
+        return "—"
+    left = (when - datetime.now(UTC)).total_seconds()
+    return "due now" if left <= 0 else "in " + _span(left)
+
+
+def _secs(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 1000:.0f} ms" if value < 1 else _span(value)
+
+
+templates.env.filters.update(ago=_ago, until=_until, secs=_secs,
+                             dt=lambda d: d.strftime("%Y-%m-%d %H:%M") if d else "—")
+COOKIE = "wirewatch_admin"
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
+SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
+NOTICES = {  # ?notice= values a redirect may carry; the text is ours, never echoed from the URL
+    "enabled": "Feed enabled.", "disabled": "Feed disabled.", "fetch": "Feed scheduled to be fetched now.",
+    "replayed": "Delivery queued for replay.", "login": "Logged in as admin.", "logout": "Logged out.",
+    "missing": "That item no longer exists.",
+}
+OVERVIEW_FEEDS = 50
+FEED_STATUSES = ("all", "failing", "ok", "pending", "disabled")
+FEED_SORTS = {
+    "feed": lambda f: (f.title or f.url).lower(), "status": lambda f: feed_status(f),
+    "last_success": lambda f: f.last_success_at or datetime.min.replace(tzinfo=UTC),
+    "failures": lambda f: f.consecutive_failures or 0, "interval": lambda f: f.current_interval_s or 0.0,
+    "next_check": lambda f: f.next_check_at or datetime.max.replace(tzinfo=UTC),
+    "items": lambda f: f.items_per_day or 0.0,
+}
+
+
+# --- who is looking ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    admin: bool
+    can_read: bool
+    admin_enabled: bool
+
+
+def _token(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip() or None
+    return request.cookies.get(COOKIE)
+
+
+def _is_reader(settings: Settings, token: str | None) -> bool:
+    return bool(token) and any(hmac.compare_digest(token.encode(), t.encode())  # type: ignore[union-attr]
+                               for t in settings.read_tokens)
+
+
+def viewer(request: Request, settings: SettingsDep) -> Viewer:
+    token = _token(request)
+    admin = is_admin(settings, token)
+    return Viewer(admin=admin, can_read=settings.dashboard_public or admin or _is_reader(settings, token),
+                  admin_enabled=bool(settings.admin_token))
+
+
+def require_view(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Viewer:
+    """Read access, or a redirect to the login form (401 for the JSON endpoint)."""
+    if who.can_read:
+        return who
+    if request.url.path.endswith(".json"):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "log in at /dashboard/login or send a token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    raise HTTPException(status.HTTP_303_SEE_OTHER, "log in first",
+                        headers={"Location": "/dashboard/login?" + urlencode({"next": _local(str(request.url))})})
+
+
+ViewDep = Annotated[Viewer, Depends(require_view)]
+
+
+def same_origin(request: Request, settings: SettingsDep) -> None:
+    """CSRF guard for every POST (with SameSite=Strict): Origin (else Referer) must be this site."""
+    source = request.headers.get("origin") or request.headers.get("referer") or ""
+    parts = urlsplit(source)
+    host = request.headers.get("host", "")
+    ours = {host} | ({urlsplit(settings.public_url).netloc} if settings.public_url else set())
+    if not parts.scheme or parts.netloc not in ours:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site request refused (Origin does not match)")
+
+
+def require_admin_form(who: Annotated[Viewer, Depends(viewer)], _: Annotated[None, Depends(same_origin)]) -> None:
+    if not who.admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "admin login required (/dashboard/login)")
+
+
+AdminForm = Depends(require_admin_form)
+
+
+def _local(url: str) -> str:
+    """Only same-site paths under /dashboard are valid redirect targets."""
+    parts = urlsplit(url)
+    path = parts.path if parts.path.startswith("/dashboard") else "/dashboard"
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+def _back(target: str, notice: str) -> RedirectResponse:
+    parts = urlsplit(_local(target))
+    query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("notice="))
+    query = (query + "&" if query else "") + f"notice={notice}"
+    return RedirectResponse(f"{parts.path}?{query}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def render(request: Request, name: str, ctx: dict[str, Any], *, code: int = 200) -> HTMLResponse:
+    who: Viewer = ctx.get("who") or Viewer(False, False, False)
+    base = {"who": who, "now": datetime.now(UTC), "path": request.url.path,
+            "notice": NOTICES.get(request.query_params.get("notice", "")), "here": _local(str(request.url))}
+    resp = templates.TemplateResponse(request, name, {**base, **ctx}, status_code=code)
+    resp.headers.update({**SECURITY_HEADERS, "Cache-Control": "no-store"})
+    return resp
+
+
+def store_down(request: Request, who: Viewer, exc: Exception) -> HTMLResponse:
+    return render(request, "error.html", {"who": who, "title": "Store unavailable",
+                                          "error": f"The store did not answer ({type(exc).__name__}). "
+                                                   "This page retries when you reload it."}, code=503)
+
+
+# --- static files (vendor chart library, CSS, JS) ----------------------------
+
+
+@router.get("/static/{path:path}")
+async def static_file(path: str) -> FileResponse:
+    target = (STATIC / path).resolve()
+    if not target.is_relative_to(STATIC) or not target.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such file")
+    return FileResponse(target, headers={"Cache-Control": "public, max-age=300",
+                                         "X-Content-Type-Options": "nosniff"})
+
+
+# --- pages ---------------------------------------------------------------------
+
+
+def feed_status(f: Feed) -> str:
+    if not f.enabled:
+        return "disabled"
+    if f.consecutive_failures:
+        return "failing"
+    return "ok" if f.last_success_at else "pending"
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-async def dashboard(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
-    feeds = list((await session.scalars(select(Feed).order_by(Feed.consecutive_failures.desc(), Feed.url))).all())
-    counts = await story_repo.counts(session)
-    latest, _ = await story_repo.list_stories(session, filter=story_repo.StoryFilter(), limit=20)
-    tagged = [s for s in latest if s.topics]
-    beats = await list_heartbeats(request.app.state.sessions, max_age_s=120)
-    resp = templates.TemplateResponse(request, "dashboard.html", {
-        "feeds": feeds, "counts": counts, "stories": tagged, "now": datetime.now(UTC),
-        "failing": sum(1 for f in feeds if f.consecutive_failures), "heartbeats": beats,
-    })
-    resp.headers["Content-Security-Policy"] = CSP
+async def overview(request: Request, session: SessionDep, who: ViewDep) -> HTMLResponse:
+    try:
+        data = await live_data(request, session)
+        tables = await overview_tables(session)
+    except (SQLAlchemyError, OSError) as exc:
+        return store_down(request, who, exc)
+    return render(request, "overview.html", {"who": who, "d": data, **tables, "feed_status": feed_status})
+
+
+@router.get("/dashboard/data.json")
+async def data_json(request: Request, session: SessionDep, _: ViewDep) -> JSONResponse:
+    try:
+        data = await live_data(request, session)
+    except (SQLAlchemyError, OSError) as exc:
+        return JSONResponse({"error": f"store unavailable ({type(exc).__name__})"}, status_code=503,
+                            headers={"Cache-Control": "no-store", "Retry-After": "5"})
+    return JSONResponse(_jsonable(data), headers={"Cache-Control": "no-store"})
+
+
+async def live_data(request: Request, session: SessionDep) -> dict[str, Any]:
+    """Everything the overview shows, as plain data (rendered by Jinja and served as JSON)."""
+    sessions = request.app.state.sessions
+    obs = observe.Observer.for_app(request.app.state)
+    now = datetime.now(UTC)
+    point = await obs.sample(sessions)
+    lag_rows, lag_error = await obs.consumer_lag()
+    snap = obs.ring.snapshots[-1] if obs.ring.snapshots else None
+    freshness = []
+    for stage in observe.FRESHNESS_STAGES:
+        p50, n = observe.total_quantile(snap, observe.FRESHNESS, 0.5, {"stage": stage}) if snap else (None, 0)
+        p95, _ = observe.total_quantile(snap, observe.FRESHNESS, 0.95, {"stage": stage}) if snap else (None, 0)
+        freshness.append({"stage": stage, "p50": p50, "p95": p95, "count": int(n)})
+    points = list(obs.ring.points)
+    return {
+        "generated_at": now,
+        "counts": await story_repo.counts(session),
+        "feeds": {"total": await feed_repo.count_feeds(session), "failing": await feed_repo.count_failing(session)},
+        "health": {"store": await observe.store_ok(sessions), "kafka": await obs.kafka_ok(),
+                   "sources": [vars(s) for s in obs.sources]},
+        "rates": {"throughput": point.throughput if point else {}, "errors": point.errors if point else {}},
+        "freshness": freshness,
+        "lag": {"rows": [vars(r) for r in lag_rows], "error": lag_error},
+        "charts": {
+            "throughput": observe.chart(points, lambda p: p.throughput),
+            "errors": observe.chart(points, lambda p: p.errors),
+            "freshness": observe.chart(points, lambda p: p.freshness),
+            "lag": observe.chart(points, lambda p: p.lag),
+            "topics": await observe.topics_per_hour(sessions, now=now),
+        },
+        "topic_totals": dict(sorted((await story_repo.topic_counts(session)).items(), key=lambda kv: -kv[1])),
+    }
+
+
+async def overview_tables(session: SessionDep) -> dict[str, Any]:
+    """The overview's server-only tables: feeds needing attention first, and the latest tagged stories."""
+    feeds = await feed_repo.list_feeds(session)
+    order = {"failing": 0, "pending": 1, "ok": 2, "disabled": 3}
+    feeds.sort(key=lambda f: (order[feed_status(f)], -(f.consecutive_failures or 0), f.url))
+    latest, _ = await story_repo.list_stories(session, filter=story_repo.StoryFilter(), limit=30)
+    return {"feeds": feeds[:OVERVIEW_FEEDS], "stories": [s for s in latest if s.topics][:10]}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+@router.get("/dashboard/feeds", response_class=HTMLResponse)
+async def feeds_page(request: Request, session: SessionDep, who: ViewDep, status: str = "all", q: str = "",
+                     sort: str = "status", dir: str = "desc") -> HTMLResponse:
+    status = status if status in FEED_STATUSES else "all"
+    sort = sort if sort in FEED_SORTS else "status"
+    try:
+        rows = await feed_repo.list_feeds(session)
+    except (SQLAlchemyError, OSError) as exc:
+        return store_down(request, who, exc)
+    counts = {s: sum(1 for f in rows if feed_status(f) == s) for s in FEED_STATUSES[1:]}
+    needle = q.strip().lower()
+    shown = [f for f in rows if (status == "all" or feed_status(f) == status)
+             and (not needle or needle in f.url.lower() or needle in (f.title or "").lower())]
+    shown.sort(key=FEED_SORTS[sort], reverse=dir != "asc")
+    if sort == "status":  # failing first, then by failures
+        order = {"failing": 0, "pending": 1, "ok": 2, "disabled": 3}
+        shown.sort(key=lambda f: (order[feed_status(f)], -(f.consecutive_failures or 0), f.url))
+    return render(request, "feeds.html", {"who": who, "feeds": shown, "total": len(rows), "counts": counts,
+                                          "status": status, "q": q, "sort": sort, "dir": dir,
+                                          "statuses": FEED_STATUSES, "feed_status": feed_status})
+
+
+@router.post("/dashboard/feeds/{feed_id}/{action}", dependencies=[AdminForm])
+async def feed_action(feed_id: int, action: str, session: SessionDep,
+                      next: Annotated[str, Form()] = "/dashboard/feeds") -> Response:
+    if action not in ("enable", "disable", "fetch"):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown action")
+    if action == "fetch":
+        found = await feed_repo.schedule_now(session, feed_id=feed_id, now=datetime.now(UTC))
+    else:
+        found = await feed_repo.update_feed(session, feed_id=feed_id, enabled=action == "enable") is not None
+    return _back(next, {"enable": "enabled", "disable": "disabled", "fetch": "fetch"}[action] if found else "missing")
+
+
+@router.get("/dashboard/stories", response_class=HTMLResponse)
+async def stories_page(request: Request, session: SessionDep, who: ViewDep, topic: str = "", entity: str = "",
+                       cursor: str | None = None) -> HTMLResponse:
+    flt = story_repo.StoryFilter(topics=[topic] if topic else [], entities=[entity] if entity else [])
+    try:
+        try:
+            stories, next_cursor = await story_repo.list_stories(session, filter=flt, limit=25, cursor=cursor)
+        except ValueError:
+            stories, next_cursor = [], None
+        articles = {s.id: await story_repo.story_articles(session, story_id=s.id) for s in stories}
+        topics = dict(sorted((await story_repo.topic_counts(session)).items()))
+        entities = await story_repo.entity_counts(session, limit=20)
+    except (SQLAlchemyError, OSError) as exc:
+        return store_down(request, who, exc)
+    return render(request, "stories.html", {"who": who, "stories": stories, "articles": articles,
+                                            "topic": topic, "entity": entity, "topics": topics,
+                                            "entities": entities, "next_cursor": next_cursor,
+                                            "first_page": cursor is None})
+
+
+@router.get("/dashboard/webhooks", response_class=HTMLResponse)
+async def webhooks_page(request: Request, session: SessionDep, who: ViewDep) -> HTMLResponse:
+    try:
+        hooks = await hook_repo.list_webhooks(session)
+        stats = await hook_repo.webhook_stats(session)
+        dead = {h.id: await hook_repo.list_deliveries(session, webhook_id=h.id, status="dead", limit=20)
+                for h in hooks}
+    except (SQLAlchemyError, OSError) as exc:
+        return store_down(request, who, exc)
+    rows = []
+    for h in hooks:
+        s = stats.get(h.id, {"pending": 0, "succeeded": 0, "failed": 0, "dead": 0, "last_delivered_at": None})
+        finished = s["succeeded"] + s["failed"] + s["dead"]
+        rows.append({"hook": h, "stats": s, "rate": (s["succeeded"] / finished) if finished else None,
+                     "dead": dead[h.id]})
+    return render(request, "webhooks.html", {"who": who, "rows": rows})
+
+
+@router.post("/dashboard/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", dependencies=[AdminForm])
+async def replay_delivery(webhook_id: str, delivery_id: str, session: SessionDep,
+                          next: Annotated[str, Form()] = "/dashboard/webhooks") -> Response:
+    queued = await hook_repo.replay(session, webhook_id=webhook_id, delivery_id=delivery_id)
+    await session.commit()
+    return _back(next, "replayed" if queued else "missing")
+
+
+# --- login -----------------------------------------------------------------------
+
+
+@router.get("/dashboard/login", response_class=HTMLResponse)
+async def login_form(request: Request, who: Annotated[Viewer, Depends(viewer)],
+                     next: str = "/dashboard") -> HTMLResponse:
+    return render(request, "login.html", {"who": who, "next": _local(next), "error": None})
+
+
+@router.post("/dashboard/login", dependencies=[Depends(same_origin)])
+async def login(request: Request, settings: SettingsDep, token: Annotated[str, Form()] = "",
+                next: Annotated[str, Form()] = "/dashboard") -> Response:
+    if not (is_admin(settings, token) or _is_reader(settings, token)):
+        who = Viewer(False, settings.dashboard_public, bool(settings.admin_token))
+        error = ("Admin login is disabled: set WIREWATCH_ADMIN_TOKEN." if not settings.admin_token
+                 else "That token is not valid.")
+        return render(request, "login.html", {"who": who, "next": _local(next), "error": error},
+                      code=status.HTTP_401_UNAUTHORIZED)
+    resp = _back(next, "login")
+    resp.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/",
+                    secure=request.url.scheme == "https", max_age=12 * 3600)
+    return resp
+
+
+@router.post("/dashboard/logout", dependencies=[Depends(same_origin)])
+async def logout() -> Response:
+    resp = _back("/dashboard", "logout")
+    resp.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return resp

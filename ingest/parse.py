@@ -127,8 +127,8 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
         raise ParseError("an HTML page, not a feed", feed_links=discover_feeds(body, url))
     safe = defuse(body)
     headers = {"content-location": url} if url else {}
-    if content_type:
-        headers["content-type"] = content_type
+    # Without a content type feedparser flags every feed bozo; XML rules (the declaration) then decide the charset.
+    headers["content-type"] = content_type or "application/xml"
     fp = feedparser.parse(io.BytesIO(safe), response_headers=headers, sanitize_html=False,
                           resolve_relative_uris=True)
     version = fp.get("version") or ""

@@ -228,16 +228,17 @@ async def seen_by_title_keys(session: AsyncSession, *, keys: Iterable[str], sinc
 
 async def mark_seen(session: AsyncSession, *, rows: Iterable[tuple[str, int | None, str, str]], now: datetime) -> int:
     """Remember published articles (id, feed_id, title_key, content_hash); call after Kafka acknowledged them."""
-    n = 0
-    for art_id, feed_id, key, chash in rows:
-        stmt = _insert(session, SeenArticle).values(
-            id=art_id, feed_id=feed_id, title_key=key, content_hash=chash, first_seen=now, last_seen=now)
-        stmt = stmt.on_conflict_do_update(index_elements=["id"],
-                                          set_={"content_hash": chash, "last_seen": now, "title_key": key})
-        await session.execute(stmt)
-        n += 1
+    values = [{"id": art_id, "feed_id": feed_id, "title_key": key, "content_hash": chash, "first_seen": now,
+               "last_seen": now} for art_id, feed_id, key, chash in rows]
+    if not values:
+        return 0
+    stmt = _insert(session, SeenArticle).values(values)
+    stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={
+        "content_hash": stmt.excluded.content_hash, "last_seen": stmt.excluded.last_seen,
+        "title_key": stmt.excluded.title_key})
+    await session.execute(stmt)
     await session.commit()
-    return n
+    return len(values)
 
 
 async def prune_seen(session: AsyncSession, *, older_than: datetime) -> int:

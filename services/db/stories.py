@@ -7,18 +7,48 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, delete, func, or_, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    false,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db.models import Article, Story, StoryEntity, StoryTopic
 from services.events import EnrichedArticle
 
 ChangeKind = Literal["created", "updated", "unchanged"]
+
+# The search document of each story (migration 0003); not an ORM model because only this module
+# reads or writes it, and its index (FTS5 / tsvector) is dialect-specific.
+story_search = Table(
+    "story_search", MetaData(),
+    Column("id", Integer),  # SQLite only: the FTS5 content rowid
+    Column("story_id", String(64), primary_key=True),
+    Column("headline", Text), Column("summary", Text), Column("titles", Text),
+)
+MAX_SEARCH_TERMS = 16
+_TERM = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -140,6 +170,8 @@ async def _refresh_story(session: AsyncSession, *, story_id: str) -> tuple[Chang
     await session.execute(delete(StoryTopic).where(StoryTopic.story_id == story_id))
     await session.execute(delete(StoryEntity).where(StoryEntity.story_id == story_id))
     await session.flush()
+    await _index_story(session, story_id=story_id, headline=story.headline, summary=story.summary,
+                       titles=" ".join(dict.fromkeys(a.title for a in articles if a.title)))
     session.add_all(StoryTopic(story_id=story_id, topic=t["name"], confidence=t["confidence"]) for t in topics)
     session.add_all(
         StoryEntity(story_id=story_id, entity_id=e["id"], name=e["name"], type=e["type"], mentions=e["mentions"])
@@ -149,7 +181,42 @@ async def _refresh_story(session: AsyncSession, *, story_id: str) -> tuple[Chang
     return kind, story.version
 
 
+async def _index_story(session: AsyncSession, *, story_id: str, headline: str, summary: str, titles: str) -> None:
+    """Replace the story's search document; triggers (SQLite) or a generated column (PostgreSQL) index it."""
+    await session.execute(delete(story_search).where(story_search.c.story_id == story_id))
+    await session.execute(insert(story_search).values(story_id=story_id, headline=headline, summary=summary,
+                                                      titles=titles))
+
+
 # --- queries ---------------------------------------------------------------
+
+
+def search_terms(q: str) -> list[str]:
+    """The words of a free-text query (letters and digits only), at most MAX_SEARCH_TERMS.
+
+    Only words survive, so no FTS5 or tsquery operator can be smuggled in; every term must match.
+    """
+    return list(dict.fromkeys(t.casefold() for t in _TERM.findall(q)))[:MAX_SEARCH_TERMS]
+
+
+def fts5_query(terms: Sequence[str]) -> str:
+    """An FTS5 MATCH expression: each term a quoted string, implicitly AND-ed."""
+    return " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def _search_condition(q: str, dialect: str) -> ColumnElement[bool]:
+    terms = search_terms(q)
+    if not terms:
+        return false()
+    if dialect == "sqlite":
+        hits = select(story_search.c.story_id).where(story_search.c.id.in_(
+            select(literal_column("rowid")).select_from(text("story_fts"))
+            .where(text("story_fts MATCH :fts").bindparams(fts=fts5_query(terms)))
+        ))
+    else:
+        hits = select(story_search.c.story_id).where(
+            text("story_search.tsv @@ plainto_tsquery('simple', :tsq)").bindparams(tsq=" ".join(terms)))
+    return Story.id.in_(hits)
 
 
 @dataclass(frozen=True)
@@ -163,6 +230,7 @@ class StoryFilter:
     since: datetime | None = None
     until: datetime | None = None
     min_confidence: float | None = None
+    q: str | None = None
 
 
 def encode_cursor(story: Story) -> str:
@@ -178,12 +246,17 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         when = datetime.fromisoformat(ts)
         if not isinstance(sid, str):
             raise TypeError
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, TypeError, OverflowError, json.JSONDecodeError) as exc:
         raise ValueError("cursor is not valid; use the next_cursor value of a previous page") from exc
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)), sid
+    return when, sid
 
 
-def _apply_filter(stmt: Select[Any], f: StoryFilter) -> Select[Any]:
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _apply_filter(stmt: Select[Any], f: StoryFilter, dialect: str = "sqlite") -> Select[Any]:
     for topic in f.topics:
         cond = [StoryTopic.story_id == Story.id, StoryTopic.topic == topic]
         if f.min_confidence is not None:
@@ -212,6 +285,8 @@ def _apply_filter(stmt: Select[Any], f: StoryFilter) -> Select[Any]:
         stmt = stmt.where(Story.published_at >= f.since)
     if f.until:
         stmt = stmt.where(Story.published_at < f.until)
+    if f.q is not None:
+        stmt = stmt.where(_search_condition(f.q, dialect))
     return stmt
 
 
@@ -219,7 +294,7 @@ async def list_stories(
     session: AsyncSession, *, filter: StoryFilter, limit: int, cursor: str | None = None
 ) -> tuple[list[Story], str | None]:
     """Newest first by (published_at, id) keyset: pages never skip or repeat while stories arrive."""
-    stmt = _apply_filter(select(Story), filter)
+    stmt = _apply_filter(select(Story), filter, _dialect(session))
     if cursor:
         when, sid = decode_cursor(cursor)
         stmt = stmt.where(or_(Story.published_at < when, and_(Story.published_at == when, Story.id < sid)))
@@ -228,6 +303,38 @@ async def list_stories(
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (encode_cursor(rows[-1]) if more and rows else None)
+
+
+async def changed_after(
+    session: AsyncSession, *, after: tuple[datetime, str], limit: int, filter: StoryFilter | None = None
+) -> list[Story]:
+    """Stories stored or updated after a (last_seen, id) position, oldest change first (the live stream)."""
+    when, sid = after
+    stmt = select(Story).where(or_(Story.last_seen > when, and_(Story.last_seen == when, Story.id > sid)))
+    if filter is not None:
+        stmt = _apply_filter(stmt, filter, _dialect(session))
+    stmt = stmt.order_by(Story.last_seen, Story.id).limit(limit)
+    return list((await session.scalars(stmt)).all())
+
+
+async def last_change(session: AsyncSession) -> datetime | None:
+    """When the most recently stored story changed, or None for an empty store."""
+    return await session.scalar(select(func.max(Story.last_seen)))
+
+
+async def article_facets(session: AsyncSession, *, story_ids: Sequence[str]) -> dict[str, tuple[set[int], str]]:
+    """Per story: the feed ids and the titles of its articles (what ?feed= and ?q= look at besides the story)."""
+    out: dict[str, tuple[set[int], str]] = {sid: (set(), "") for sid in story_ids}
+    if not story_ids:
+        return out
+    rows = await session.execute(
+        select(Article.story_id, Article.feed_id, Article.title).where(Article.story_id.in_(list(story_ids))))
+    for sid, feed_id, title in rows.all():
+        feeds, titles = out[sid]
+        if feed_id is not None:
+            feeds.add(feed_id)
+        out[sid] = (feeds, f"{titles} {title}" if titles else title)
+    return out
 
 
 async def get_story(session: AsyncSession, *, story_id: str) -> Story | None:

@@ -52,7 +52,7 @@ async def test_feed_to_story_to_webhook(kafka_bootstrap, unique_topics, tmp_path
     token = "e2e-admin-token-0123456789"
     with FeedServer() as feeds:
         feeds.routes["/seed.rss"] = (200, "application/rss+xml", rss("E2E Wire", []))  # empty until subscribed
-        feeds.routes["/broken.rss"] = (200, "application/rss+xml", b"<rss><channel><item><title>oops")
+        feeds.routes["/broken.rss"] = (200, "application/rss+xml", b"<?xml version=\"1.0\"?><rss version=\"2.0\"><chan")
         feeds.routes["/html"] = (200, "text/html", b"<html><body>not a feed</body></html>")
         dead_port = free_port()
         opml = tmp_path / "feeds.opml"

@@ -1,0 +1,257 @@
+"""The live stream behind GET /stories/stream: one store poller per process, fanned out to every listener.
+
+A ``StoreWatch`` polls the store every ``sse_poll_interval_s`` for stories whose ``last_seen``
+moved (one indexed query, however many clients listen), turns each change into one
+pre-serialised event, and hands it to the listeners whose filter it matches. A listener
+that falls too far behind is closed; its client reconnects with ``Last-Event-ID`` and the
+route replays what it missed from the store. The watch's ``generation`` also tells the
+response cache of /stories when the store changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+import unicodedata
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.schemas import StoryOut
+from services.db import stories as repo
+from services.db.engine import Sessions
+from services.db.models import Story
+
+log = logging.getLogger(__name__)
+
+# A transaction that set last_seen before our last poll may commit after it: re-read this window.
+OVERLAP = timedelta(seconds=10)
+PAGE = 500
+QUEUE_SIZE = 1000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class StoryEvent:
+    """One stored change of a story, serialised once for every listener."""
+
+    story_id: str
+    version: int
+    position: str
+    kind: str
+    data: str
+    topics: dict[str, float]
+    entities: frozenset[str]
+    lang: str | None
+    state: str | None
+    sources: frozenset[str]
+    feed_ids: frozenset[int]
+    published_at: datetime
+    text: str
+
+
+def fold(s: str) -> str:
+    """Case- and accent-insensitive text, the way the FTS indexes see it."""
+    return "".join(c for c in unicodedata.normalize("NFKD", s.casefold()) if not unicodedata.combining(c))
+
+
+def position_of(story: Story) -> str:
+    return f"{story.last_seen.astimezone(UTC).isoformat()}|{story.id}"
+
+
+def parse_position(value: str) -> tuple[datetime, str]:
+    """Raise ValueError unless value is an event id this stream issued ("<last_seen iso>|<story id>")."""
+    ts, sep, sid = value.partition("|")
+    if not sep or not sid or len(value) > 200:
+        raise ValueError("Last-Event-ID is not an event id of this stream")
+    try:
+        when = datetime.fromisoformat(ts)
+        when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError("Last-Event-ID is not an event id of this stream") from exc
+    return when, sid
+
+
+def to_event(story: Story, feed_ids: set[int], titles: str) -> StoryEvent:
+    out = StoryOut.model_validate(story, from_attributes=True)
+    return StoryEvent(
+        story_id=story.id, version=story.version, position=position_of(story),
+        kind="created" if story.first_seen == story.last_seen else "updated",
+        data=out.model_dump_json(),
+        topics={t["name"]: float(t["confidence"]) for t in story.topics or []},
+        entities=frozenset(k for e in story.entities or [] for k in (e["id"], e["name"].lower())),
+        lang=story.lang, state=story.state, sources=frozenset(story.sources or []),
+        feed_ids=frozenset(feed_ids), published_at=story.published_at,
+        text=fold(f"{story.headline} {story.summary} {titles}"),
+    )
+
+
+def matches(f: repo.StoryFilter, ev: StoryEvent) -> bool:
+    """The StoryFilter semantics of services.db.stories, evaluated on one event in memory."""
+    for topic in f.topics:
+        conf = ev.topics.get(topic)
+        if conf is None or (f.min_confidence is not None and conf < f.min_confidence):
+            return False
+    if not f.topics and f.min_confidence is not None and not any(
+            c >= f.min_confidence for c in ev.topics.values()):
+        return False
+    if any(e not in ev.entities and e.lower() not in ev.entities for e in f.entities):
+        return False
+    if (f.lang and ev.lang != f.lang) or (f.state and ev.state not in f.state):
+        return False
+    if (f.source and f.source not in ev.sources) or (f.feed_id is not None and f.feed_id not in ev.feed_ids):
+        return False
+    if (f.since and ev.published_at < f.since) or (f.until and ev.published_at >= f.until):
+        return False
+    if f.q is not None:
+        words = set(_WORD.findall(ev.text))
+        terms = [fold(t) for t in repo.search_terms(f.q)]
+        if not terms or any(t not in words for t in terms):
+            return False
+    return True
+
+
+@dataclass(eq=False)
+class Listener:
+    filter: repo.StoryFilter
+    queue: asyncio.Queue[StoryEvent | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    overflowed: bool = False
+
+
+class StoreWatch:
+    """The per-process poller: watermark over (last_seen, id), fan-out, and a change generation."""
+
+    def __init__(self, sessions: Sessions, *, interval_s: float) -> None:
+        self._sessions = sessions
+        self._interval = interval_s
+        self._listeners: set[Listener] = set()
+        self._seen: dict[tuple[str, int, datetime], None] = {}
+        self._watermark = EPOCH
+        self._task: asyncio.Task[None] | None = None
+        self._last_ok = 0.0
+        self.generation = 0
+
+    @property
+    def listeners(self) -> int:
+        return len(self._listeners)
+
+    @property
+    def fresh(self) -> bool:
+        """True while the last successful poll is recent: only then may /stories serve cached pages."""
+        return time.monotonic() - self._last_ok < 3 * self._interval + 1
+
+    async def start(self) -> None:
+        try:
+            await self.poll(emit=False)
+        except SQLAlchemyError as exc:
+            log.warning("stream: store not reachable at start: %s", exc)
+        self._task = asyncio.create_task(self._run(), name="wirewatch-store-watch")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for lst in list(self._listeners):
+            self._close(lst)
+
+    def subscribe(self, f: repo.StoryFilter) -> Listener:
+        lst = Listener(f)
+        self._listeners.add(lst)
+        return lst
+
+    def unsubscribe(self, lst: Listener) -> None:
+        self._listeners.discard(lst)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.poll()
+            except SQLAlchemyError as exc:
+                log.warning("stream: poll failed, retrying: %s", exc)
+
+    async def poll(self, *, emit: bool = True) -> int:
+        """Read what changed since the watermark (minus the overlap); return how many events were new."""
+        after: tuple[datetime, str] = (max(self._watermark - OVERLAP, EPOCH), "")
+        fresh: list[Story] = []
+        async with self._sessions() as session:
+            while True:
+                rows = await repo.changed_after(session, after=after, limit=PAGE)
+                fresh += [s for s in rows if (s.id, s.version, s.last_seen) not in self._seen]
+                if len(rows) < PAGE:
+                    break
+                after = (rows[-1].last_seen, rows[-1].id)
+            facets = await repo.article_facets(session, story_ids=[s.id for s in fresh]) if emit else {}
+        self._last_ok = time.monotonic()
+        for s in fresh:
+            self._seen[(s.id, s.version, s.last_seen)] = None
+            self._watermark = max(self._watermark, s.last_seen)
+        horizon = self._watermark - OVERLAP
+        for key in [k for k in self._seen if k[2] < horizon]:
+            del self._seen[key]
+        if fresh:
+            self.generation += 1
+        if emit and fresh and self._listeners:
+            for s in fresh:
+                feeds, titles = facets.get(s.id, (set(), ""))
+                self._fan_out(to_event(s, feeds, titles))
+        return len(fresh)
+
+    def _fan_out(self, ev: StoryEvent) -> None:
+        for lst in list(self._listeners):
+            if not matches(lst.filter, ev):
+                continue
+            try:
+                lst.queue.put_nowait(ev)
+            except asyncio.QueueFull:
+                lst.overflowed = True
+                self._close(lst)
+
+    def _close(self, lst: Listener) -> None:
+        self._listeners.discard(lst)
+        try:
+            lst.queue.put_nowait(None)
+        except asyncio.QueueFull:  # make room for the end marker; the client replays what was dropped
+            lst.queue.get_nowait()
+            lst.queue.put_nowait(None)
+
+
+def sse(ev: StoryEvent) -> dict[str, str]:
+    return {"id": ev.position, "event": ev.kind, "data": ev.data}
+
+
+async def events(watch: StoreWatch, sessions: Sessions, f: repo.StoryFilter,
+                 resume: tuple[datetime, str] | None) -> AsyncIterator[dict[str, str]]:
+    """Replay what a reconnecting client missed, then follow the watch; unsubscribe on the way out."""
+    lst = watch.subscribe(f)  # before the replay query, so nothing falls between the two
+    sent: set[tuple[str, int]] = set()
+    try:
+        if resume is not None:
+            after = resume
+            while True:
+                async with sessions() as session:
+                    rows = await repo.changed_after(session, after=after, limit=PAGE, filter=f)
+                    facets = await repo.article_facets(session, story_ids=[s.id for s in rows])
+                for s in rows:
+                    feeds, titles = facets.get(s.id, (set(), ""))
+                    sent.add((s.id, s.version))
+                    yield sse(to_event(s, feeds, titles))
+                if len(rows) < PAGE:
+                    break
+                after = (rows[-1].last_seen, rows[-1].id)
+        while True:
+            ev = await lst.queue.get()
+            if ev is None:  # closed: too slow, or shutting down; the client resumes from its last id
+                return
+            if (ev.story_id, ev.version) in sent:
+                continue
+            yield sse(ev)
+    finally:
+        watch.unsubscribe(lst)

@@ -1,0 +1,120 @@
+"""Pure story-clustering helpers: MinHash signatures, LSH band keys and a same-story decision.
+
+Why: the sink groups articles about one event into a story. Candidate lookup
+must be cheap (band keys are indexable strings: two articles sharing any key are
+candidates), and the final decision combines text similarity with what
+enrichment found (shared entities and topics) inside a time window, so two
+different strikes on the same city on different days are not merged.
+
+Story id rule: a new story's id is the id of its first article; an article that
+joins a story takes that story's id (see :func:`assign_story`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from datasketch import MinHash
+
+NUM_PERM = 64
+BANDS = 16  # 16 bands x 4 rows: pairs with Jaccard ~0.5 collide with high probability
+SHINGLE = 3
+_WORD = re.compile(r"[^\W_]+")
+_PROTO = MinHash(num_perm=NUM_PERM, seed=7)  # permutations computed once, shared by every signature
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What the clusterer stores per article."""
+
+    minhash: tuple[int, ...]
+    bands: tuple[str, ...]
+
+
+def shingles(title: str, text: str, k: int = SHINGLE) -> set[str]:
+    """Lower-cased word k-shingles of title + text (single words for very short texts)."""
+    words = _WORD.findall(f"{title} {text}".lower())
+    if len(words) < k:
+        return set(words)
+    return {" ".join(words[i:i + k]) for i in range(len(words) - k + 1)}
+
+
+def minhash(title: str, text: str, num_perm: int = NUM_PERM) -> MinHash:
+    """A datasketch MinHash of the article's shingles."""
+    if num_perm == NUM_PERM:
+        m = MinHash(num_perm=num_perm, seed=7, permutations=_PROTO.permutations, scheme=_PROTO.scheme)
+    else:
+        m = MinHash(num_perm=num_perm, seed=7)
+    m.update_batch([s.encode() for s in shingles(title, text)])
+    return m
+
+
+def band_keys(hashvalues: Sequence[int], bands: int = BANDS) -> tuple[str, ...]:
+    """LSH band keys: ``"<band>:<12 hex>"``, one per band."""
+    rows = len(hashvalues) // bands
+    keys = []
+    for b in range(bands):
+        chunk = np.asarray(hashvalues[b * rows:(b + 1) * rows], dtype=np.uint64).tobytes()
+        keys.append(f"{b}:{hashlib.blake2b(chunk, digest_size=6).hexdigest()}")
+    return tuple(keys)
+
+
+def signature(title: str, text: str) -> Signature:
+    """MinHash values and band keys for one article (to store next to the enriched event)."""
+    m = minhash(title, text)
+    values = tuple(int(v) for v in m.hashvalues)
+    return Signature(values, band_keys(values))
+
+
+def jaccard(a: Sequence[int], b: Sequence[int]) -> float:
+    """Estimated Jaccard similarity of two MinHash value vectors."""
+    if not a or len(a) != len(b):
+        return 0.0
+    return float(np.mean(np.asarray(a, dtype=np.uint64) == np.asarray(b, dtype=np.uint64)))
+
+
+@dataclass(frozen=True)
+class StoryFeatures:
+    """The inputs of :func:`same_story` for one article."""
+
+    minhash: Sequence[int]
+    published_at: datetime
+    entities: frozenset[str] = frozenset()  # entity ids
+    topics: frozenset[str] = frozenset()
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+def same_story(a: StoryFeatures, b: StoryFeatures, *, threshold: float = 0.5, window_s: float = 72 * 3600) -> bool:
+    """Whether two articles report the same story.
+
+    Outside the time window: never. Otherwise score = 0.6 x Jaccard + 0.3 x entity overlap
+    + 0.1 x topic overlap (overlaps relative to the smaller set) must reach ``threshold``; near-duplicates
+    (Jaccard >= 0.8) always match. A different topic set with no text overlap never matches.
+    """
+    if abs((a.published_at - b.published_at).total_seconds()) > window_s:
+        return False
+    j = jaccard(a.minhash, b.minhash)
+    if j >= 0.8:
+        return True
+    ents = _overlap(a.entities, b.entities)
+    tops = _overlap(a.topics, b.topics) if a.topics or b.topics else 1.0
+    if j < 0.05 and tops == 0.0:
+        return False
+    return 0.6 * j + 0.3 * ents + 0.1 * tops >= threshold
+
+
+def assign_story(article_id: str, candidates: Iterable[tuple[str, StoryFeatures]], me: StoryFeatures,
+                 **kw: float) -> str:
+    """The story id for ``article_id``: the first matching candidate's story id, else its own id."""
+    for story_id, feats in candidates:
+        if same_story(me, feats, **kw):
+            return story_id
+    return article_id
