@@ -364,7 +364,7 @@ class Observer:
         if time.monotonic() - self._lag.at < self.cache_s:
             return self._lag.value or [], self._lag.error
         try:
-            rows = await asyncio.wait_for(compute_lag(self.settings), 8)
+            rows = await asyncio.wait_for(compute_lag(self.settings), 5)
             self._lag = Cached(time.monotonic(), rows, None)
             for r in rows:
                 metrics.CONSUMER_LAG.labels(group=r.group, topic=r.topic, partition=str(r.partition)).set(r.lag)

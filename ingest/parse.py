@@ -132,7 +132,7 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
     fp = feedparser.parse(io.BytesIO(safe), response_headers=headers, sanitize_html=False,
                           resolve_relative_uris=True)
     version = fp.get("version") or ""
-    if not fp.entries and not version:
+    if not fp.entries and (not version or fp.get("bozo")):
         reason = str(fp.get("bozo_exception") or "no feed elements found")
         if b"<html" in body[:4096].lower():
             raise ParseError("an HTML page, not a feed", feed_links=discover_feeds(body, url))

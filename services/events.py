@@ -96,7 +96,10 @@ class EnrichedArticle(_Event):
     entities: list[EntityMention] = Field(default_factory=list)
     topics: list[TopicTag] = Field(default_factory=list)
     state: LifecycleState | None = None
+    states: list[LifecycleState] = Field(default_factory=list, description="every lifecycle state detected")
     story_id: str = ""
+    cluster_bands: list[str] = Field(default_factory=list, description="MinHash LSH band keys for clustering")
+    minhash: list[int] = Field(default_factory=list, description="MinHash signature (for Jaccard estimates)")
     taxonomy_version: str = ""
     enriched_at: datetime = Field(default_factory=utcnow)
 
