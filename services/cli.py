@@ -129,6 +129,21 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
     return status
 
 
+def cmd_settings(settings: Settings) -> int:
+    """Every setting, its env var and current value (secrets masked)."""
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if any(k in name for k in ("token", "secret", "password")) and value:
+            value = "***"
+        elif name == "database_url" and value:
+            value = str(value).split("@")[-1]
+        if isinstance(value, list):
+            value = ",".join(map(str, value))
+        doc = f"  # {field.description}" if field.description else ""
+        print(f"WIREWATCH_{name.upper()}={value}{doc}")
+    return 0
+
+
 def cmd_retag(args: argparse.Namespace, settings: Settings) -> int:
     from api.retag import retag_store
 
@@ -142,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one service, or all of them as separate processes")
     run.add_argument("service", nargs="?", default="all", choices=("all", *SERVICES))
     sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("settings", help="list every WIREWATCH_* setting with its current value")
     topics = sub.add_parser("topics", help="Kafka topics")
     topics.add_argument("action", choices=("create",))
     tag = sub.add_parser("tag", help="tag JSON lines from FILE or stdin")
@@ -165,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_all(settings)
         run_one(args.service, settings)
         return 0
+    if args.command == "settings":
+        return cmd_settings(settings)
     if args.command == "migrate":
         from services.db.migrate import upgrade
 
@@ -181,9 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_tag(args, settings)
     if args.command == "retag":
         return cmd_retag(args, settings)
-    handler = getattr(args, "handler", None)
-    if handler is not None:
-        return int(handler(args, settings) or 0)
+    func = getattr(args, "func", None)  # command groups registered by ingest.cli etc.
+    if func is not None:
+        return int(func(args) or 0)
     return 2
 
 

@@ -134,7 +134,7 @@
     var frag = document.createDocumentFragment();
     lag.rows.forEach(function (r) {
       var tr = document.createElement("tr");
-      cell(tr, r.group); cell(tr, r.topic); cell(tr, String(r.partition), "num");
+      cell(tr, r.group); cell(tr, r.topic + " / " + r.partition);
       cell(tr, r.committed === null ? "\u2014" : String(r.committed), "num");
       cell(tr, String(r.end), "num"); cell(tr, String(r.lag), r.lag > 100 ? "num err" : "num");
       frag.appendChild(tr);
