@@ -15,7 +15,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-setup: $(STAMP)
+UI_STAMP := api/static/vendor/.built
+
+$(UI_STAMP): deploy/ui/package-lock.json deploy/ui/build.sh
+	deploy/ui/build.sh
+	@touch $(UI_STAMP)
+
+setup: $(STAMP) $(UI_STAMP)
 	@deploy/kafka.sh jars
 
 kafka: setup

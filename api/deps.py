@@ -55,6 +55,15 @@ def require_admin(request: Request, settings: SettingsDep, creds: Credentials) -
             "missing or wrong admin token (send Authorization: Bearer $WIREWATCH_ADMIN_TOKEN)",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if creds is None and request.method not in ("GET", "HEAD") and not same_origin(request):
+        # The dashboard's cookie may only drive writes from our own pages (CSRF guard).
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-origin write with a session cookie refused")
+
+
+def same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin") or request.headers.get("referer") or ""
+    host = request.headers.get("host", "")
+    return bool(host) and origin.split("://", 1)[-1].split("/", 1)[0] == host
 
 
 def require_reader(request: Request, settings: SettingsDep, creds: Credentials) -> None:

@@ -2,6 +2,11 @@
 
 Offsets are committed only after the database transaction commits, and the
 upsert is idempotent, so a crash between the two replays harmlessly.
+
+Story clustering happens here because the sink is the single writer of stories:
+an article not stored before joins the best-matching recent story
+(services.db.clusters); an article already stored keeps its story, so a replay
+never creates a duplicate story or moves an article.
 """
 
 from __future__ import annotations
@@ -16,20 +21,32 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from services import bus, metrics
+from services.db.clusters import assign_story
 from services.db.engine import Sessions, make_engine, make_sessions
 from services.db.heartbeats import heartbeat_loop
 from services.db.migrate import upgrade_async
+from services.db.models import Article
 from services.db.stories import StoryChange, upsert_enriched
 from services.events import EnrichedArticle
 from services.health import HealthServer
+from services.health import metrics_url as health_metrics_url
 from services.runtime import instance_id, utcnow
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-async def store_batch(sessions: Sessions, records: list[ConsumerRecord[bytes, bytes]]) -> list[StoryChange]:
-    """Upsert a batch in one transaction; undecodable records are logged and skipped (never block)."""
+_DEFAULTS = Settings.model_fields
+
+
+async def store_batch(
+    sessions: Sessions,
+    records: list[ConsumerRecord[bytes, bytes]],
+    *,
+    window_s: float = _DEFAULTS["cluster_window_s"].default,
+    threshold: float = _DEFAULTS["cluster_similarity"].default,
+) -> list[StoryChange]:
+    """Cluster and upsert a batch in one transaction; undecodable records are logged and skipped (never block)."""
     changes: list[StoryChange] = []
     started = time.perf_counter()
     async with sessions() as session, session.begin():
@@ -39,6 +56,8 @@ async def store_batch(sessions: Sessions, records: list[ConsumerRecord[bytes, by
             except ValidationError as exc:
                 log.error("skipping undecodable record", extra={"offset": rec.offset, "error": str(exc)[:300]})
                 continue
+            if await session.get(Article, event.id) is None:
+                event.story_id = await assign_story(session, event=event, window_s=window_s, threshold=threshold)
             change = await upsert_enriched(session, event=event)
             changes.append(change)
             metrics.STORED.labels(kind=change.article_kind).inc()
@@ -58,7 +77,8 @@ async def consume(settings: Settings, sessions: Sessions, consumer: AIOKafkaCons
         for _tp, records in batches.items():
             while True:
                 try:
-                    await store_batch(sessions, records)
+                    await store_batch(sessions, records, window_s=settings.cluster_window_s,
+                                      threshold=settings.cluster_similarity)
                     break
                 except (OperationalError, DBAPIError, OSError) as exc:
                     log.warning("store unavailable, retrying batch: %s", exc)
@@ -74,7 +94,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     sessions = make_sessions(engine)
     consumer = bus.consumer(settings, settings.topic_enriched, group=settings.group_sink, name="sink")
     me = instance_id("sink")
-    metrics_url = f"http://127.0.0.1:{settings.metrics_port}/metrics" if settings.metrics_port else None
+    metrics_url = health_metrics_url(settings.api_host, settings.metrics_port)
     try:
         async with bus.started(consumer), HealthServer(settings.metrics_port, lambda: bool(consumer.assignment()), host=settings.api_host):
             beats = asyncio.create_task(heartbeat_loop(

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -68,7 +69,7 @@ def position_of(story: Story) -> str:
 def parse_position(value: str) -> tuple[datetime, str]:
     """Raise ValueError unless value is an event id this stream issued ("<last_seen iso>|<story id>")."""
     ts, sep, sid = value.partition("|")
-    if not sep or not sid or len(value) > 200:
+    if not sep or len(value) > 200:
         raise ValueError("Last-Event-ID is not an event id of this stream")
     try:
         when = datetime.fromisoformat(ts)
@@ -133,6 +134,7 @@ class StoreWatch:
         self._listeners: set[Listener] = set()
         self._seen: dict[tuple[str, int, datetime], None] = {}
         self._watermark = EPOCH
+        self._watermark_id = ""
         self._task: asyncio.Task[None] | None = None
         self._last_ok = 0.0
         self.generation = 0
@@ -140,6 +142,11 @@ class StoreWatch:
     @property
     def listeners(self) -> int:
         return len(self._listeners)
+
+    @property
+    def position(self) -> str:
+        """Where the watch has read up to: a new listener's starting event id."""
+        return f"{self._watermark.isoformat()}|{self._watermark_id}"
 
     @property
     def fresh(self) -> bool:
@@ -192,7 +199,8 @@ class StoreWatch:
         self._last_ok = time.monotonic()
         for s in fresh:
             self._seen[(s.id, s.version, s.last_seen)] = None
-            self._watermark = max(self._watermark, s.last_seen)
+            if (s.last_seen, s.id) > (self._watermark, self._watermark_id):
+                self._watermark, self._watermark_id = s.last_seen, s.id
         horizon = self._watermark - OVERLAP
         for key in [k for k in self._seen if k[2] < horizon]:
             del self._seen[key]
@@ -223,16 +231,19 @@ class StoreWatch:
             lst.queue.put_nowait(None)
 
 
-def sse(ev: StoryEvent) -> dict[str, str]:
+def sse(ev: StoryEvent) -> dict[str, Any]:
     return {"id": ev.position, "event": ev.kind, "data": ev.data}
 
 
 async def events(watch: StoreWatch, sessions: Sessions, f: repo.StoryFilter,
-                 resume: tuple[datetime, str] | None) -> AsyncIterator[dict[str, str]]:
+                 resume: tuple[datetime, str] | None) -> AsyncIterator[dict[str, Any]]:
     """Replay what a reconnecting client missed, then follow the watch; unsubscribe on the way out."""
     lst = watch.subscribe(f)  # before the replay query, so nothing falls between the two
     sent: set[tuple[str, int]] = set()
     try:
+        # Tell the client where it starts, so a reconnect resumes there even if nothing arrived meanwhile.
+        yield {"id": watch.position if resume is None else f"{resume[0].isoformat()}|{resume[1]}",
+               "event": "ready", "data": "{}", "retry": 3000}
         if resume is not None:
             after = resume
             while True:

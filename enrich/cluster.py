@@ -22,7 +22,7 @@ import numpy as np
 from datasketch import MinHash
 
 NUM_PERM = 64
-BANDS = 16  # 16 bands x 4 rows: pairs with Jaccard ~0.5 collide with high probability
+BANDS = 32  # 32 bands x 2 rows: rewrites of one report (Jaccard ~0.2) collide with p ~0.8, unrelated texts rarely
 SHINGLE = 3
 _WORD = re.compile(r"[^\W_]+")
 _PROTO = MinHash(num_perm=NUM_PERM, seed=7)  # permutations computed once, shared by every signature
@@ -92,23 +92,43 @@ def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
-def same_story(a: StoryFeatures, b: StoryFeatures, *, threshold: float = 0.5, window_s: float = 72 * 3600) -> bool:
-    """Whether two articles report the same story.
+def story_score(a: StoryFeatures, b: StoryFeatures, *, window_s: float = 72 * 3600) -> float:
+    """How strongly two articles look like the same story (0 = never; 1 = near-duplicate).
 
-    Outside the time window: never. Otherwise score = 0.6 x Jaccard + 0.3 x entity overlap
-    + 0.1 x topic overlap (overlaps relative to the smaller set) must reach ``threshold``; near-duplicates
-    (Jaccard >= 0.8) always match. A different topic set with no text overlap never matches.
+    Outside the time window: 0. Otherwise 0.6 x Jaccard + 0.3 x entity overlap + 0.1 x topic
+    overlap (overlaps relative to the smaller set); near-duplicates (Jaccard >= 0.8) score 1.
+    A different topic set with almost no text overlap scores 0.
     """
     if abs((a.published_at - b.published_at).total_seconds()) > window_s:
-        return False
+        return 0.0
     j = jaccard(a.minhash, b.minhash)
     if j >= 0.8:
-        return True
+        return 1.0
     ents = _overlap(a.entities, b.entities)
     tops = _overlap(a.topics, b.topics) if a.topics or b.topics else 1.0
     if j < 0.05 and tops == 0.0:
-        return False
-    return 0.6 * j + 0.3 * ents + 0.1 * tops >= threshold
+        return 0.0
+    return 0.6 * j + 0.3 * ents + 0.1 * tops
+
+
+def same_story(a: StoryFeatures, b: StoryFeatures, *, threshold: float = 0.5, window_s: float = 72 * 3600) -> bool:
+    """Whether two articles report the same story: :func:`story_score` reaches ``threshold``."""
+    score = story_score(a, b, window_s=window_s)
+    return score > 0.0 and score >= threshold
+
+
+def best_story(article_id: str, candidates: Iterable[tuple[str, StoryFeatures]], me: StoryFeatures, *,
+               threshold: float = 0.5, window_s: float = 72 * 3600) -> str:
+    """The story id of the best-scoring candidate that reaches ``threshold``, else ``article_id``.
+
+    Ties go to the candidate seen first (callers pass the oldest story first), so the choice is stable.
+    """
+    best, best_score = article_id, 0.0
+    for story_id, feats in candidates:
+        score = story_score(me, feats, window_s=window_s)
+        if score > best_score and score >= threshold:
+            best, best_score = story_id, score
+    return best
 
 
 def assign_story(article_id: str, candidates: Iterable[tuple[str, StoryFeatures]], me: StoryFeatures,

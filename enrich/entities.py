@@ -113,11 +113,11 @@ class EntityLinker:
             text = clean(sp.text)
             if not text:
                 continue
-            ent = self.gazetteer.lookup(text)
-            if ent is not None:
-                acc = accs.get(ent.id)
+            known = self.gazetteer.lookup(text)
+            if known is not None:
+                acc = accs.get(known.id)
                 if acc is None:
-                    acc = accs[ent.id] = _Acc(ent.id, ent.name, ent.type, sp.start)
+                    acc = accs[known.id] = _Acc(known.id, known.name, known.type, sp.start)
                 acc.add(text, False)
             elif plausible(text, sp.label):
                 unknown.append((sp, text))

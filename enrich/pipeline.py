@@ -20,6 +20,7 @@ from typing import Any
 from services.events import EnrichedArticle, RawArticle, TopicTag
 from services.settings import Settings
 
+from . import cluster
 from .entities import EntityLinker, Span
 from .gazetteer import Gazetteer, Match, default_gazetteer
 from .language import detect, is_supported
@@ -136,6 +137,7 @@ class Enricher:
         tags: list[TopicTag] = [t for t in result.tags if t.confidence >= floor]
         has_ceasefire = any(t.name == "ceasefire" for t in tags)
         entities = self.linker.link(w.doc, w.title_end, w.matches, w.spans)
+        sig = cluster.signature(w.article.title, w.article.text)
         return EnrichedArticle(
             article=w.article,
             lang=w.lang,
@@ -143,7 +145,10 @@ class Enricher:
             entities=entities,
             topics=tags,
             state=result.state if has_ceasefire else None,  # type: ignore[arg-type]
+            states=result.states if has_ceasefire else [],  # type: ignore[arg-type]
             story_id=w.article.id,
+            cluster_bands=list(sig.bands),
+            minhash=list(sig.minhash),
             taxonomy_version=self.taxonomy_version,
         )
 

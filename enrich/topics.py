@@ -86,7 +86,7 @@ def _rx(patterns: list[str], lang: str = "") -> re.Pattern[str]:
 
 def _lead(pattern: str) -> str | None:
     """The literal text every match of ``pattern`` starts with (lower-cased), if easy to see."""
-    out = []
+    out: list[str] = []
     for i, c in enumerate(pattern):
         if not c.isalpha():
             if c in "?*{" and out:
@@ -237,7 +237,7 @@ class TopicModel:
             good = sum(1 for h in th if h[0] >= 0.5)
             conf = min(0.99, th[0][0] + 0.03 * max(0, good - 1))
             seen: set[int] = set()
-            evidence = []
+            evidence: list[Evidence] = []
             for score, i, phrase in th:
                 if i not in seen and len(evidence) < 3 and (score >= 0.5 or not evidence):
                     seen.add(i)

@@ -7,17 +7,24 @@
 * redirects are followed by hand so the SSRF guard checks every hop; 301/308 chains
   from the start report a permanent new URL, loops and excess hops are errors.
 
-Failures raise the ``ingest.errors`` tree. The ``httpx.AsyncClient`` is the seam:
-tests may pass one built on a mock transport.
+Failures raise the ``ingest.errors`` tree. The client is the seam: ``make_client`` builds
+a ``FeedClient`` (an ``httpx.AsyncClient``) on our own HTTP/1.1 pool (``ingest.http11``),
+which ``fetch`` drives directly — httpx's own layers cost more than the whole 304 budget;
+any other ``httpx.AsyncClient`` (tests pass one on a mock transport) is driven through
+httpx. Both paths share every limit, the redirect rules and the error mapping.
+
+The SSRF check's answer is cached per host for ``RESOLVE_TTL_S`` seconds on the client,
+and the fast path connects to the very address that was checked.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
@@ -37,11 +44,13 @@ from ingest.errors import (
     TLSError,
     TooLarge,
 )
+from ingest.http11 import Http11Transport, Pool
 from services import netguard
 from services.settings import Settings
 
 REDIRECTS = (301, 302, 303, 307, 308)
 PERMANENT = (301, 308)
+RESOLVE_TTL_S = 30.0
 ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
           "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
 
@@ -63,9 +72,43 @@ class FetchResult:
         return self.status == 304
 
 
-def make_client(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The one HTTP/1.1 client per process; limits sized from the global fetch concurrency."""
-    return httpx.AsyncClient(
+class FeedClient(httpx.AsyncClient):
+    """The process's HTTP client; ``pool`` is set when it runs on ``ingest.http11`` (the fast path)."""
+
+    def __init__(self, *, pool: Pool | None, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.pool = pool
+        self.resolved: dict[tuple[str, tuple[str, ...]], tuple[float, str]] = {}
+
+    async def check(self, url: str, allowed: list[str]) -> str:
+        """The SSRF guard (netguard.check_url) with its answer cached per host for RESOLVE_TTL_S; returns the address."""
+        parts = urlsplit(url)
+        key = (f"{parts.scheme}://{parts.netloc}".lower(), tuple(allowed))
+        hit = self.resolved.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        addrs = await netguard.check_url(url, allowed)
+        if len(self.resolved) > 10_000:
+            self.resolved.clear()
+        self.resolved[key] = (now + RESOLVE_TTL_S, str(addrs[0]))
+        return str(addrs[0])
+
+
+def make_client(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> FeedClient:
+    """The one HTTP/1.1 client per process; limits sized from the global fetch concurrency.
+
+    Without ``transport`` it runs on our keep-alive pool (at most 2 × global concurrency
+    connections, global concurrency of them kept idle).
+    """
+    pool = None
+    if transport is None:
+        pool = Pool(max_connections=settings.fetch_global_concurrency * 2,
+                    max_keepalive=settings.fetch_global_concurrency,
+                    connect_timeout=settings.fetch_connect_timeout_s, read_timeout=settings.fetch_read_timeout_s)
+        transport = Http11Transport(pool)
+    return FeedClient(
+        pool=pool,
         http1=True,
         http2=False,
         follow_redirects=False,
@@ -177,6 +220,35 @@ async def fetch(
     return result
 
 
+@dataclass
+class _Hop:
+    """One response head, whichever client produced it; ``chunks`` yields the raw (encoded) body."""
+
+    status: int
+    reason: str
+    headers: dict[str, str]
+    chunks: Callable[[], AsyncIterator[bytes]]
+
+
+@contextlib.asynccontextmanager
+async def _request(client: httpx.AsyncClient, url: str, headers: dict[str, str], settings: Settings) -> AsyncIterator[_Hop]:
+    if isinstance(client, FeedClient):
+        address = await client.check(url, settings.feed_allowed_hosts)
+        if client.pool is not None:
+            fast = await client.pool.request("GET", url, [("User-Agent", settings.ua), *headers.items()],
+                                             connect_to=address)
+            try:
+                yield _Hop(fast.status, fast.reason, fast.header_dict(), fast.iter_raw)
+            finally:
+                fast.close()
+            return
+    else:
+        await netguard.check_url(url, settings.feed_allowed_hosts)
+    async with client.stream("GET", url, headers=headers) as resp:
+        yield _Hop(resp.status_code, resp.reason_phrase, {k.lower(): v for k, v in resp.headers.items()},
+                   resp.aiter_raw)
+
+
 async def _follow(client: httpx.AsyncClient, url: str, settings: Settings, *, etag: str | None,
                   last_modified: str | None, now: Callable[[], datetime]) -> FetchResult:
     seen = {url}
@@ -184,16 +256,15 @@ async def _follow(client: httpx.AsyncClient, url: str, settings: Settings, *, et
     permanent: str | None = None
     still_permanent = True
     current = url
+    headers = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate, br"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
     for _ in range(settings.fetch_max_redirects + 1):
-        await netguard.check_url(current, settings.feed_allowed_hosts)
-        headers = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate, br"}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        async with client.stream("GET", current, headers=headers) as resp:
-            status = resp.status_code
-            resp_headers = {k.lower(): v for k, v in resp.headers.items()}
+        async with _request(client, current, headers, settings) as resp:
+            status = resp.status
+            resp_headers = resp.headers
             if status in REDIRECTS:
                 location = resp_headers.get("location")
                 if not location:
@@ -215,7 +286,7 @@ async def _follow(client: httpx.AsyncClient, url: str, settings: Settings, *, et
                 return FetchResult(304, None, resp_headers, current, permanent, redirects=hops)
             if status >= 400 or status < 200:
                 raise HTTPStatusError(
-                    f"HTTP {status} {resp.reason_phrase}".strip(), status=status,
+                    f"HTTP {status} {resp.reason}".strip(), status=status,
                     retry_after=caching.retry_after(status, resp_headers, now()),
                     retriable=status in (408, 425, 429) or status >= 500,
                 )
@@ -224,14 +295,14 @@ async def _follow(client: httpx.AsyncClient, url: str, settings: Settings, *, et
     raise RedirectError(f"more than {settings.fetch_max_redirects} redirects")
 
 
-async def _read_body(resp: httpx.Response, settings: Settings) -> bytes:
+async def _read_body(resp: _Hop, settings: Settings) -> bytes:
     declared = resp.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.fetch_max_body_bytes:
         raise TooLarge(f"Content-Length {declared} exceeds {settings.fetch_max_body_bytes} bytes")
     decoder = _Decoder(resp.headers.get("content-encoding", ""), settings.fetch_max_decompressed_bytes)
     raw = 0
     parts: list[bytes] = []
-    async for chunk in resp.aiter_raw():
+    async for chunk in resp.chunks():
         raw += len(chunk)
         if raw > settings.fetch_max_body_bytes:
             raise TooLarge(f"body exceeds {settings.fetch_max_body_bytes} bytes")

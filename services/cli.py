@@ -62,7 +62,10 @@ def run_all(settings: Settings, names: tuple[str, ...] = SERVICES) -> int:
     stopping = False
 
     def spawn(name: str) -> None:
-        procs[name] = subprocess.Popen([sys.executable, "-m", "services.cli", "run", name])
+        env = dict(os.environ)
+        if settings.metrics_port and name != "api":  # one port per worker: base, base+1, …
+            env["WIREWATCH_METRICS_PORT"] = str(settings.metrics_port + SERVICES.index(name))
+        procs[name] = subprocess.Popen([sys.executable, "-m", "services.cli", "run", name], env=env)
         log.info("started %s (pid %s)", name, procs[name].pid)
 
     def on_signal(signum: int, _frame: object) -> None:

@@ -7,12 +7,12 @@ events. A consumer refuses a schema it does not know rather than guessing.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RAW_SCHEMA = "wirewatch.article.raw/1"
-ENRICHED_SCHEMA = "wirewatch.article.enriched/1"
+RAW_SCHEMA: Final = "wirewatch.article.raw/1"
+ENRICHED_SCHEMA: Final = "wirewatch.article.enriched/1"
 
 EntityType = Literal["PERSON", "ORG", "GPE", "LOC", "NORP"]
 LifecycleState = Literal["proposed", "agreed", "rejected", "violated", "extended", "collapsed"]
@@ -32,7 +32,7 @@ class _Event(BaseModel):
 class RawArticle(_Event):
     """An article as ingest saw it: normalised, plain text, UTC dates."""
 
-    schema_: Literal["wirewatch.article.raw/1"] = Field(RAW_SCHEMA, alias="schema")
+    schema_: Literal["wirewatch.article.raw/1"] = Field(default=RAW_SCHEMA, alias="schema")
     id: str
     feed_id: int | None = None
     feed_url: str = ""
@@ -89,7 +89,7 @@ class EntityMention(BaseModel):
 class EnrichedArticle(_Event):
     """A raw article plus what enrichment found; the store and webhooks read only this."""
 
-    schema_: Literal["wirewatch.article.enriched/1"] = Field(ENRICHED_SCHEMA, alias="schema")
+    schema_: Literal["wirewatch.article.enriched/1"] = Field(default=ENRICHED_SCHEMA, alias="schema")
     article: RawArticle
     lang: str | None = None
     lang_supported: bool = True

@@ -7,9 +7,18 @@ dashboard need, straight from asyncio.
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+
+def metrics_url(host: str, port: int) -> str | None:
+    """Where others can scrape this process: loopback when bound there, else this host's name."""
+    if not port:
+        return None
+    reach = "127.0.0.1" if host in ("127.0.0.1", "localhost") else socket.gethostname()
+    return f"http://{reach}:{port}/metrics"
 
 
 class HealthServer:

@@ -26,6 +26,7 @@ ENRICH_LATENCY = Histogram(
 ENRICH_ERRORS = Counter("wirewatch_enrich_errors_total", "Records enrichment could not process", ["reason"])
 
 STORED = Counter("wirewatch_sink_articles_stored_total", "Articles upserted into the store", ["kind"])
+SINK_ERRORS = Counter("wirewatch_sink_errors_total", "Records or batches the sink could not store", ["reason"])
 SINK_LATENCY = Histogram("wirewatch_sink_batch_duration_seconds", "Store write time per batch",
                          buckets=LATENCY_BUCKETS)
 FRESHNESS = Histogram(

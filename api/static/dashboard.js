@@ -121,10 +121,11 @@
     updateLag(data.lag || {});
   }
 
-  function cell(tr, text, cls) {
+  function cell(tr, text, cls, label) {
     var td = document.createElement("td");
     td.textContent = text;
     if (cls) { td.className = cls; }
+    if (label) { td.setAttribute("data-label", label); }
     tr.appendChild(td);
   }
 
@@ -134,9 +135,9 @@
     var frag = document.createDocumentFragment();
     lag.rows.forEach(function (r) {
       var tr = document.createElement("tr");
-      cell(tr, r.group); cell(tr, r.topic + " / " + r.partition);
-      cell(tr, r.committed === null ? "\u2014" : String(r.committed), "num");
-      cell(tr, String(r.end), "num"); cell(tr, String(r.lag), r.lag > 100 ? "num err" : "num");
+      cell(tr, r.group, "", "group"); cell(tr, r.topic + " / " + r.partition, "", "topic / part.");
+      cell(tr, r.committed === null ? "\u2014" : String(r.committed), "num", "committed");
+      cell(tr, String(r.end), "num", "end"); cell(tr, String(r.lag), r.lag > 100 ? "num err" : "num", "lag");
       frag.appendChild(tr);
     });
     body.replaceChildren(frag);

@@ -36,6 +36,7 @@ from services.db.models import Delivery
 from services.db.stories import get_article, get_story
 from services.events import EnrichedArticle
 from services.health import HealthServer
+from services.health import metrics_url as health_metrics_url
 from services.runtime import instance_id
 from services.settings import Settings
 
@@ -69,6 +70,7 @@ async def enqueue_for(settings: Settings, sessions: Sessions, event: EnrichedArt
             kind = "story.created" if seen is None else "story.updated"
             payload = repo.story_payload(story, event_type=kind, api_base=settings.api_base,
                                          max_bytes=settings.webhook_max_payload_bytes)
+            payload["data"]["detected_at"] = event.article.fetched_at.isoformat()
             if await repo.enqueue(session, webhook_id=hook.id, story_id=story.id, event_type=kind,
                                   version=story.version, payload=payload):
                 queued += 1
@@ -120,6 +122,7 @@ class Sender:
         async with self.sessions() as session, session.begin():
             claimed = await repo.claim_due(session, now=_now(), lease_s=lease, limit=100,
                                            exclude_webhooks=self.busy_endpoints())
+            metrics.WEBHOOK_BACKLOG.set(await repo.backlog(session))
         started = 0
         for d in claimed:
             if self.in_flight[d.webhook_id] >= self.settings.webhook_per_endpoint_concurrency:
@@ -196,8 +199,9 @@ class Sender:
         if outcome_rec == "dead":
             metrics.WEBHOOK_DEAD.inc()
         if outcome_rec == "success":
-            lag = (_now() - d.created_at).total_seconds()
-            metrics.FRESHNESS.labels(stage="webhook").observe(max(lag, 0.0))
+            detected = d.payload.get("data", {}).get("detected_at")
+            since = datetime.fromisoformat(detected) if detected else d.created_at
+            metrics.FRESHNESS.labels(stage="webhook").observe(max((_now() - since).total_seconds(), 0.0))
         log.info("webhook attempt", extra={"delivery_id": d.id, "story_id": d.story_id, "webhook_id": hook.id,
                                            "status": status, "outcome": outcome_rec, "error": error})
         return outcome_rec
@@ -224,7 +228,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     consumer = bus.consumer(settings, settings.topic_enriched, group=settings.group_webhooks, name="webhooks")
     timeout = httpx.Timeout(settings.webhook_timeout_s)
     wake = asyncio.Event()
-    metrics_url = f"http://127.0.0.1:{settings.metrics_port}/metrics" if settings.metrics_port else None
+    metrics_url = health_metrics_url(settings.api_host, settings.metrics_port)
     try:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client, \
                 bus.started(consumer), HealthServer(settings.metrics_port, lambda: bool(consumer.assignment()), host=settings.api_host):

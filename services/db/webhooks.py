@@ -115,6 +115,12 @@ async def claim_due(session: AsyncSession, *, now: datetime, lease_s: float, lim
     return claimed
 
 
+async def backlog(session: AsyncSession) -> int:
+    """Deliveries still waiting to be sent (pending, due or not)."""
+    return int(await session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "pending"))
+               or 0)
+
+
 async def record_attempt(session: AsyncSession, *, delivery_id: str, status_code: int | None,
                          latency_ms: float | None, error: str | None, excerpt: str | None,
                          outcome: str, next_at: datetime | None, now: datetime) -> Delivery | None:

@@ -55,7 +55,7 @@ async def headlines(api, **params):
     return [s["headline"] for s in r.json()["items"]]
 
 
-@pytest.mark.parametrize(("q", "expected"), [
+SEARCHES = [
     ("gaza", ["Truce agreed in Gaza after Élysée talks"]),
     ("GAZA truce", ["Truce agreed in Gaza after Élysée talks"]),
     ("cairo", ["Truce agreed in Gaza after Élysée talks"]),            # summary
@@ -63,9 +63,15 @@ async def headlines(api, **params):
     ("donbass", ["Cessez-le-feu violé dans le Donbass"]),
     ("gaza sanctions", []),                                            # every word must match
     ("zanzibar", []),
-])
-async def test_full_text_search(api, q, expected):
-    assert await headlines(api, q=q) == expected
+    ("truce:gaza", ["Truce agreed in Gaza after Élysée talks"]),   # punctuation separates words
+    ('"gaza" OR "weather"', []),                                   # OR is a word, not an operator
+    ("NOT storms", []),
+]
+
+
+async def test_full_text_search(api):
+    for q, expected in SEARCHES:
+        assert await headlines(api, q=q) == expected, q
 
 
 async def test_search_combines_with_filters_and_paging(api):
@@ -76,21 +82,18 @@ async def test_search_combines_with_filters_and_paging(api):
     assert {s["id"] for s in r["items"]}.isdisjoint(s["id"] for s in page2["items"])
 
 
-@pytest.mark.parametrize("q", [
+ODD_QUERIES = [
     '"', "'", '" OR 1=1 --', "'; DROP TABLE stories; --", "NEAR(gaza truce)", "gaza*", "*", "-gaza",
     "title:gaza", "a AND", "OR", "NOT gaza", "(((", "^gaza", "gaza | sanctions", "!!!", "\\", "%_%",
-    "ga:*", "x" * 500, "停火 协议", "وقف إطلاق النار", "🕊️ peace", "\u200b", " ",
-])
-async def test_search_never_fails_on_operators_or_unicode(api, q):
-    r = await api.get("/stories", params={"q": q})
-    assert r.status_code == 200, r.text
-    for s in r.json()["items"]:
-        assert s["headline"]
+    "ga:*", "x" * 500, "停火 协议", "وقف إطلاق النار", "🕊️ peace", "\u200b", " ", " ".join(["w"] * 200),
+]
 
 
-async def test_search_treats_operators_as_words(api):
-    assert await headlines(api, q="truce:gaza") == ["Truce agreed in Gaza after Élysée talks"]
-    assert await headlines(api, q='"gaza" OR "weather"') == []  # OR is a word, not an operator
+async def test_search_never_fails_on_operators_or_unicode(api):
+    for q in ODD_QUERIES:
+        for path in ("/stories", "/stories.rss"):
+            r = await api.get(path, params={"q": q})
+            assert r.status_code == 200, (q, r.text)
 
 
 async def test_too_long_q_is_422(api):
@@ -98,7 +101,7 @@ async def test_too_long_q_is_422(api):
     assert r.status_code == 422 and "q" in r.json()["detail"][0]["loc"]
 
 
-@pytest.mark.parametrize(("params", "expected"), [
+FILTERS = [
     ({"source": "Reuters"}, ["Truce agreed in Gaza after Élysée talks"]),
     ({"source": "AP"}, ["Weather: storms in the north", "Sanctions widened against oil exporters",
                         "Truce agreed in Gaza after Élysée talks"]),  # story 1 has an AP article too
@@ -124,9 +127,14 @@ async def test_too_long_q_is_422(api):
     ({"entity": "Q3874799"}, ["Cessez-le-feu violé dans le Donbass"]),
     ({"entity": ["Q7747", "Q3874799"]}, []),
     ({"topic": ["ceasefire", "sanctions"]}, []),
-])
-async def test_each_filter(api, params, expected):
-    assert await headlines(api, **params) == expected
+    ({"topic": ["ceasefire", "ceasefire"]}, ["Cessez-le-feu violé dans le Donbass",
+                                             "Truce agreed in Gaza after Élysée talks"]),
+]
+
+
+async def test_each_filter(api):
+    for params, expected in FILTERS:
+        assert await headlines(api, **params) == expected, params
 
 
 # --- feeds out ----------------------------------------------------------------------------------
@@ -172,8 +180,6 @@ async def test_json_feed_follows_spec(api):
     assert item["date_published"] == "2026-03-01T12:00:00Z"
     assert {a["name"] for a in item["authors"]} == {"Reuters", "AP"}
     assert "next_url" not in feed
-    d = feedparser.parse(r.content)
-    assert [e.title for e in d.entries] == [item["title"]]
 
 
 async def test_feeds_page_with_next_url(api):
@@ -184,13 +190,17 @@ async def test_feeds_page_with_next_url(api):
     assert {i["id"] for i in feed["items"]}.isdisjoint(i["id"] for i in nxt["items"])
 
 
-@pytest.mark.parametrize("path", ["/stories.rss", "/stories.atom", "/stories.json"])
-async def test_empty_and_invalid_feed_queries(api, path):
-    r = await api.get(path, params={"q": "zanzibar"})
-    assert r.status_code == 200
-    assert feedparser.parse(r.content).entries == []
-    assert (await api.get(path, params={"topic": "golf"})).status_code == 422
-    assert (await api.get(path, params={"limit": 100000})).status_code == 422
+async def test_empty_and_invalid_feed_queries(api):
+    for path in ("/stories.rss", "/stories.atom", "/stories.json"):
+        r = await api.get(path, params={"q": "zanzibar"})
+        assert r.status_code == 200
+        if path.endswith(".json"):
+            assert r.json()["items"] == []
+        else:
+            d = feedparser.parse(r.content)
+            assert not d.bozo and d.entries == []
+        assert (await api.get(path, params={"topic": "golf"})).status_code == 422
+        assert (await api.get(path, params={"limit": 100000})).status_code == 422
 
 
 async def test_control_characters_do_not_break_xml(store_url, make_settings):

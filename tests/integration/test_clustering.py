@@ -1,0 +1,112 @@
+"""Story clustering in the store sink, on real SQLite and PostgreSQL, over real enrichment output.
+
+Spec: one event reported by three outlets in their own words is one story (an update, never a new
+story, as articles join); an unrelated article and a report outside the time window are stories of
+their own; replaying the topic changes nothing and moves no article.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiokafka.structs import ConsumerRecord
+
+from api.sink import store_batch
+from enrich.pipeline import Enricher, shared_enricher
+from services.db import stories as repo
+from services.db.engine import make_engine, make_sessions
+from services.events import EnrichedArticle, RawArticle
+from services.settings import Settings
+
+T0 = datetime(2026, 4, 19, 9, 0, tzinfo=UTC)
+REPORTS = [
+    ("AP", "Russia and Ukraine agree Easter ceasefire after Turkish mediation",
+     "Russia and Ukraine agreed on Saturday to a 30-hour Easter ceasefire along the whole front line, Turkish "
+     "President Recep Tayyip Erdogan said after talks in Istanbul. The truce will begin at 18:00 Moscow time on "
+     "Saturday and last until midnight on Sunday, the Kremlin said. Ukrainian President Volodymyr Zelensky said "
+     "Kyiv would mirror Russia's actions and respond to any attack. Both sides also agreed to exchange 246 "
+     "prisoners of war on Sunday."),
+    ("Reuters", "Kremlin confirms 30-hour Easter truce with Ukraine",
+     "The Kremlin confirmed a 30-hour Easter ceasefire along the whole front line, saying the truce will begin at "
+     "18:00 Moscow time on Saturday and last until midnight on Sunday. Recep Tayyip Erdogan announced the deal "
+     "after talks in Istanbul with delegations from both countries. Volodymyr Zelensky said Kyiv would mirror "
+     "Russia's actions. Moscow and Kyiv will also exchange 246 prisoners of war on Sunday, officials said."),
+    ("Kyiv Independent", "Zelensky: Kyiv will mirror Russia during Easter ceasefire",
+     "Volodymyr Zelensky said Ukraine would mirror Russia's actions during a 30-hour Easter ceasefire along the "
+     "whole front line that starts at 18:00 Moscow time on Saturday. The Ukrainian leader said the army would "
+     "respond to any attack. The truce was announced by Recep Tayyip Erdogan after talks in Istanbul, and the two "
+     "sides will exchange 246 prisoners of war on Sunday."),
+]
+UNRELATED = ("BBC", "Russian strikes knock out power in Kharkiv",
+             "Russian missiles struck a thermal power plant in Kharkiv overnight, cutting electricity to 200,000 "
+             "homes, the regional governor said. Ukrenergo said repairs would take several days.")
+
+
+@pytest.fixture(scope="module")
+def enricher() -> Enricher:
+    return shared_enricher()
+
+
+@pytest.fixture
+async def sessions(store_url):
+    engine = make_engine(Settings(), url=store_url)
+    yield make_sessions(engine)
+    await engine.dispose()
+
+
+def _event(enricher: Enricher, n: int, source: str, title: str, text: str, published: datetime) -> EnrichedArticle:
+    art = RawArticle(id=f"cl{n:04d}", source=source, url=f"https://{source.lower().replace(' ', '')}.example/{n}",
+                     title=title, content=text, published_at=published)
+    return enricher.enrich([art])[0]
+
+
+def _records(events: list[EnrichedArticle]) -> list[ConsumerRecord[bytes, bytes]]:
+    return [ConsumerRecord("articles.enriched", 0, i, 0, 0, ev.id.encode(), ev.to_bytes(), None, 0, 0, ())
+            for i, ev in enumerate(events)]
+
+
+async def test_three_outlets_one_story_unrelated_and_late_apart_replay_idempotent(sessions, enricher) -> None:
+    events = [_event(enricher, i, src, title, text, T0 + timedelta(minutes=20 * i))
+              for i, (src, title, text) in enumerate(REPORTS)]
+    other = _event(enricher, 10, *UNRELATED, T0 + timedelta(minutes=30))
+    late = _event(enricher, 11, "AFP", REPORTS[1][1], REPORTS[1][2], T0 + timedelta(days=10))
+
+    first = await store_batch(sessions, _records([events[0], other]))
+    assert [(c.kind, c.article_kind) for c in first] == [("created", "new"), ("created", "new")]
+    joined = [(await store_batch(sessions, _records([ev])))[0] for ev in events[1:]]
+    story_id = events[0].id
+    assert [(c.story_id, c.kind, c.article_kind) for c in joined] == [(story_id, "updated", "new")] * 2
+    assert [c.version for c in joined] == [2, 3]
+    (apart,) = await store_batch(sessions, _records([late]))
+    assert (apart.story_id, apart.kind) == (late.id, "created")
+
+    async with sessions() as s:
+        story = await repo.get_story(s, story_id=story_id)
+        assert story is not None
+        assert story.article_count == 3
+        assert sorted(story.sources) == ["AP", "Kyiv Independent", "Reuters"]
+        topics = {t["name"] for t in story.topics}
+        assert topics == set().union(*({t.name for t in ev.topics} for ev in events))
+        assert {"ceasefire", "prisoner_exchange"} <= topics
+        ids = {e["id"] for e in story.entities}
+        assert ids == set().union(*({e.id for e in ev.entities} for ev in events))
+        assert {a.id for a in await repo.story_articles(s, story_id=story_id)} == {ev.id for ev in events}
+        assert (await repo.get_story(s, story_id=other.id)).article_count == 1  # type: ignore[union-attr]
+        before = (await repo.counts(s), story.version)
+
+    # Replay everything, in another order, in one batch: no new story, no article moves.
+    replay = await store_batch(sessions, _records([late, *reversed(events), other]))
+    assert {(c.kind, c.article_kind) for c in replay} == {("unchanged", "replay")}
+    assert [c.story_id for c in replay] == [late.id, story_id, story_id, story_id, other.id]
+    async with sessions() as s:
+        story = await repo.get_story(s, story_id=story_id)
+        assert (await repo.counts(s), story.version) == before  # type: ignore[union-attr]
+
+
+async def test_one_batch_clusters_too(sessions, enricher) -> None:
+    events = [_event(enricher, 20 + i, src, title, text, T0 + timedelta(hours=i))
+              for i, (src, title, text) in enumerate(REPORTS)]
+    changes = await store_batch(sessions, _records(events))
+    assert [c.story_id for c in changes] == [events[0].id] * 3
+    assert [c.kind for c in changes] == ["created", "updated", "updated"]
