@@ -49,6 +49,16 @@ class Events:
         self._lines = response.aiter_lines()
         self.comments: list[str] = []
 
+    async def keepalive(self, timeout: float = 5.0) -> str:
+        """Read on until a comment line (sse-starlette's ping) arrives."""
+        async def read() -> str:
+            async for line in self._lines:
+                if line.startswith(":"):
+                    return line
+            raise EOFError("stream ended")
+
+        return await asyncio.wait_for(read(), timeout)
+
     async def ready(self) -> dict[str, str]:
         """The first event: the stream's starting position (the subscription is live from here)."""
         return await self.next(want_ready=True)
@@ -72,11 +82,12 @@ class Events:
         return await asyncio.wait_for(read(), timeout)
 
 
-async def store(app: Any, n: int, title: str, topics: dict[str, float] | None = None) -> str:
-    e = enriched(raw(n, title=title), topics=topics)
+async def store(app: Any, n: int, title: str, topics: dict[str, float] | None = None,
+                story_id: str | None = None) -> str:
+    e = enriched(raw(n, title=title), topics=topics, story_id=story_id)
     async with app.state.sessions() as s, s.begin():
-        await repo.upsert_enriched(s, event=e)
-    return e.article.id
+        change = await repo.upsert_enriched(s, event=e)
+    return change.story_id
 
 
 @pytest.fixture
@@ -101,13 +112,13 @@ async def test_stream_pushes_matching_stories_and_resumes(settings):
             assert data["id"] == truce != sanctions and data["headline"] == "Truce agreed in Gaza"
             assert ev["id"].endswith("|" + truce)
             last_id = ev["id"]
-            # An update of the same story arrives as "updated" with a newer position.
-            await store(app, 4, "Truce holds in Gaza", {"ceasefire": 0.95})
+            # A second article joins the story: it arrives as "updated", with a newer position.
+            assert await store(app, 4, "Truce holds in Gaza", {"ceasefire": 0.95}, story_id=truce) == truce
             upd = await events.next()
-            assert json.loads(upd["data"])["headline"] == "Truce holds in Gaza" and upd["id"] > last_id
+            assert upd["event"] == "updated" and upd["id"] > last_id
+            assert json.loads(upd["data"])["article_count"] == 2 and json.loads(upd["data"])["id"] == truce
             last_id = upd["id"]
-            await asyncio.sleep(0.5)
-            assert any("ping" in c for c in events.comments), events.comments  # keep-alives
+            assert "ping" in await events.keepalive()  # keep-alives every sse_keepalive_s
         missed = await store(app, 5, "Ceasefire extended by a week", {"ceasefire": 0.8})
         await store(app, 6, "Unrelated weather")
         async with client.stream("GET", "/stories/stream", params={"topic": "ceasefire"},
