@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,9 @@ BANDS = 32  # 32 bands x 2 rows: rewrites of one report (Jaccard ~0.2) collide w
 SHINGLE = 3
 _WORD = re.compile(r"[^\W_]+")
 _PROTO = MinHash(num_perm=NUM_PERM, seed=7)  # permutations computed once, shared by every signature
+_A, _B = (np.asarray(p, dtype=np.uint64) for p in _PROTO.permutations)
+_PRIME = np.uint64((1 << 61) - 1)
+_MAX_HASH = np.uint64((1 << 32) - 1)
 
 
 @dataclass(frozen=True)
@@ -64,10 +68,21 @@ def band_keys(hashvalues: Sequence[int], bands: int = BANDS) -> tuple[str, ...]:
     return tuple(keys)
 
 
+def minhash_values(title: str, text: str) -> np.ndarray:
+    """The NUM_PERM MinHash values of the article's shingles (CRC32 shingle hashes, datasketch's permutations).
+
+    One vectorised pass instead of a datasketch object per article: this runs for every enriched article.
+    """
+    sh = shingles(title, text)
+    if not sh:
+        return np.full(NUM_PERM, _MAX_HASH, dtype=np.uint64)
+    hv = np.fromiter((zlib.crc32(s.encode()) for s in sh), dtype=np.uint64, count=len(sh))
+    return np.bitwise_and((np.outer(hv, _A) + _B) % _PRIME, _MAX_HASH).min(axis=0)
+
+
 def signature(title: str, text: str) -> Signature:
     """MinHash values and band keys for one article (to store next to the enriched event)."""
-    m = minhash(title, text)
-    values = tuple(int(v) for v in m.hashvalues)
+    values = tuple(minhash_values(title, text).tolist())
     return Signature(values, band_keys(values))
 
 

@@ -26,34 +26,46 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("url")
     p.add_argument("--tag", action="append", default=[], help="tag (repeatable)")
     p.add_argument("--title", default="")
-    p.set_defaults(func=lambda a: _run(_add, a))
+    _command(p, _add)
     p = sub.add_parser("import", help="import feeds from an OPML file (idempotent)")
     p.add_argument("file", type=Path)
-    p.set_defaults(func=lambda a: _run(_import, a))
+    _command(p, _import)
     p = sub.add_parser("export", help="export feeds as OPML (stdout when no FILE)")
     p.add_argument("file", type=Path, nargs="?")
-    p.set_defaults(func=lambda a: _run(_export, a))
+    _command(p, _export)
     p = sub.add_parser("list", help="list feeds with their status")
     p.add_argument("--json", action="store_true")
     p.add_argument("--failing", action="store_true")
-    p.set_defaults(func=lambda a: _run(_list, a))
+    _command(p, _list)
     p = sub.add_parser("fetch", help="fetch one feed now and publish its new items")
     p.add_argument("feed_id", type=int)
-    p.set_defaults(func=lambda a: _run(_fetch, a))
+    _command(p, _fetch)
 
 
-def _run(fn: Callable[[Settings, Sessions, argparse.Namespace], Awaitable[int]], args: argparse.Namespace) -> int:
-    settings = Settings()
+Command = Callable[[Settings, Sessions, argparse.Namespace], Awaitable[int]]
 
-    async def go() -> int:
-        await upgrade_async(settings)
-        engine = make_engine(settings)
-        try:
-            return await fn(settings, make_sessions(engine), args)
-        finally:
-            await engine.dispose()
 
-    return asyncio.run(go())
+def _command(parser: argparse.ArgumentParser, fn: Command) -> None:
+    """Both dispatch conventions of services/cli.py: ``args.handler(args, settings)`` and ``args.func(args)``."""
+    handle = _handler(fn)
+    parser.set_defaults(handler=handle, func=lambda args: handle(args, Settings()))
+
+
+def _handler(fn: Command) -> Callable[[argparse.Namespace, Settings], int]:
+    """What services/cli.py calls as ``args.handler(args, settings)``: migrate, run ``fn`` on a store."""
+
+    def handle(args: argparse.Namespace, settings: Settings) -> int:
+        async def go() -> int:
+            await upgrade_async(settings)
+            engine = make_engine(settings)
+            try:
+                return await fn(settings, make_sessions(engine), args)
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(go())
+
+    return handle
 
 
 async def _add(settings: Settings, sessions: Sessions, args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from services.events import RawArticle
 SUMMARY_MAX_CHARS = 1_000
 CONTENT_MAX_CHARS = 100_000
 TITLE_MAX_CHARS = 500
-LANG_SAMPLE_CHARS = 1_000
+LANG_SAMPLE_CHARS = 300  # py3langid walks every byte in Python; 300 chars identify a language as well as 1,000
 _SKIP = frozenset({"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math",
                    "head", "title", "select", "textarea", "button"})
 _BLOCK = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
@@ -103,10 +103,15 @@ def _identifier() -> Any:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+def _code(tag: str | None) -> str | None:
+    """"en-US" / "pt_BR" / " FR " → the primary language subtag ("en", "pt", "fr")."""
+    return (tag or "").strip().lower().replace("_", "-").split("-")[0] or None
+
+
 def detect_lang(text: str, hint: str | None = None) -> str | None:
     """ISO 639-1 code of the text; falls back to the feed's declared language for very short text."""
     sample = text[:LANG_SAMPLE_CHARS]
-    hint_code = (hint or "").strip().lower().replace("_", "-").split("-")[0] or None
+    hint_code = _code(hint)
     if len(sample.strip()) < 20:
         return hint_code
     lang, prob = _identifier().classify(sample)
@@ -142,7 +147,9 @@ def normalise(entry: ParsedEntry, feed: ParsedFeed, *, feed_url: str, feed_id: i
     published = entry.published or entry.updated or now
     if published > now:
         published = now
-    lang = detect_lang(f"{title}. {content or summary}", entry.lang or feed.lang)
+    # An entry that declares its own language (xml:lang / JSON Feed "language") is taken at its word;
+    # a feed-wide declaration is only a hint for text too short to classify.
+    lang = _code(entry.lang) or detect_lang(f"{title}. {(content or summary)[:LANG_SAMPLE_CHARS]}", feed.lang)
     return RawArticle(
         id=art_id,
         feed_id=feed_id,

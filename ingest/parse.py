@@ -192,7 +192,8 @@ def parse_json_feed(body: bytes, *, url: str = "") -> ParsedFeed:
     items = doc.get("items")
     if not isinstance(items, list):
         raise ParseError("not a feed: JSON Feed without an items array")
-    hubs = doc.get("hubs") if isinstance(doc.get("hubs"), list) else []
+    raw_hubs = doc.get("hubs")
+    hubs: list[Any] = raw_hubs if isinstance(raw_hubs, list) else []
     hub = next((h.get("url") for h in hubs if isinstance(h, dict) and h.get("url")
                 and str(h.get("type", "")).lower() in ("websub", "")), None)
     feed = ParsedFeed(format="json" + str(doc["version"]).rsplit("/", 1)[-1],
@@ -203,7 +204,8 @@ def parse_json_feed(body: bytes, *, url: str = "") -> ParsedFeed:
         if not isinstance(item, dict):
             feed.bozo = True
             continue
-        authors = item.get("authors") if isinstance(item.get("authors"), list) else []
+        raw_authors = item.get("authors")
+        authors: list[Any] = raw_authors if isinstance(raw_authors, list) else []
         if not authors and isinstance(item.get("author"), dict):
             authors = [item["author"]]
         author = ", ".join(str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name"))

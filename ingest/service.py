@@ -116,7 +116,8 @@ class Ingester:
     def _start(self, feed: Feed) -> asyncio.Task[PollReport]:
         task = asyncio.create_task(self._guarded(feed), name=f"poll-{feed.id}")
         self.inflight[feed.id] = task
-        task.add_done_callback(lambda _t, fid=feed.id: self.inflight.pop(fid, None))
+        fid = feed.id
+        task.add_done_callback(lambda _t: self.inflight.pop(fid, None))
         return task
 
     async def _guarded(self, feed: Feed) -> PollReport:
@@ -235,6 +236,10 @@ class Ingester:
         form = websub.subscription_form(topic=feed.url, callback=websub.callback_url(s.public_url, feed.id),
                                         secret=secret, lease_s=s.websub_lease_s)
         ok = False
+        # Recorded before asking: a hub may verify the intent before it even answers the request.
+        async with self.sessions() as session:
+            await repo.set_websub(session, feed_id=feed.id, hub_url=feed.hub_url, state="requested", secret=secret,
+                                  lease_until=now + timedelta(seconds=s.websub_renew_before_s + 300))
         try:
             await netguard.check_url(feed.hub_url, s.feed_allowed_hosts)
             resp = await self.client.post(feed.hub_url, data=form, timeout=s.fetch_connect_timeout_s)
@@ -242,12 +247,11 @@ class Ingester:
             why = f"hub answered {resp.status_code}"
         except (httpx.HTTPError, OSError, netguard.BlockedTarget) as exc:
             why = str(exc) or type(exc).__name__
-        # Until the hub verifies, "lease_until" is when we try again.
-        retry = now + timedelta(seconds=s.websub_renew_before_s + (300 if ok else 3600))
-        async with self.sessions() as session:
-            await repo.set_websub(session, feed_id=feed.id, hub_url=feed.hub_url,
-                                  state="requested" if ok else "failed", secret=secret, lease_until=retry)
         if not ok:
+            # Until then "lease_until" is when we try again; polling goes on regardless.
+            async with self.sessions() as session:
+                await repo.set_websub(session, feed_id=feed.id, hub_url=feed.hub_url, state="failed", secret=secret,
+                                      lease_until=now + timedelta(seconds=s.websub_renew_before_s + 3600))
             log.warning("websub subscribe failed; polling continues", extra={"feed_id": feed.id, "hub": feed.hub_url,
                                                                                "error": why})
         return ok

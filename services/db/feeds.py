@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import CursorResult, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,11 @@ class OutlineLike(Protocol):
     title: str
     site_url: str
     tags: list[str]
+
+
+def _rows(result: object) -> int:
+    """Rows a DML statement touched (CursorResult.rowcount; typed as a plain Result by SQLAlchemy)."""
+    return int(result.rowcount or 0) if isinstance(result, CursorResult) else 0
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -110,14 +115,14 @@ async def delete_feed(session: AsyncSession, *, feed_id: int) -> bool:
     """Delete a feed; False when it did not exist."""
     result = await session.execute(delete(Feed).where(Feed.id == feed_id))
     await session.commit()
-    return bool(result.rowcount)
+    return bool(_rows(result))
 
 
 async def schedule_now(session: AsyncSession, *, feed_id: int, now: datetime) -> bool:
     """Make a feed due now ("fetch now"); False when it does not exist."""
     result = await session.execute(update(Feed).where(Feed.id == feed_id).values(next_check_at=now))
     await session.commit()
-    return bool(result.rowcount)
+    return bool(_rows(result))
 
 
 async def import_opml(session: AsyncSession, *, feeds: Iterable[OutlineLike], now: datetime) -> tuple[int, int]:
@@ -129,7 +134,7 @@ async def import_opml(session: AsyncSession, *, feeds: Iterable[OutlineLike], no
             next_check_at=now, consecutive_failures=0, items_total=0, created_at=now, updated_at=now,
         ).on_conflict_do_nothing(index_elements=["url"])
         result = await session.execute(stmt)
-        if result.rowcount:
+        if _rows(result):
             added += 1
         else:
             existing += 1
@@ -245,7 +250,7 @@ async def prune_seen(session: AsyncSession, *, older_than: datetime) -> int:
     """Forget articles not seen in any feed since ``older_than``."""
     result = await session.execute(delete(SeenArticle).where(SeenArticle.last_seen < older_than))
     await session.commit()
-    return int(result.rowcount or 0)
+    return _rows(result)
 
 
 async def set_websub(session: AsyncSession, *, feed_id: int, hub_url: str | None, state: str | None,
