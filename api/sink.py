@@ -23,15 +23,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from services import bus, metrics
 from services.db.clusters import assign_story
 from services.db.engine import Sessions, make_engine, make_sessions
-from services.db.heartbeats import heartbeat_loop
 from services.db.migrate import upgrade_async
 from services.db.models import Article
 from services.db.stories import StoryChange, upsert_enriched
 from services.events import EnrichedArticle
-from services.health import HealthServer
-from services.health import metrics_url as health_metrics_url
-from services.runtime import instance_id, utcnow
+from services.runtime import utcnow
 from services.settings import Settings
+from services.worker import consumer_worker
 
 log = logging.getLogger(__name__)
 
@@ -93,18 +91,9 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     engine = make_engine(settings)
     sessions = make_sessions(engine)
     consumer = bus.consumer(settings, settings.topic_enriched, group=settings.group_sink, name="sink")
-    me = instance_id("sink")
-    metrics_url = health_metrics_url(settings.api_host, settings.metrics_port)
     try:
-        async with bus.started(consumer), HealthServer(settings.metrics_port, lambda: bool(consumer.assignment()), host=settings.api_host):
-            beats = asyncio.create_task(heartbeat_loop(
-                sessions, service="sink", instance=me, metrics_url=metrics_url,
-                interval=settings.heartbeat_interval_s, info={}, stop=stop))
+        async with consumer_worker(settings, service="sink", consumer=consumer, sessions=sessions, stop=stop):
             log.info("sink consuming %s as group %s", settings.topic_enriched, settings.group_sink)
-            try:
-                await consume(settings, sessions, consumer, stop)
-            finally:
-                stop.set()
-                await beats
+            await consume(settings, sessions, consumer, stop)
     finally:
         await engine.dispose()

@@ -19,10 +19,12 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
 from services import bus, metrics
+from services.db.engine import make_engine, make_sessions
+from services.db.migrate import upgrade_async
 from services.events import EnrichedArticle, RawArticle
-from services.health import HealthServer
 from services.runtime import utcnow
 from services.settings import Settings
+from services.worker import consumer_worker
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +85,19 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     from enrich.pipeline import Enricher
 
     await bus.ensure_topics(settings)
+    await upgrade_async(settings)  # only for the heartbeat row: enrichment itself never touches the store
     enricher = await asyncio.to_thread(Enricher, settings)
     consumer = bus.consumer(settings, settings.topic_raw, group=settings.group_enrich, name="enrich")
     txn_id = f"{settings.group_enrich}-{uuid.uuid4().hex[:12]}" if settings.kafka_transactional else None
     producer = bus.producer(settings, name="enrich", transactional_id=txn_id)
-    async with bus.started(producer), bus.started(consumer), \
-            HealthServer(settings.metrics_port, lambda: bool(consumer.assignment()), host=settings.api_host):
-        log.info("enrich consuming %s as group %s", settings.topic_raw, settings.group_enrich)
-        while not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=500, max_records=settings.enrich_batch_size)
-            if batches:
-                await process_batch(settings, enricher, consumer, producer, batches)
+    engine = make_engine(settings)
+    try:
+        async with bus.started(producer), consumer_worker(settings, service="enrich", consumer=consumer,
+                                                          sessions=make_sessions(engine), stop=stop):
+            log.info("enrich consuming %s as group %s", settings.topic_raw, settings.group_enrich)
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=500, max_records=settings.enrich_batch_size)
+                if batches:
+                    await process_batch(settings, enricher, consumer, producer, batches)
+    finally:
+        await engine.dispose()

@@ -30,15 +30,12 @@ from api.webhooks import policy, signing
 from services import bus, metrics, netguard
 from services.db import webhooks as repo
 from services.db.engine import Sessions, make_engine, make_sessions
-from services.db.heartbeats import heartbeat_loop
 from services.db.migrate import upgrade_async
 from services.db.models import Delivery
 from services.db.stories import get_article, get_story
 from services.events import EnrichedArticle
-from services.health import HealthServer
-from services.health import metrics_url as health_metrics_url
-from services.runtime import instance_id
 from services.settings import Settings
+from services.worker import consumer_worker
 
 log = logging.getLogger(__name__)
 
@@ -226,20 +223,13 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     engine = make_engine(settings)
     sessions = make_sessions(engine)
     consumer = bus.consumer(settings, settings.topic_enriched, group=settings.group_webhooks, name="webhooks")
-    timeout = httpx.Timeout(settings.webhook_timeout_s)
     wake = asyncio.Event()
-    metrics_url = health_metrics_url(settings.api_host, settings.metrics_port)
     try:
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client, \
-                bus.started(consumer), HealthServer(settings.metrics_port, lambda: bool(consumer.assignment()), host=settings.api_host):
+        async with httpx.AsyncClient(timeout=httpx.Timeout(settings.webhook_timeout_s), follow_redirects=False) as client, \
+                consumer_worker(settings, service="webhooks", consumer=consumer, sessions=sessions, stop=stop):
             sender = Sender(settings, sessions, client)
-            tasks = [
-                asyncio.create_task(enqueue_loop(settings, sessions, consumer, stop, wake)),
-                asyncio.create_task(send_loop(settings, sender, stop, wake)),
-                asyncio.create_task(heartbeat_loop(sessions, service="webhooks", instance=instance_id("webhooks"),
-                                                   metrics_url=metrics_url, interval=settings.heartbeat_interval_s,
-                                                   info={}, stop=stop)),
-            ]
+            tasks = [asyncio.create_task(enqueue_loop(settings, sessions, consumer, stop, wake)),
+                     asyncio.create_task(send_loop(settings, sender, stop, wake))]
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             stop.set()
             for t in done:

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,6 +45,22 @@ async def heartbeat_loop(sessions: Sessions, *, service: str, instance: str, met
             await asyncio.wait_for(stop.wait(), interval)
     async with sessions() as s, s.begin():
         await s.execute(delete(Heartbeat).where(Heartbeat.service == service, Heartbeat.instance == instance))
+
+
+@asynccontextmanager
+async def heartbeating(sessions: Sessions, *, service: str, instance: str, metrics_url: str | None,
+                      interval: float, stop: asyncio.Event) -> AsyncIterator[None]:
+    """Run heartbeat_loop for the duration of the block; the row is removed when the block ends."""
+    task = asyncio.create_task(heartbeat_loop(sessions, service=service, instance=instance, metrics_url=metrics_url,
+                                              interval=interval, info={}, stop=stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(task, 10)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.warning("heartbeat cleanup failed: %s", exc)
 
 
 async def list_heartbeats(sessions: Sessions, *, max_age_s: float = 3600) -> list[Heartbeat]:
