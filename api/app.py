@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         try:
             yield
         finally:
+            await routes_feeds.shutdown_producer(app)  # the WebSub intake's lazily started producer
             await engine.dispose()
 
     app = FastAPI(

@@ -1,6 +1,6 @@
-"""ParsedEntry -> RawArticle: absolute links, stable ids, UTC dates, plain text, language, content hash.
+"""ParsedEntry -> RawArticle: absolute links, stable ids, UTC dates, plain text, declared language, content hash.
 
-Pure: ``now`` is a parameter; the language model is loaded once, lazily.
+Pure: ``now`` is a parameter.
 """
 
 from __future__ import annotations
@@ -8,9 +8,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime
-from functools import cache
 from html.parser import HTMLParser
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from ingest.parse import ParsedEntry, ParsedFeed
@@ -20,7 +18,6 @@ from services.events import RawArticle
 SUMMARY_MAX_CHARS = 1_000
 CONTENT_MAX_CHARS = 100_000
 TITLE_MAX_CHARS = 500
-LANG_SAMPLE_CHARS = 300  # py3langid walks every byte in Python; 300 chars identify a language as well as 1,000
 _SKIP = frozenset({"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math",
                    "head", "title", "select", "textarea", "button"})
 _BLOCK = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
@@ -96,28 +93,9 @@ def _cut(text: str, limit: int) -> str:
     return (cut[:space] if space > 0 else cut).rstrip() + "…"
 
 
-@cache
-def _identifier() -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-
-
 def _code(tag: str | None) -> str | None:
     """"en-US" / "pt_BR" / " FR " → the primary language subtag ("en", "pt", "fr")."""
     return (tag or "").strip().lower().replace("_", "-").split("-")[0] or None
-
-
-def detect_lang(text: str, hint: str | None = None) -> str | None:
-    """ISO 639-1 code of the text; falls back to the feed's declared language for very short text."""
-    sample = text[:LANG_SAMPLE_CHARS]
-    hint_code = _code(hint)
-    if len(sample.strip()) < 20:
-        return hint_code
-    lang, prob = _identifier().classify(sample)
-    if prob < 0.5 and hint_code:
-        return hint_code
-    return str(lang)
 
 
 def absolute(link: str, base: str) -> str:
@@ -147,9 +125,9 @@ def normalise(entry: ParsedEntry, feed: ParsedFeed, *, feed_url: str, feed_id: i
     published = entry.published or entry.updated or now
     if published > now:
         published = now
-    # An entry that declares its own language (xml:lang / JSON Feed "language") is taken at its word;
-    # a feed-wide declaration is only a hint for text too short to classify.
-    lang = _code(entry.lang) or detect_lang(f"{title}. {(content or summary)[:LANG_SAMPLE_CHARS]}", feed.lang)
+    # The language the source declares (entry, else feed) travels as a hint; the language is detected
+    # from the text once per article, in enrichment (enrich.language), which needs it anyway.
+    lang = _code(entry.lang) or _code(feed.lang)
     return RawArticle(
         id=art_id,
         feed_id=feed_id,

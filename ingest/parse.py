@@ -112,6 +112,14 @@ def _iso(value: Any) -> datetime | None:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _detail_lang(entry: Any) -> str | None:
+    """xml:lang declared on an entry shows up on its title/content details in feedparser."""
+    for detail in [entry.get("title_detail"), *(entry.get("content") or [])]:
+        if detail and detail.get("language"):
+            return str(detail["language"])
+    return None
+
+
 def looks_like_json(body: bytes, content_type: str = "") -> bool:
     head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     return head == b"{" or ("json" in content_type.lower() and head in (b"{", b"["))
@@ -176,7 +184,7 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
             author=e.get("author") or "",
             published=_dt(e.get("published_parsed")) or _dt(e.get("updated_parsed")),
             updated=_dt(e.get("updated_parsed")),
-            lang=(e.get("language") or None),
+            lang=(e.get("language") or _detail_lang(e) or None),
         ))
     return feed
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -22,6 +23,7 @@ TRACKING_PARAMS = re.compile(
 )
 
 
+@lru_cache(maxsize=65_536)
 def canonical_url(url: str) -> str:
     """Lower-case scheme/host, drop default ports, fragments and tracking parameters, sort the query."""
     url = url.strip()
