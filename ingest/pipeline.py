@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,6 +25,8 @@ from services.db.engine import Sessions
 from services.events import RawArticle
 from services.metrics import PUBLISHED
 from services.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -73,6 +76,8 @@ async def publish(articles: list[RawArticle], *, sessions: Sessions, producer: A
         async with sessions() as session:
             await repo.mark_seen(session, rows=[(a.id, a.feed_id, ids.title_key(a.title), a.content_hash)
                                                 for a, _ in to_send], now=now)
+        for a, decision in to_send:  # the article id is the correlation field every later stage logs too
+            log.info("published", extra={"article_id": a.id, "feed_id": a.feed_id, "kind": decision, "via": a.via})
     counts = {"new": 0, "update": 0, "duplicate": 0, "skip": 0}
     for _, d in plan:
         counts[d] += 1
