@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export WIREWATCH_FEED_ALLOWED_HOSTS ?= 127.0.0.1,localhost
 DEMO_PORT ?= 8765
 
-.PHONY: run stop test setup kafka kafka-stop lint typecheck unit eval bench bench-ingest bench-enrich bench-api chaos clean
+.PHONY: run stop test setup kafka kafka-stop lint unit eval bench bench-ingest bench-enrich bench-api chaos clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -48,6 +48,7 @@ lint: setup
 ## test: everything — lint, types, unit, integration (real Kafka, SQLite and PostgreSQL), end-to-end, browser
 test: setup
 	@deploy/postgres.sh install
+	@deploy/chromium.sh
 	@if [ -x deploy/validate.sh ]; then deploy/validate.sh; fi
 	$(BIN)/ruff check services ingest enrich api tests
 	$(BIN)/mypy services ingest enrich api
@@ -59,7 +60,13 @@ unit: setup
 eval: setup
 	$(BIN)/python -m enrich.evaluate
 
-bench: bench-ingest bench-enrich bench-api
+## bench: every benchmark plus the end-to-end one, one table, var/bench/results.json
+bench: kafka
+	$(BIN)/python -m tests.bench.run
+
+## chaos: the long fault-injection run (N >= 2,000 articles); a short form runs inside `make test`
+chaos: setup
+	WIREWATCH_CHAOS=long $(BIN)/python -m pytest -q -p no:cacheprovider tests/chaos
 
 bench-ingest: kafka
 	$(BIN)/python -m ingest.bench
