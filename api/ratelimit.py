@@ -16,7 +16,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from api.deps import Credentials, SettingsDep, is_admin, token_from
+from api.deps import Credentials, is_admin, token_from
+from services.settings import Settings
 
 MAX_CLIENTS = 50_000
 
@@ -63,7 +64,8 @@ def client_key(request: Request, token: str | None, valid_tokens: list[str], adm
     return "ip:" + (request.client.host if request.client else "unknown")
 
 
-def rate_limit(request: Request, settings: SettingsDep, creds: Credentials) -> None:
+async def rate_limit(request: Request, creds: Credentials) -> None:
+    settings: Settings = request.app.state.settings
     per_minute = settings.rate_limit_per_minute
     if per_minute <= 0:
         return

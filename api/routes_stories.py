@@ -8,6 +8,7 @@ lets identical /stories requests share one rendered page until the store changes
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import OrderedDict
@@ -22,10 +23,11 @@ from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, R
 from sse_starlette import EventSourceResponse
 
 from api import feeds_out, stream
-from api.deps import ReaderDep, SessionDep, SettingsDep
+from api.deps import Credentials, SessionDep, require_reader
 from api.ratelimit import RateLimitDep
 from api.schemas import LIFECYCLE, ArticleOut, Lifecycle, StoryDetail, StoryOut, StoryPage
 from services.db import stories as repo
+from services.settings import Settings
 
 
 @asynccontextmanager
@@ -46,7 +48,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store_watch = None
 
 
-router = APIRouter(tags=["stories"], dependencies=[RateLimitDep, ReaderDep], lifespan=lifespan)
+async def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+async def reader(request: Request, creds: Credentials) -> None:
+    """api.deps.require_reader, run on the event loop: a sync dependency costs a threadpool hop per request."""
+    require_reader(request, request.app.state.settings, creds)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+router = APIRouter(tags=["stories"], dependencies=[RateLimitDep, Depends(reader)], lifespan=lifespan)
 
 TAXONOMY = Path(__file__).resolve().parent.parent / "enrich" / "taxonomy.json"
 DEFAULT_TOPICS = ("ceasefire", "peace_talks", "energy_infrastructure_strike", "military_aid", "sanctions",
@@ -55,15 +67,20 @@ MAX_REPEAT = 10
 MAX_Q = 500
 
 
-def known_topics() -> list[str]:
-    """Topic names from the shipped taxonomy (the API validates ?topic= against it)."""
+@functools.cache
+def _taxonomy_topics() -> tuple[str, ...]:
     try:
         data = json.loads(TAXONOMY.read_text())
         topics = data.get("topics", {})
         names = list(topics) if isinstance(topics, dict) else [t["name"] for t in topics]
-        return names or list(DEFAULT_TOPICS)
+        return tuple(names or DEFAULT_TOPICS)
     except (OSError, ValueError, KeyError, TypeError):
-        return list(DEFAULT_TOPICS)
+        return DEFAULT_TOPICS
+
+
+def known_topics() -> list[str]:
+    """Topic names from the shipped taxonomy (read once per process; the API validates ?topic= against it)."""
+    return list(_taxonomy_topics())
 
 
 def unprocessable(param: str, msg: str) -> HTTPException:
@@ -79,14 +96,14 @@ def _utc(param: str, value: datetime | None) -> datetime | None:
         raise unprocessable(param, "date is out of range") from exc
 
 
-def story_filter(
+async def story_filter(
     request: Request,
     topic: Annotated[list[str] | None, Query(description="topic name; repeat for AND")] = None,
     entity: Annotated[list[str] | None, Query(description="canonical entity id or name; repeat for AND")] = None,
     lang: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$", description="ISO 639-1 language code")] = None,
     state: Annotated[list[Lifecycle] | None, Query(description="ceasefire lifecycle state")] = None,
     source: Annotated[str | None, Query(max_length=512)] = None,
-    feed: Annotated[int | None, Query(ge=1, description="feed id")] = None,
+    feed: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="feed id")] = None,
     since: Annotated[datetime | None, Query(description="ISO 8601; stories published at or after")] = None,
     until: Annotated[datetime | None, Query(description="ISO 8601; stories published before")] = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
@@ -265,7 +282,8 @@ async def story_stream(
 @router.get("/stories/{story_id}", response_model=StoryDetail, summary="One story with its articles",
             responses={404: {"description": "unknown story id"}})
 async def get_story(story_id: str, request: Request, session: SessionDep) -> Response:
-    story = await repo.get_story(session, story_id=story_id)
+    valid = len(story_id) <= 64 and "\x00" not in story_id  # ids are hex digests; skip the store otherwise
+    story = await repo.get_story(session, story_id=story_id) if valid else None
     if story is None:
         raise HTTPException(404, f"no story with id {story_id[:100]!r}")
     arts = await repo.story_articles(session, story_id=story_id)

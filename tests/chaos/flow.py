@@ -205,7 +205,8 @@ Scenario = Callable[[Run], Awaitable[None]]
 
 
 async def run_flow(stack: Stack, scenario: Scenario, *, feeds: int, per_feed: int, round_s: float,
-                   start: tuple[str, ...] = ("api", "ingest", "enrich", "sink", "webhooks")) -> dict[str, Any]:
+                   start: tuple[str, ...] = ("api", "ingest", "enrich", "sink", "webhooks"),
+                   settle_s: float = 180) -> dict[str, Any]:
     """Farm + stack + subscriber; publish while ``scenario`` runs; verify the end state; tear down."""
     farm = Farm(feeds=feeds, items=0)
     farm.start_thread()
@@ -225,7 +226,7 @@ async def run_flow(stack: Stack, scenario: Scenario, *, feeds: int, per_feed: in
         try:
             await scenario(run)
             await pub
-            result = await run.verify()
+            result = await run.verify(timeout=settle_s)
         finally:
             pub.cancel()
         return result

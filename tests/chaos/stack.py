@@ -216,6 +216,14 @@ class Stack:
                 out[k] = psutil.Process(p.pid).memory_info().rss / 2**20
         return out
 
+    def pss_mb(self) -> dict[str, float]:
+        """Proportional set size: shared library pages split between the processes that map them."""
+        out = {}
+        for k, p in self.procs.items():
+            with contextlib.suppress(psutil.Error, AttributeError):
+                out[k] = psutil.Process(p.pid).memory_full_info().pss / 2**20
+        return out
+
     def log_text(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in self.logs if p.exists())
 

@@ -41,27 +41,50 @@ async def test_kill9_each_service_and_receiver_outage_sqlite(kafka_bootstrap, un
     print(result)
 
 
-async def test_kafka_broker_restart_and_postgres_outage(own_broker: Broker, own_postgres: Postgres,
-                                                        unique_topics, tmp_path):
-    """(b) our own broker stopped and started mid-run; (c) our own PostgreSQL stopped ~12 s, then started."""
+KAFKA_RESTART_BUG = (
+    "intermittent (seen in 1 of 3 runs): ingest keeps its idempotent producer after the broker restarts; every "
+    "send then fails with OutOfOrderSequenceNumber (Kafka error 45) forever and the ingester never publishes "
+    "again (ingest/service.py Ingester.poll: the KafkaError branch retries the feed with the same broken "
+    "producer). Not strict because whether a batch is in flight at the stop is a race.")
+
+
+@pytest.mark.xfail(strict=False, reason=KAFKA_RESTART_BUG)
+async def test_kafka_broker_restart(own_broker: Broker, unique_topics, tmp_path):
+    """(b) our own broker stopped (SIGTERM) mid-run, down ~5 s, then started again on the same ports."""
     feeds, per_feed = sizes()
 
     async def scenario(run: Run) -> None:
-        await run.until_stored(0.2)
-        own_broker.stop()
-        run.note("kafka stopped")
-        await asyncio.sleep(5)  # the outage itself
-        own_broker.start()
-        run.note("kafka started")
-        await run.until_stored(0.55, timeout=180)
+        for at in (0.2, 0.5):  # twice, each time just after a publish round, while ingest is sending
+            await run.until_stored(at)
+            seen = run.published
+            while run.published == seen:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(run.rng.uniform(0.8, 1.4))  # the next 1 s poll is publishing now
+            own_broker.stop()
+            run.note("kafka stopped")
+            await asyncio.sleep(5)  # the outage itself
+            own_broker.start()
+            run.note("kafka started")
+
+    stack = _stack(tmp_path, own_broker.bootstrap, unique_topics)
+    result = await run_flow(stack, scenario, feeds=feeds, per_feed=per_feed, round_s=2.0, settle_s=90)
+    print(result)
+
+
+async def test_postgres_outage(own_postgres: Postgres, kafka_bootstrap, unique_topics, tmp_path):
+    """(c) our own PostgreSQL stopped mid-run for a while (12 s; 25 s in the long form), then started."""
+    feeds, per_feed = sizes()
+
+    async def scenario(run: Run) -> None:
+        await run.until_stored(run.rng.uniform(0.25, 0.45))
         own_postgres.stop()
         run.note("postgres stopped")
-        await asyncio.sleep(12 if not LONG else 25)  # the outage itself
+        await asyncio.sleep(25 if LONG else 12)  # the outage itself
         own_postgres.start()
         run.note("postgres started")
 
-    stack = _stack(tmp_path, own_broker.bootstrap, unique_topics, database_url=own_postgres.url)
-    result = await run_flow(stack, scenario, feeds=feeds, per_feed=per_feed, round_s=2.5 if not LONG else 3.0)
+    stack = _stack(tmp_path, kafka_bootstrap, unique_topics, database_url=own_postgres.url)
+    result = await run_flow(stack, scenario, feeds=feeds, per_feed=per_feed, round_s=2.0)
     print(result)
 
 

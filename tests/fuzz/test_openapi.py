@@ -4,6 +4,7 @@ is exercised without credentials and with the admin token; a few hundred cases i
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -79,14 +80,15 @@ async def live_api(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: st
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp / "api.log").read_text()[-3000:]
-            time.sleep(0.2)
+        async with httpx.AsyncClient(timeout=1) as client:
+            while True:
+                try:
+                    if (await client.get(base + "/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert proc.poll() is None and time.monotonic() < deadline, (tmp / "api.log").read_text()[-3000:]
+                await asyncio.sleep(0.2)
         yield base
         assert proc.poll() is None, "the API died under fuzzing:\n" + (tmp / "api.log").read_text()[-3000:]
         text = (tmp / "api.log").read_text(errors="replace")
@@ -101,6 +103,19 @@ async def live_api(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: st
         log.close()
 
 
+def _run_operation(op: Any, base: str, headers: dict[str, str], seen: list[int]) -> None:
+    """Up to EXAMPLES generated cases against one operation; raises what schemathesis finds."""
+
+    @given(case=op.as_strategy())
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    def run(case: Any) -> None:
+        seen.append(1)
+        case.call_and_validate(base_url=base, headers=headers, checks=CHECKS, timeout=10)
+
+    run()
+
+
 def _fuzz(base: str, headers: dict[str, str], skip: set[tuple[str, str]]) -> tuple[int, list[str]]:
     schema = schemathesis.openapi.from_url(base + "/openapi.json")
     cases = 0
@@ -110,16 +125,8 @@ def _fuzz(base: str, headers: dict[str, str], skip: set[tuple[str, str]]) -> tup
         if (op.method.upper(), op.path) in skip:
             continue
         seen: list[int] = []
-
-        @given(case=op.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
-        def run(case: Any) -> None:
-            seen.append(1)
-            case.call_and_validate(base_url=base, headers=headers, checks=CHECKS, timeout=10)
-
         try:
-            run()
+            _run_operation(op, base, headers, seen)
         except (Exception, BaseExceptionGroup) as exc:  # collected per operation: one report, every route
             key = (op.method.upper(), op.path)
             if key in KNOWN:

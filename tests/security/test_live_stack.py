@@ -57,7 +57,10 @@ HOSTILE: dict[str, set[str | None]] = {
     "/status/404": {"http"},
     "/status/410": {"http"},
 }
-RSS_GROWTH_LIMIT_MB = 150.0
+# Retained growth after the attacks; the transient peak is bounded by design by the decompression limit:
+# each concurrent bomb may buffer fetch_max_decompressed_bytes (50 MB by default) before it is refused.
+RSS_RETAINED_LIMIT_MB = 150.0
+BOMBS_IN_FLIGHT = 3  # gzip-bomb, deflate-bomb, endless
 
 
 @dataclass
@@ -138,7 +141,7 @@ async def live(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str, p
     # entity-declaring prologs are refused; a bare external DTD is stripped and XInclude is never processed,
     # so those two may parse (the canary test below proves nothing was read)
     hostile.update({canary_server.url(p): {"parse"} if "dtd" not in p and "xinclude" not in p else {"parse", None}
-                    for p in xxe_feeds(canary_path, "").keys()})
+                    for p in xxe_feeds(canary_path, "")})
     hostile[f"http://127.0.0.1:{free_port()}/nothing"] = {"tcp"}
     realworld = ([f"{farm.base}/static/{f.name}" for f in sorted(REALWORLD.iterdir())
                   if f.is_file() and f.suffix != ".tsv"] if static else [])
@@ -262,9 +265,11 @@ def test_memory_stays_bounded(live: Live) -> None:
             f"after {live.rss_after.get(k, 0):7.1f} MB" for k in sorted(live.rss_before)]
     print("\n".join(rows))
     (live.stack.workdir / "rss.txt").write_text("\n".join(rows))
+    limit_mb = live.stack.settings().fetch_max_decompressed_bytes / 2**20
+    peak_bound = {"ingest": BOMBS_IN_FLIGHT * 2 * limit_mb + 100}  # buffered parts + join, plus slack
     for k, before in live.rss_before.items():
-        assert live.rss_peak.get(k, 0) - before <= RSS_GROWTH_LIMIT_MB, "\n".join(rows)
-        assert live.rss_after.get(k, 0) - before <= RSS_GROWTH_LIMIT_MB, "\n".join(rows)
+        assert live.rss_peak.get(k, 0) - before <= peak_bound.get(k, RSS_RETAINED_LIMIT_MB), "\n".join(rows)
+        assert live.rss_after.get(k, 0) - before <= RSS_RETAINED_LIMIT_MB, "\n".join(rows)
 
 
 def test_every_hostile_feed_shows_its_error_class(live: Live) -> None:

@@ -1,0 +1,334 @@
+"""API benchmark: /stories against a trivial route of the same app, and SSE fan-out latency.
+
+    python -m api.bench [--stories 100000] [--db sqlite|postgres|both] [--duration 5] [--connections 32]
+
+Loads N stories into a fresh store (bulk SQL inserts), starts the API under uvicorn in a
+subprocess on a free port, and drives it with one asyncio httpx load generator (C concurrent
+connections, fixed duration): GET /healthz, then GET /stories?topic=ceasefire (page cache on,
+i.e. production behaviour), then the same with the page cache off (every request queries the
+store). Then 1,000 SSE listeners: the time from a story's commit to each of them receiving it.
+Prints figures and writes var/bench/api.json. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+TOPICS = ["ceasefire", "peace_talks", "energy_infrastructure_strike", "military_aid", "sanctions",
+          "prisoner_exchange", "humanitarian_aid", "territorial_change"]
+ENTITIES = [(f"Q{i}", f"Entity {i}", "GPE") for i in range(200)]
+WORDS = ["truce", "talks", "border", "shelling", "aid", "convoy", "envoy", "summit", "grain", "corridor",
+         "drone", "strike", "prisoners"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+# --- load the store ------------------------------------------------------------------------------
+
+
+async def load(url: str, n: int, *, batch: int = 5000) -> float:
+    """Insert n stories (with one article, topics, entities and search document each); return seconds."""
+    from sqlalchemy import insert
+
+    from services.db.engine import make_engine
+    from services.db.models import Article, Story, StoryEntity, StoryTopic
+    from services.db.stories import story_search
+    from services.settings import Settings
+
+    rnd = random.Random(7)
+    engine = make_engine(Settings(database_url=url), url=url)
+    start = time.perf_counter()
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    for lo in range(0, n, batch):
+        stories, topics, ents, arts, docs = [], [], [], [], []
+        for i in range(lo, min(n, lo + batch)):
+            sid = uuid.UUID(int=rnd.getrandbits(128)).hex
+            when = t0 + timedelta(seconds=i * 60 + rnd.randint(0, 59))
+            names = (["ceasefire"] if rnd.random() < 0.3 else []) + rnd.sample(TOPICS[1:], rnd.randint(0, 2))
+            tags = [{"name": t, "confidence": round(rnd.uniform(0.5, 1), 3),
+                     "evidence": [{"sentence": "…", "phrase": t}]} for t in names]
+            es = [{"id": e[0], "name": e[1], "type": e[2], "mentions": 1, "in_title": False}
+                  for e in rnd.sample(ENTITIES, 2)]
+            title = " ".join(rnd.sample(WORDS, 6)).capitalize() + f" {i}"
+            summary = " ".join(rnd.choices(WORDS, k=40))
+            link = f"https://news.example.org/{i}"
+            stories.append({"id": sid, "seq": i, "headline": title, "url": link, "summary": summary, "lang": "en",
+                            "state": rnd.choice([None, "agreed", "violated"]), "topics": tags, "entities": es,
+                            "sources": ["Bench Wire"], "article_count": 1, "published_at": when,
+                            "first_seen": when, "last_seen": when, "version": 1})
+            topics += [{"story_id": sid, "topic": t["name"], "confidence": t["confidence"]} for t in tags]
+            ents += [{"story_id": sid, "entity_id": e["id"], "name": e["name"], "type": e["type"], "mentions": 1}
+                     for e in es]
+            arts.append({"id": sid, "story_id": sid, "feed_id": 1 + i % 50, "source": "Bench Wire", "url": link,
+                         "link": link, "title": title, "summary": summary, "content": "", "author": "",
+                         "lang": "en", "published_at": when, "fetched_at": when, "enriched_at": when,
+                         "stored_at": when, "content_hash": "", "state": None, "topics": tags, "entities": es,
+                         "taxonomy_version": "bench", "version": 1})
+            docs.append({"story_id": sid, "headline": title, "summary": summary, "titles": title})
+        async with engine.begin() as conn:
+            for table, rows in ((Story.__table__, stories), (StoryTopic.__table__, topics),
+                                (StoryEntity.__table__, ents), (Article.__table__, arts), (story_search, docs)):
+                await conn.execute(insert(table), rows)
+    async with engine.begin() as conn:
+        from sqlalchemy import text
+        await conn.execute(text("ANALYZE"))
+    await engine.dispose()
+    return time.perf_counter() - start
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+
+def serve(url: str, port: int, cache: bool) -> None:
+    """Subprocess entry: the real app under uvicorn (migrations already applied by the parent)."""
+    import uvicorn
+
+    from api.app import create_app
+    from services.settings import Settings
+
+    raise_fd_limit()
+    app = create_app(Settings(database_url=url, log_json=False, log_level="WARNING"), migrate=False)
+    app.state.page_cache_enabled = cache
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on",
+                backlog=4096)
+
+
+class Server:
+    def __init__(self, url: str, *, cache: bool) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        args = [sys.executable, "-m", "api.bench", "--serve", url, "--port", str(self.port)]
+        self.proc = subprocess.Popen(args + ([] if cache else ["--no-cache"]), cwd=ROOT)
+
+    async def __aenter__(self) -> Server:
+        async with httpx.AsyncClient() as c:
+            for _ in range(600):
+                try:
+                    if (await c.get(self.base + "/healthz")).status_code == 200:
+                        return self
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise RuntimeError("the API did not start")
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        try:
+            await asyncio.to_thread(self.proc.wait, 15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+# --- load generator -------------------------------------------------------------------------------
+
+
+class RawConnection:
+    """A minimal HTTP/1.1 keep-alive GET client on asyncio streams: the load generator must cost far less
+    per request than the server, and httpx costs about as much as a trivial FastAPI route."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        await self.reader.readexactly(length)
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def hammer(base: str, path: str, *, duration: float, connections: int,
+                 client: str = "raw") -> dict[str, float]:
+    """C workers, each with its own keep-alive connection, one request at a time, for duration seconds."""
+    lat: list[float] = []
+    errors = 0
+    host, port = base.split("//", 1)[1].split(":")
+    conns: list[Any] = ([RawConnection(host, int(port)) for _ in range(connections)] if client == "raw" else
+                        [httpx.AsyncClient(base_url=base, timeout=30, limits=httpx.Limits(max_connections=1))
+                         for _ in range(connections)])
+
+    async def worker(conn: Any, until: float, record: bool) -> None:
+        nonlocal errors
+        while (now := time.perf_counter()) < until:
+            r = await conn.get(path)
+            if (r if isinstance(r, int) else r.status_code) != 200:
+                errors += 1
+            if record:
+                lat.append(time.perf_counter() - now)
+
+    try:
+        warm = time.perf_counter() + min(1.0, duration / 4)
+        await asyncio.gather(*(worker(c, warm, False) for c in conns))
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(c, start + duration, True) for c in conns))
+        elapsed = time.perf_counter() - start
+    finally:
+        for c in conns:
+            await (c.close() if client == "raw" else c.aclose())
+    lat.sort()
+    return {"requests": len(lat), "errors": errors, "rps": round(len(lat) / elapsed, 1),
+            "p50_ms": round(lat[len(lat) // 2] * 1000, 2), "p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 2)}
+
+
+async def fan_out(base: str, url: str, listeners: int) -> dict[str, Any]:
+    """Open the listeners, store one matching story, time its arrival at each of them."""
+    from services.db import stories as repo
+    from services.db.engine import make_engine, make_sessions
+    from services.events import EnrichedArticle, RawArticle, TopicTag
+    from services.settings import Settings
+
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+    ready = 0
+    all_ready = asyncio.Event()
+    stored_at: list[float] = []
+    arrivals: list[float] = []
+    marker = uuid.uuid4().hex
+
+    async def listen(client: httpx.AsyncClient) -> None:
+        nonlocal ready
+        async with client.stream("GET", "/stories/stream", params={"topic": "ceasefire"}) as r:
+            async for line in r.aiter_lines():
+                if line.startswith("event: ready"):
+                    ready += 1
+                    if ready == listeners:
+                        all_ready.set()
+                elif line.startswith("data:") and marker in line:
+                    arrivals.append(time.perf_counter())
+                    return
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+        tasks = [asyncio.create_task(listen(client)) for _ in range(listeners)]
+        await asyncio.wait_for(all_ready.wait(), 120)
+        engine = make_engine(Settings(database_url=url), url=url)
+        link = f"https://bench.example.org/{marker}"
+        art = RawArticle(id=marker, url=link, link=link, title=f"Ceasefire bench {marker}", summary="s",
+                         source="Bench", published_at=datetime.now(UTC), content_hash=marker)
+        ev = EnrichedArticle(article=art, lang="en", topics=[TopicTag(name="ceasefire", confidence=0.9)],
+                             story_id=marker, taxonomy_version="bench")
+        async with make_sessions(engine)() as s, s.begin():
+            await repo.upsert_enriched(s, event=ev)
+        stored_at.append(time.perf_counter())
+        await asyncio.wait_for(asyncio.gather(*tasks), 60)
+        await engine.dispose()
+    delays = sorted(a - stored_at[0] for a in arrivals)
+    return {"listeners": listeners, "received": len(delays),
+            "first_ms": round(delays[0] * 1000, 1), "median_ms": round(statistics.median(delays) * 1000, 1),
+            "p99_ms": round(delays[int(len(delays) * 0.99) - 1] * 1000, 1), "all_ms": round(delays[-1] * 1000, 1)}
+
+
+# --- one store ------------------------------------------------------------------------------------
+
+
+async def bench_store(kind: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    from services.db.migrate import upgrade_async
+    from services.settings import Settings
+
+    await upgrade_async(Settings(database_url=url), url=url)
+    print(f"[{kind}] loading {args.stories:,} stories…", flush=True)
+    load_s = await load(url, args.stories)
+    print(f"[{kind}] loaded in {load_s:.1f}s", flush=True)
+    res: dict[str, Any] = {"stories": args.stories, "load_s": round(load_s, 1)}
+    path = "/stories?topic=ceasefire"
+    for cache in (True, False):
+        async with Server(url, cache=cache) as srv:
+            trivial = await hammer(srv.base, "/healthz", duration=args.duration, connections=args.connections)
+            stories = await hammer(srv.base, path, duration=args.duration, connections=args.connections)
+            label = "cached" if cache else "uncached"
+            res[label] = {"trivial": trivial, "stories": stories, "ratio": round(stories["rps"] / trivial["rps"], 3)}
+            print(f"[{kind}] {label:8} /healthz {trivial['rps']:8.0f} req/s | {path} {stories['rps']:8.0f} req/s "
+                  f"ratio {res[label]['ratio']:.2f} (goal ≥ 0.5) | p99 {stories['p99_ms']:.1f} ms (goal ≤ 25)",
+                  flush=True)
+            if cache:
+                res["sse"] = await fan_out(srv.base, url, args.listeners)
+                s = res["sse"]
+                print(f"[{kind}] SSE fan-out to {s['received']}/{s['listeners']} listeners: first {s['first_ms']} ms, "
+                      f"median {s['median_ms']} ms, all {s['all_ms']} ms after commit", flush=True)
+    return res
+
+
+def run_all(args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {"at": datetime.now(UTC).isoformat(), "connections": args.connections,
+                               "duration_s": args.duration, "cpus": os.cpu_count(), "stores": {}}
+    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    for kind in kinds:
+        with tempfile.TemporaryDirectory(prefix="wwbench-") as tmp:
+            os.chmod(tmp, 0o755)  # deploy/postgres.sh runs the server as the postgres user when root
+            if kind == "sqlite":
+                url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+                results["stores"][kind] = asyncio.run(bench_store(kind, url, args))
+                continue
+            env = {**os.environ, "PG_PORT": str(free_port())}
+            script = str(ROOT / "deploy" / "postgres.sh")
+            out = subprocess.run([script, "start", f"{tmp}/pg"], env=env, check=True, capture_output=True, text=True)
+            try:
+                url = out.stdout.strip().splitlines()[-1]
+                results["stores"][kind] = asyncio.run(bench_store(kind, url, args))
+            finally:
+                subprocess.run([script, "stop", f"{tmp}/pg"], env=env, check=False)
+    return results
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m api.bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--stories", type=int, default=100_000)
+    p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    p.add_argument("--duration", type=float, default=5.0, help="seconds per measured route")
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--listeners", type=int, default=1000)
+    p.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "api.json")
+    p.add_argument("--serve", metavar="URL", help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--no-cache", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.serve:
+        serve(args.serve, args.port, cache=not args.no_cache)
+        return
+    raise_fd_limit()
+    results = run_all(args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""End-to-end figures on a live stack (every service its own process, SQLite store, a Kafka broker):
+
+* freshness: a new item in the farm -> stored (articles.stored_at) and -> webhook received (receiver clock),
+  p50/p95, measured both from the ingester's fetch that saw it (articles.fetched_at) and from publication
+  (the item's own timestamp in the farm), with a 1 s poll interval; goal p95 <= 2 s after the fetch;
+* memory: RSS of every Python service with 10,000 feed rows (imported as OPML through the admin API)
+  pointing at the farm, once every feed has been polled; goal <= 500 MB for all of them together.
+
+    python -m tests.bench.e2e [--items 60] [--feeds 10000]     (writes var/bench/e2e.json)
+
+Env: WIREWATCH_KAFKA_BOOTSTRAP (default 127.0.0.1:9092; `make kafka` starts one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from ingest.farm import Farm
+from tests.chaos.stack import Stack, StoreView, Subscriber, poll
+from tests.conftest import ROOT
+
+
+def _q(values: list[float]) -> dict[str, float | int]:
+    if not values:
+        return {"n": 0}
+    values = sorted(values)
+    p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
+    return {"n": len(values), "p50_s": round(statistics.median(values), 3), "p95_s": round(p95, 3),
+            "max_s": round(values[-1], 3)}
+
+
+def _epoch(value: datetime | str) -> float:
+    """A stored UTC timestamp (SQLite hands back naive ISO text, PostgreSQL aware datetimes) as epoch seconds."""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return (when.replace(tzinfo=UTC) if when.tzinfo is None else when).timestamp()
+
+
+def _topics() -> dict[str, str]:
+    s = uuid.uuid4().hex[:8]
+    return {"topic_raw": f"b{s}.raw", "topic_enriched": f"b{s}.enriched", "topic_feeds": f"b{s}.feeds",
+            "group_enrich": f"b{s}-e", "group_sink": f"b{s}-s", "group_webhooks": f"b{s}-w", "group_ingest": f"b{s}-i"}
+
+
+async def freshness(bootstrap: str, workdir: Path, items: int, feeds: int = 20) -> dict[str, Any]:
+    farm = Farm(feeds=feeds, items=0)
+    farm.start_thread()
+    stack = Stack(workdir=workdir, bootstrap=bootstrap, topics=_topics(),
+                  env_extra={"WIREWATCH_CLUSTER_WINDOW_S": "0", "WIREWATCH_LOG_LEVEL": "WARNING"})
+    sub = Subscriber()
+    store: StoreView | None = None
+    try:
+        await stack.prepare([farm.url(i) for i in range(feeds)])
+        store = StoreView(stack.db_url)
+        await sub.start()
+        stack.start_all()
+        await stack.wait_api()
+        async with httpx.AsyncClient(base_url=stack.api, timeout=10) as c:
+            r = await c.post("/webhooks", json={"url": sub.url()}, headers=stack.admin())
+            r.raise_for_status()
+        await asyncio.sleep(8)  # warm-up: group joins, first polls of the (empty) feeds
+        for k in range(items):  # one new item at a time, spread over the feeds and over the poll phase
+            farm.publish(k % feeds)
+            await asyncio.sleep(0.37)
+
+        async def all_in() -> tuple[int, int, int] | None:
+            arts = await store.rows("SELECT count(*) FROM articles")  # type: ignore[union-attr]
+            sent = await store.rows("SELECT count(*) FROM deliveries WHERE status = 'succeeded'")  # type: ignore[union-attr]
+            if not arts or not sent:
+                return None
+            done = arts[0][0] >= items and sent[0][0] > 0 and len(sub.hits) >= sent[0][0]
+            print(f"  stored {arts[0][0]}/{items}, delivered {sent[0][0]}, received {len(sub.hits)}", file=sys.stderr)
+            return (arts[0][0], sent[0][0], len(sub.hits)) if done else None
+
+        await poll(all_in, timeout=120, every=2, what=f"{items} articles stored and delivered")
+        rows = await store.rows("SELECT id, link, fetched_at, stored_at, story_id FROM articles") or []
+        by_story: dict[str, tuple[float, float]] = {}
+        stored_fetch, stored_pub = [], []
+        for _id, link, fetched, stored, story in rows:
+            t_pub = float(parse_qs(urlsplit(link).query)["t"][0])
+            f, s = _epoch(fetched), _epoch(stored)
+            stored_fetch.append(s - f)
+            stored_pub.append(s - t_pub)
+            if story not in by_story or by_story[story][1] > t_pub:
+                by_story[story] = (f, t_pub)
+        hook_fetch, hook_pub = [], []
+        seen: set[str] = set()
+        for hit in sub.hits:
+            body = json.loads(hit.body)
+            wid = hit.headers.get("webhook-id", "")
+            if body.get("type") != "story.created" or wid in seen or body["data"]["id"] not in by_story:
+                continue
+            seen.add(wid)
+            f, t_pub = by_story[body["data"]["id"]]
+            hook_fetch.append(hit.at - f)
+            hook_pub.append(hit.at - t_pub)
+        return {"poll_interval_s": 1.0, "items": items,
+                "stored_from_fetch": _q(stored_fetch), "stored_from_publish": _q(stored_pub),
+                "webhook_from_fetch": _q(hook_fetch), "webhook_from_publish": _q(hook_pub)}
+    finally:
+        stack.stop_all()
+        await sub.stop()
+        if store is not None:
+            await store.close()
+        farm.stop_thread()
+
+
+async def memory(bootstrap: str, workdir: Path, n_feeds: int, with_items: int = 300) -> dict[str, Any]:
+    """RSS of each service with ``n_feeds`` feeds, after every feed was polled once (``with_items`` carry news)."""
+    farm = Farm(feeds=n_feeds, items=0)
+    farm.start_thread()
+    for i in range(0, n_feeds, max(1, n_feeds // with_items)):
+        farm.publish(i)
+    stack = Stack(workdir=workdir, bootstrap=bootstrap, topics=_topics(),
+                  env_extra={"WIREWATCH_POLL_MIN_INTERVAL_S": "600", "WIREWATCH_POLL_DEFAULT_INTERVAL_S": "900",
+                             "WIREWATCH_POLL_MAX_INTERVAL_S": "3600", "WIREWATCH_POLL_JITTER_FRACTION": "0.1",
+                             "WIREWATCH_LOG_LEVEL": "WARNING"})
+    peak: dict[str, float] = {}
+    store: StoreView | None = None
+    try:
+        await stack.prepare()
+        store = StoreView(stack.db_url)
+        stack.start_all()
+        await stack.wait_api()
+        outlines = "".join(f'<outline type="rss" text="farm {i}" xmlUrl="{farm.url(i)}"/>' for i in range(n_feeds))
+        opml = f'<?xml version="1.0"?><opml version="2.0"><head/><body>{outlines}</body></opml>'
+        started = time.monotonic()
+        async with httpx.AsyncClient(base_url=stack.api, timeout=120) as c:
+            r = await c.post("/feeds/import", content=opml.encode(), headers=stack.admin())
+            r.raise_for_status()
+            imported = r.json()
+
+        async def polled() -> bool:
+            for k, mb in stack.rss_mb().items():
+                peak[k] = max(peak.get(k, 0.0), mb)
+            rows = await store.rows("SELECT count(*) FROM feeds WHERE last_fetch_at IS NOT NULL")  # type: ignore[union-attr]
+            return bool(rows and rows[0][0] >= n_feeds)
+
+        await poll(polled, timeout=600, every=1, what=f"all {n_feeds} feeds polled once")
+        polled_in = time.monotonic() - started
+        await asyncio.sleep(5)
+        final = stack.rss_mb()
+        pss = stack.pss_mb()
+        dead = stack.dead()
+        return {"feeds": n_feeds, "imported": imported, "all_polled_in_s": round(polled_in, 1),
+                "rss_mb": {k: round(v, 1) for k, v in final.items()}, "peak_rss_mb": {k: round(v, 1) for k, v in peak.items()},
+                "total_rss_mb": round(sum(final.values()), 1), "total_peak_rss_mb": round(sum(peak.values()), 1),
+                "pss_mb": {k: round(v, 1) for k, v in pss.items()}, "total_pss_mb": round(sum(pss.values()), 1),
+                "goal_total_mb": 500,
+                "dead": dead}
+    finally:
+        stack.stop_all()
+        if store is not None:
+            await store.close()
+        farm.stop_thread()
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = []
+    f = result.get("freshness", {})
+    for key in ("stored_from_fetch", "stored_from_publish", "webhook_from_fetch", "webhook_from_publish"):
+        q = f.get(key, {})
+        if q.get("n"):
+            lines.append(f"e2e  freshness {key:22s} p50 {q['p50_s']:6.2f} s  p95 {q['p95_s']:6.2f} s  (n={q['n']})")
+    m = result.get("memory", {})
+    if m:
+        lines.append(f"e2e  RSS with {m['feeds']} feeds: " + ", ".join(f"{k} {v:.0f}" for k, v in m["rss_mb"].items())
+                     + f"  = {m['total_rss_mb']:.0f} MB (peak {m['total_peak_rss_mb']:.0f} MB, "
+                     f"PSS {m.get('total_pss_mb', 0):.0f} MB; goal <= 500 MB)")
+    return "\n".join(lines)
+
+
+async def amain(args: argparse.Namespace) -> dict[str, Any]:
+    bootstrap = os.environ.get("WIREWATCH_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    out: dict[str, Any] = {"bootstrap": bootstrap}
+    with tempfile.TemporaryDirectory(prefix="ww-bench-") as tmp:
+        if args.items:
+            out["freshness"] = await freshness(bootstrap, Path(tmp) / "fresh", args.items)
+        if args.feeds:
+            out["memory"] = await memory(bootstrap, Path(tmp) / "mem", args.feeds)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tests.bench.e2e", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--items", type=int, default=60, help="new items for the freshness figure (0 = skip)")
+    ap.add_argument("--feeds", type=int, default=10_000, help="feed rows for the memory figure (0 = skip)")
+    args = ap.parse_args(argv)
+    result = asyncio.run(amain(args))
+    out = ROOT / "var" / "bench" / "e2e.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=str))
+    print(table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""`make bench`: run every benchmark, collect var/bench/<name>.json into var/bench/results.json, print one table.
+
+    python -m tests.bench.run [--only ingest,e2e] [--timeout 900]
+
+Each bench is its own process (``python -m ingest.bench``, ``enrich.bench``, ``api.bench``, ``tests.bench.e2e``)
+and writes var/bench/<name>.json. One failing bench is reported in the table and tolerated; more fail the run.
+Env: WIREWATCH_KAFKA_BOOTSTRAP (default 127.0.0.1:9092) for the benches that need Kafka.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "var" / "bench"
+
+
+def benches(bootstrap: str) -> dict[str, list[str]]:
+    return {
+        "ingest": ["-m", "ingest.bench", "--bootstrap", bootstrap],
+        "enrich": ["-m", "enrich.bench"],
+        "api": ["-m", "api.bench"],
+        "e2e": ["-m", "tests.bench.e2e"],
+    }
+
+
+def leaves(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Flatten a figures document to (dotted key, scalar) rows."""
+    if isinstance(value, dict):
+        out: list[tuple[str, Any]] = []
+        for k, v in value.items():
+            out += leaves(v, f"{prefix}.{k}" if prefix else str(k))
+        return out
+    if isinstance(value, list):
+        return [(prefix, json.dumps(value)[:60])]
+    return [(prefix, value)]
+
+
+def run_one(name: str, args: list[str], timeout: float) -> dict[str, Any]:
+    target = OUT / f"{name}.json"
+    started = time.time()
+    try:
+        proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        rc, output = proc.returncode, proc.stdout + proc.stderr
+    except subprocess.TimeoutExpired as exc:
+        rc, output = -1, f"timed out after {timeout:.0f}s\n" + str(exc.stdout or "")[-2000:]
+    seconds = round(time.time() - started, 1)
+    fresh = target.exists() and target.stat().st_mtime >= started - 1
+    if rc == 0 and fresh:
+        return {"ok": True, "seconds": seconds, "figures": json.loads(target.read_text())}
+    why = f"exit code {rc}" if rc else f"no fresh {target.relative_to(ROOT)} written"
+    return {"ok": False, "seconds": seconds, "error": why, "output_tail": output[-1500:]}
+
+
+def table(results: dict[str, dict[str, Any]]) -> str:
+    rows = [("bench", "figure", "value")]
+    for name, res in results.items():
+        if not res["ok"]:
+            last = res["output_tail"].strip().splitlines()[-1:] or [""]
+            rows.append((name, "FAILED", f"{res['error']}: {last[0][:70]}"))
+            continue
+        for key, value in leaves(res["figures"]):
+            rows.append((name, key, f"{value:.3f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)))
+        rows.append((name, "(bench wall time s)", str(res["seconds"])))
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    lines = [f"{a:<{w0}}  {b:<{w1}}  {c}" for a, b, c in rows]
+    lines.insert(1, "-" * min(120, max(len(x) for x in lines)))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", default="", help="comma-separated subset of ingest,enrich,api,e2e")
+    ap.add_argument("--timeout", type=float, default=900, help="seconds allowed per bench")
+    args = ap.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    todo = benches(os.environ.get("WIREWATCH_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
+    if args.only:
+        todo = {k: v for k, v in todo.items() if k in args.only.split(",")}
+    results = {}
+    for name, cmd in todo.items():
+        print(f"running {name} bench…", file=sys.stderr, flush=True)
+        results[name] = run_one(name, cmd, args.timeout)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    print(table(results))
+    failed = [n for n, r in results.items() if not r["ok"]]
+    if failed:
+        print(f"\nfailed: {', '.join(failed)} (details in var/bench/results.json)", file=sys.stderr)
+    return 1 if len(failed) > 1 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
