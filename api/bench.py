@@ -95,7 +95,7 @@ async def load(url: str, n: int, *, batch: int = 5000) -> float:
         async with engine.begin() as conn:
             for table, rows in ((Story.__table__, stories), (StoryTopic.__table__, topics),
                                 (StoryEntity.__table__, ents), (Article.__table__, arts), (story_search, docs)):
-                await conn.execute(insert(table), rows)
+                await conn.execute(insert(table), rows)  # type: ignore[arg-type]
     async with engine.begin() as conn:
         from sqlalchemy import text
         await conn.execute(text("ANALYZE"))

@@ -15,7 +15,7 @@ from services.settings import Settings
 _bearer = HTTPBearer(auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
@@ -43,7 +43,7 @@ def is_admin(settings: Settings, token: str | None) -> bool:
     return hmac.compare_digest(token.encode(), settings.admin_token.encode())
 
 
-def require_admin(request: Request, settings: SettingsDep, creds: Credentials) -> None:
+async def require_admin(request: Request, settings: SettingsDep, creds: Credentials) -> None:
     if not settings.admin_token:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
@@ -66,7 +66,7 @@ def same_origin(request: Request) -> bool:
     return bool(host) and origin.split("://", 1)[-1].split("/", 1)[0] == host
 
 
-def require_reader(request: Request, settings: SettingsDep, creds: Credentials) -> None:
+async def require_reader(request: Request, settings: SettingsDep, creds: Credentials) -> None:
     """Public endpoints are open unless read tokens are configured; the admin token always reads."""
     if not settings.read_tokens:
         return

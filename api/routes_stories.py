@@ -23,11 +23,10 @@ from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, R
 from sse_starlette import EventSourceResponse
 
 from api import feeds_out, stream
-from api.deps import Credentials, SessionDep, require_reader
+from api.deps import ReaderDep, SessionDep, SettingsDep
 from api.ratelimit import RateLimitDep
 from api.schemas import LIFECYCLE, ArticleOut, Lifecycle, StoryDetail, StoryOut, StoryPage
 from services.db import stories as repo
-from services.settings import Settings
 
 
 @asynccontextmanager
@@ -48,17 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store_watch = None
 
 
-async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
-
-
-async def reader(request: Request, creds: Credentials) -> None:
-    """api.deps.require_reader, run on the event loop: a sync dependency costs a threadpool hop per request."""
-    require_reader(request, request.app.state.settings, creds)
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-router = APIRouter(tags=["stories"], dependencies=[RateLimitDep, Depends(reader)], lifespan=lifespan)
+router = APIRouter(tags=["stories"], dependencies=[RateLimitDep, ReaderDep], lifespan=lifespan)
 
 TAXONOMY = Path(__file__).resolve().parent.parent / "enrich" / "taxonomy.json"
 DEFAULT_TOPICS = ("ceasefire", "peace_talks", "energy_infrastructure_strike", "military_aid", "sanctions",
