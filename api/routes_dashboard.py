@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
@@ -297,7 +298,7 @@ async def feeds_page(request: Request, session: SessionDep, who: ViewDep, status
 
 
 @router.post("/dashboard/feeds/{feed_id}/{action}", dependencies=[AdminForm])
-async def feed_action(feed_id: int, action: str, session: SessionDep,
+async def feed_action(feed_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)], action: str, session: SessionDep,
                       next: Annotated[str, Form()] = "/dashboard/feeds") -> Response:
     if action not in ("enable", "disable", "fetch"):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown action")

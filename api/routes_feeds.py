@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
 
 from api.deps import AdminDep, SessionDep, SettingsDep
@@ -27,6 +27,8 @@ from services.db import feeds as repo
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
+FeedId = Annotated[int, Path(ge=1, le=2**31 - 1, description="feed id")]
+
 router = APIRouter(tags=["feeds"])
 MAX_OPML_BYTES = 5 * 1024 * 1024
 MAX_PUSH_BYTES = 5 * 1024 * 1024
@@ -52,7 +54,7 @@ async def export_feeds(session: SessionDep) -> Response:
 
 
 @router.get("/feeds/{feed_id}", response_model=FeedOut)
-async def get_feed(feed_id: int, session: SessionDep) -> Any:
+async def get_feed(feed_id: FeedId, session: SessionDep) -> Any:
     feed = await repo.get_feed(session, feed_id=feed_id)
     if feed is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed")
@@ -102,7 +104,7 @@ async def add_feed(body: FeedCreate, session: SessionDep, settings: SettingsDep)
 
 
 @router.patch("/feeds/{feed_id}", response_model=FeedOut, dependencies=[AdminDep])
-async def patch_feed(feed_id: int, body: FeedPatch, session: SessionDep) -> Any:
+async def patch_feed(feed_id: FeedId, body: FeedPatch, session: SessionDep) -> Any:
     changes = body.model_dump(exclude_unset=True)
     feed = await repo.update_feed(session, feed_id=feed_id, **changes)
     if feed is None:
@@ -111,14 +113,14 @@ async def patch_feed(feed_id: int, body: FeedPatch, session: SessionDep) -> Any:
 
 
 @router.delete("/feeds/{feed_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[AdminDep])
-async def delete_feed(feed_id: int, session: SessionDep) -> Response:
+async def delete_feed(feed_id: FeedId, session: SessionDep) -> Response:
     if not await repo.delete_feed(session, feed_id=feed_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/feeds/{feed_id}/fetch", status_code=status.HTTP_202_ACCEPTED, dependencies=[AdminDep])
-async def fetch_now(feed_id: int, session: SessionDep) -> dict[str, Any]:
+async def fetch_now(feed_id: FeedId, session: SessionDep) -> dict[str, Any]:
     now = _now()
     if not await repo.schedule_now(session, feed_id=feed_id, now=now):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed")
@@ -148,7 +150,7 @@ async def import_feeds(request: Request, session: SessionDep, settings: Settings
 # --- WebSub callbacks ----------------------------------------------------------
 
 @router.get("/websub/{feed_id}", response_class=PlainTextResponse, include_in_schema=False)
-async def websub_verify(feed_id: int, request: Request, session: SessionDep, settings: SettingsDep) -> Any:
+async def websub_verify(feed_id: FeedId, request: Request, session: SessionDep, settings: SettingsDep) -> Any:
     feed = await repo.get_feed(session, feed_id=feed_id)
     params = dict(request.query_params)
     if feed is None:
@@ -192,7 +194,7 @@ async def shutdown_producer(app: Any) -> None:
 
 
 @router.post("/websub/{feed_id}", status_code=status.HTTP_202_ACCEPTED, include_in_schema=False)
-async def websub_push(feed_id: int, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def websub_push(feed_id: FeedId, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     feed = await repo.get_feed(session, feed_id=feed_id)
     if feed is None or not feed.enabled:
         raise HTTPException(status.HTTP_410_GONE, "not subscribed")

@@ -93,6 +93,22 @@ class Ingester:
         self.gate = HostGate(settings.fetch_per_host_concurrency, settings.fetch_per_host_min_spacing_s)
         self.global_sem = asyncio.Semaphore(settings.fetch_global_concurrency)
         self.inflight: dict[int, asyncio.Task[PollReport]] = {}
+        self._producer_lock = asyncio.Lock()
+
+    async def replace_producer(self, failed: AIOKafkaProducer) -> None:
+        """Swap in a fresh producer after a send failed.
+
+        An idempotent producer whose sequence numbers the broker no longer accepts (e.g. after a broker
+        restart: OutOfOrderSequenceNumber) never recovers by itself; a new one gets a new producer id.
+        """
+        async with self._producer_lock:
+            if self.producer is not failed:  # another poll already replaced it
+                return
+            fresh = bus.producer(self.settings, name="ingest")
+            await fresh.start()
+            self.producer = fresh
+        with contextlib.suppress(KafkaError, OSError):
+            await failed.stop()
 
     async def drain(self, partitions: set[int], modulus: int) -> None:
         """Wait for in-flight polls of feeds in revoked partitions (bounded by the fetch deadline)."""
@@ -144,6 +160,7 @@ class Ingester:
         unconditional = caching.wants_unconditional(feed.last_unconditional_at, now, s.fetch_unconditional_every_s)
         started = time.monotonic()
         report = PollReport(feed.id)
+        producer = self.producer
         try:
             async with self.gate.slot(feed.url):
                 result = await fetch(self.client, feed.url, s, etag=None if unconditional else feed.etag,
@@ -160,7 +177,7 @@ class Ingester:
                 if bhash != feed.body_hash or feed.items_total == 0:
                     outcome = await process_body(
                         result.body, feed_url=result.url, feed_id=feed.id, sessions=self.sessions,
-                        producer=self.producer, settings=s, now=now,
+                        producer=producer, settings=s, now=now,
                         content_type=result.headers.get("content-type", ""), source=feed.title)
                     report.new, report.updates = outcome.new, outcome.updates
                     interval = schedule.adaptive_interval(outcome.entry_dates, self.policy,
@@ -194,6 +211,8 @@ class Ingester:
             await self._record_failure(feed, exc, now)
         except KafkaError as exc:
             # Not the feed's fault: nothing was marked seen, so the next poll republishes.
+            with contextlib.suppress(KafkaError, OSError):
+                await self.replace_producer(producer)
             outcome_label = "bus_error"
             report.error_class, report.error = "bus", str(exc) or type(exc).__name__
             log.error("publishing failed; feed retried soon", extra={"feed_id": feed.id, "url": feed.url,
@@ -304,13 +323,14 @@ async def running_ingester(settings: Settings, sessions: Sessions, *, name: str 
     """An Ingester with its client, producer and (optionally) group assignment, all closed on exit."""
     client = make_client(settings)
     producer = bus.producer(settings, name=name)
+    await producer.start()
+    ingester = Ingester(settings, sessions, client, producer)
     try:
-        async with bus.started(producer):
-            ingester = Ingester(settings, sessions, client, producer)
-            if use_assignment:
-                ingester.assignment = Assignment(settings, ingester.drain)
-            yield ingester
+        if use_assignment:
+            ingester.assignment = Assignment(settings, ingester.drain)
+        yield ingester
     finally:
+        await ingester.producer.stop()  # the current one: a failed producer may have been replaced
         await client.aclose()
 
 

@@ -76,7 +76,7 @@ async def check_url(url: str, allowed: Sequence[str]) -> list[IPAddress]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise BlockedTarget(f"scheme {parts.scheme!r} is not allowed (http/https only)")
-    host = parts.hostname
+    host = (parts.hostname or "").rstrip(".")
     if not host:
         raise BlockedTarget("URL has no host")
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -93,19 +93,33 @@ async def check_url(url: str, allowed: Sequence[str]) -> list[IPAddress]:
     return addrs
 
 
+def _literal_address(host: str) -> IPAddress | None:
+    """The address a host literal denotes, including the legacy IPv4 spellings resolvers accept
+    ("127.1", "2130706433", "0x7f.0.0.1", "0177.0.0.1"); None for a name."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    if host and all(part and (part.isdigit() or part.lower().startswith("0x")) for part in host.split(".")):
+        try:
+            return ipaddress.ip_address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
 def check_url_static(url: str, allowed: Sequence[str]) -> None:
     """Refuse an obviously internal target at registration time (the send-time check still runs)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BlockedTarget("URL must be http(s) with a host")
-    host = parts.hostname
-    try:
-        addr = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        if host.lower() in ("localhost", "localhost.localdomain") and not address_allowed(
+    host = parts.hostname.rstrip(".").lower()
+    addr = _literal_address(host)
+    if addr is None:
+        if (host == "localhost" or host.endswith(".localhost")) and not address_allowed(
             host, ipaddress.ip_address("127.0.0.1"), allowed
         ):
-            raise BlockedTarget(f"{host} is a loopback name; allowlist it to permit") from None
+            raise BlockedTarget(f"{host} is a loopback name; allowlist it to permit")
         return
     if not address_allowed(host, addr, allowed):
-        raise BlockedTarget(f"{host} is a non-public address; allowlist it to permit")
+        raise BlockedTarget(f"{host} is a non-public address ({addr}); allowlist it to permit")

@@ -67,7 +67,7 @@ class Run:
         rows = await self.store.rows("SELECT count(*) FROM articles")
         return None if rows is None else int(rows[0][0])
 
-    async def until_stored(self, fraction: float, timeout: float = 120) -> int:
+    async def until_stored(self, fraction: float, timeout: float = 90) -> int:
         want = max(1, int(self.n * fraction))
 
         async def enough() -> int | None:

@@ -54,10 +54,12 @@ async def test_kafka_broker_restart(own_broker: Broker, unique_topics, tmp_path)
     feeds, per_feed = sizes()
 
     async def scenario(run: Run) -> None:
-        for at in (0.2, 0.5):  # twice, each time just after a publish round, while ingest is sending
+        for at in (0.15, 0.4):  # twice, each just after a publish round, while ingest is sending
             await run.until_stored(at)
             seen = run.published
-            while run.published == seen:
+            for _ in range(100):  # at most 5 s: the next round (publishing lasts 10 rounds x 3 s)
+                if run.published != seen or run.published >= run.n:
+                    break
                 await asyncio.sleep(0.05)
             await asyncio.sleep(run.rng.uniform(0.8, 1.4))  # the next 1 s poll is publishing now
             own_broker.stop()
@@ -67,7 +69,7 @@ async def test_kafka_broker_restart(own_broker: Broker, unique_topics, tmp_path)
             run.note("kafka started")
 
     stack = _stack(tmp_path, own_broker.bootstrap, unique_topics)
-    result = await run_flow(stack, scenario, feeds=feeds, per_feed=per_feed, round_s=2.0, settle_s=90)
+    result = await run_flow(stack, scenario, feeds=feeds, per_feed=per_feed, round_s=3.0, settle_s=90)
     print(result)
 
 
