@@ -50,9 +50,15 @@ class Run:
     store: StoreView | None = None
     secret: str = ""
     published: int = 0
-    rng: random.Random = field(default_factory=lambda: random.Random(int(os.environ.get("WIREWATCH_CHAOS_SEED", "7"))))
+    seed: int = field(default_factory=lambda: int(os.environ.get("WIREWATCH_CHAOS_SEED")
+                                                  or (random.randrange(10**6) if LONG else 7)))
+    rng: random.Random = field(init=False)
     events: list[str] = field(default_factory=list)
     t0: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.note(f"seed {self.seed} (rerun with WIREWATCH_CHAOS_SEED={self.seed})")
 
     @property
     def n(self) -> int:

@@ -28,9 +28,7 @@ INTERNAL = [
     "http://127.0.0.1/hook",
     "http://127.1.2.3:8080/hook",
     "http://localhost/hook",
-    pytest.param("http://LOCALHOST./hook", marks=pytest.mark.xfail(strict=True, reason=(
-        "netguard.check_url_static compares the host to 'localhost' without stripping the trailing dot; "
-        "the send-time check still refuses it"))),
+    "http://LOCALHOST./hook",            # trailing dot (fixed in netguard.check_url_static)
     "http://[::1]/hook",
     "http://[::ffff:127.0.0.1]/hook",
     "http://0.0.0.0/hook",
@@ -49,10 +47,8 @@ INTERNAL = [
 # Spellings the HTTP API normalises (pydantic's WHATWG URL parser) but an OPML file carries verbatim.
 OBFUSCATED = ["http://2130706433/hook", "http://0x7f.0.0.1/hook", "http://0177.0.0.1/hook", "http://127.1/hook",
               "http://LOCALHOST./hook"]
-STATIC_GAP = pytest.mark.xfail(strict=True, reason=(
-    "netguard.check_url_static only recognises canonical IP literals (ipaddress.ip_address) and the exact "
-    "name 'localhost'; inet_aton spellings and a trailing dot pass registration (fetch time still blocks)"))
 NOT_HTTP = ["file:///etc/passwd", "ftp://10.0.0.1/x", "gopher://127.0.0.1:25/x", "javascript:alert(1)"]
+
 
 
 @pytest.mark.parametrize("url", INTERNAL + NOT_HTTP)
@@ -70,9 +66,7 @@ async def test_api_refuses_internal_webhook_targets(api_for, url):
         assert (await client.get("/webhooks", headers=ADMIN)).json()[0]["url"] == "https://hooks.example.org/x"
 
 
-@pytest.mark.parametrize("url", [pytest.param(u, marks=STATIC_GAP) if u in OBFUSCATED else u
-                                 for u in INTERNAL if isinstance(u, str)] + [pytest.param(
-                                     "http://LOCALHOST./hook", marks=STATIC_GAP)])
+@pytest.mark.parametrize("url", INTERNAL)
 async def test_opml_import_drops_internal_feeds(api_for, url):
     opml = (f'<?xml version="1.0"?><opml version="2.0"><head/><body><outline type="rss" text="x" xmlUrl="{url}"/>'
             '<outline type="rss" text="ok" xmlUrl="https://news.example.org/rss"/></body></opml>')
