@@ -10,11 +10,13 @@ after the produce is acknowledged (at-least-once; downstream upserts are idempot
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
@@ -22,7 +24,7 @@ from services import bus, metrics
 from services.db.engine import make_engine, make_sessions
 from services.db.migrate import upgrade_async
 from services.events import EnrichedArticle, RawArticle
-from services.runtime import utcnow
+from services.runtime import utcnow, wait_or_stop
 from services.settings import Settings
 from services.worker import consumer_worker
 
@@ -81,6 +83,11 @@ async def process_batch(
     return len(enriched)
 
 
+def new_producer(settings: Settings) -> AIOKafkaProducer:
+    txn_id = f"{settings.group_enrich}-{uuid.uuid4().hex[:12]}" if settings.kafka_transactional else None
+    return bus.producer(settings, name="enrich", transactional_id=txn_id)
+
+
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     from enrich.pipeline import Enricher
 
@@ -88,16 +95,37 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     await upgrade_async(settings)  # only for the heartbeat row: enrichment itself never touches the store
     enricher = await asyncio.to_thread(Enricher, settings)
     consumer = bus.consumer(settings, settings.topic_raw, group=settings.group_enrich, name="enrich")
-    txn_id = f"{settings.group_enrich}-{uuid.uuid4().hex[:12]}" if settings.kafka_transactional else None
-    producer = bus.producer(settings, name="enrich", transactional_id=txn_id)
+    producer = new_producer(settings)
+    await producer.start()
     engine = make_engine(settings)
     try:
-        async with bus.started(producer), consumer_worker(settings, service="enrich", consumer=consumer,
-                                                          sessions=make_sessions(engine), stop=stop):
+        async with consumer_worker(settings, service="enrich", consumer=consumer,
+                                   sessions=make_sessions(engine), stop=stop):
             log.info("enrich consuming %s as group %s", settings.topic_raw, settings.group_enrich)
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=500, max_records=settings.enrich_batch_size)
-                if batches:
+                if not batches:
+                    continue
+                try:
                     await process_batch(settings, enricher, consumer, producer, batches)
+                except KafkaError as exc:
+                    # Broker gone or the transaction failed: nothing was committed, so rewind to the
+                    # batch's first offsets, start a fresh producer and try again once Kafka answers.
+                    log.warning("produce failed, retrying the batch: %r", exc)
+                    for tp, recs in batches.items():
+                        with contextlib.suppress(KafkaError):  # revoked meanwhile: its new owner re-reads it
+                            consumer.seek(tp, recs[0].offset)
+                    with contextlib.suppress(KafkaError, OSError):
+                        await producer.stop()
+                    producer = new_producer(settings)
+                    while not stop.is_set():
+                        try:
+                            await producer.start()
+                            break
+                        except (KafkaError, OSError) as start_exc:
+                            log.warning("producer cannot start yet: %r", start_exc)
+                            await wait_or_stop(stop, 2.0)
     finally:
+        with contextlib.suppress(KafkaError, OSError):
+            await producer.stop()
         await engine.dispose()

@@ -122,6 +122,9 @@ def make_client(settings: Settings, transport: httpx.AsyncBaseTransport | None =
     )
 
 
+DECOMPRESS_STEP = 1 << 20  # bytes inflated per zlib call
+
+
 class _Decoder:
     """Content-Encoding decoder that refuses to produce more than ``limit`` bytes."""
 
@@ -162,10 +165,16 @@ class _Decoder:
             if self._z is None:  # deflate: RFC says zlib-wrapped, many servers send raw
                 wbits = zlib.MAX_WBITS if chunk[:1] and (chunk[0] & 0x0F) == 8 and int.from_bytes(chunk[:2], "big") % 31 == 0 else -zlib.MAX_WBITS
                 self._z = zlib.decompressobj(wbits)
-            out = self._z.decompress(chunk, room)
-            if self._z.unconsumed_tail:
-                raise TooLarge(f"decompressed body exceeds {self.limit} bytes")
-            return self._account(out)
+            # Inflate in small steps so a bomb is caught after at most one step past the limit.
+            out = bytearray()
+            data = chunk
+            while True:
+                piece = self._z.decompress(data, min(room, DECOMPRESS_STEP))
+                out += self._account(piece)
+                room = self.limit - self.produced + 1
+                data = self._z.unconsumed_tail
+                if not data:
+                    return bytes(out)
         except (zlib.error, brotli.error) as exc:
             raise ConnectError(f"corrupt {self.kind} body: {exc}", retriable=False) from exc
 
@@ -301,11 +310,11 @@ async def _read_body(resp: _Hop, settings: Settings) -> bytes:
         raise TooLarge(f"Content-Length {declared} exceeds {settings.fetch_max_body_bytes} bytes")
     decoder = _Decoder(resp.headers.get("content-encoding", ""), settings.fetch_max_decompressed_bytes)
     raw = 0
-    parts: list[bytes] = []
+    body = bytearray()  # grows in place: no list of parts joined into a second copy
     async for chunk in resp.chunks():
         raw += len(chunk)
         if raw > settings.fetch_max_body_bytes:
             raise TooLarge(f"body exceeds {settings.fetch_max_body_bytes} bytes")
-        parts.append(decoder.feed(chunk))
-    parts.append(decoder.flush())
-    return b"".join(parts)
+        body += decoder.feed(chunk)
+    body += decoder.flush()
+    return bytes(body)

@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     fetch_read_timeout_s: float = Field(20.0, gt=0)
     fetch_total_timeout_s: float = Field(60.0, gt=0)
     fetch_max_body_bytes: int = Field(15 * 1024 * 1024, ge=1024)
-    fetch_max_decompressed_bytes: int = Field(50 * 1024 * 1024, ge=1024)
+    fetch_max_decompressed_bytes: int = Field(20 * 1024 * 1024, ge=1024, description="gzip/deflate/brotli output cap")
     fetch_max_redirects: int = Field(5, ge=0)
     fetch_global_concurrency: int = Field(64, ge=1)
     fetch_per_host_concurrency: int = Field(2, ge=1)
