@@ -52,7 +52,7 @@ test: setup
 	@if [ -x deploy/validate.sh ]; then deploy/validate.sh; fi
 	$(BIN)/ruff check services ingest enrich api tests
 	$(BIN)/mypy services ingest enrich api
-	$(BIN)/python -m pytest -q -p no:cacheprovider -o cache_dir=var/.pytest_cache
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
 
 unit: setup
 	$(BIN)/python -m pytest -q tests/unit
