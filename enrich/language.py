@@ -26,7 +26,7 @@ def _identifier():  # type: ignore[no-untyped-def]
     return _load_identifier(norm_probs=False, langs=list(CANDIDATES))
 
 
-def detect(title: str, text: str, hint: str | None = None, max_chars: int = 600) -> str:
+def detect(title: str, text: str, hint: str | None = None, max_chars: int = 300) -> str:
     """ISO 639-1 code of ``title`` + ``text``; ``hint`` (the feed's declared language) breaks empty input."""
     sample = f"{title}\n{text}"[:max_chars].strip()
     if len(sample) < 3:

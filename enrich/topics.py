@@ -138,13 +138,39 @@ class Scanner:
         if len(self.always) > 1:
             self.always = [_rx([p for p in patterns if (needles(p) if lang != "ar" else None) is None], lang)]
 
-    def finditer(self, doc: str, low: str) -> Iterator[re.Match[str]]:
-        """Matches of every pattern in ``doc`` (``low`` = ``doc.lower()``); may overlap."""
+    def needles(self) -> set[str]:
+        return {n for ns, _ in self.gated for n in ns}
+
+    def finditer(self, doc: str, present: frozenset[str] | set[str]) -> Iterator[re.Match[str]]:
+        """Matches of every pattern in ``doc`` (``present``: the needles found in it); may overlap."""
         for rx in self.always:
             yield from rx.finditer(doc)
         for ns, rx in self.gated:
-            if any(n in low for n in ns):
+            if not ns.isdisjoint(present):
                 yield from rx.finditer(doc)
+
+
+class NeedleIndex:
+    """Which gate literals occur in a text, found in one regex pass instead of one ``in`` test per literal.
+
+    The scan reports the longest literal starting at each position; every literal contained in a reported
+    one is present too, so the closure below makes the answer exact.
+    """
+
+    def __init__(self, needles: set[str]) -> None:
+        ordered = sorted(needles, key=len, reverse=True)
+        self._rx = re.compile("(?=(" + "|".join(map(re.escape, ordered)) + "))") if ordered else None
+        self._inside = {n: frozenset(m for m in ordered if m in n) for n in ordered}
+
+    def present(self, low: str) -> set[str]:
+        if self._rx is None:
+            return set()
+        found: set[str] = set()
+        for m in self._rx.finditer(low):
+            hit = m.group(1)
+            if hit not in found:
+                found |= self._inside[hit]
+        return found
 
 
 @dataclass(frozen=True)
@@ -184,6 +210,9 @@ class TopicModel:
                 self._triggers.setdefault(lang, []).append(
                     _Trigger(topic, Scanner(trig["patterns"], lang), trig["context"], float(trig["weight"]),
                              also, tuple(spec.get("negatives", ()))))
+        scanners = [self._context, self._context_ar, *self._neg.values(),
+                    *(t.rx for ts in self._triggers.values() for t in ts)]
+        self._needles = NeedleIndex(set().union(*(sc.needles() for sc in scanners)))
         st = data["states"]
         self.precedence: list[str] = st["precedence"]
         self._states = {lang: {s: _rx(p, lang) for s, p in cues.items()} for lang, cues in st["cues"].items()}
@@ -202,21 +231,21 @@ class TopicModel:
         def idx(pos: int) -> int:
             return max(0, bisect.bisect_right(starts, pos) - 1)
 
-        low = doc.lower()
-        ctx = {idx(m.start()) for m in self._context.finditer(doc, low)}
+        present = self._needles.present(doc.lower())
+        ctx = {idx(m.start()) for m in self._context.finditer(doc, present)}
         if lang == "ar":
-            ctx |= {idx(m.start()) for m in self._context_ar.finditer(doc, low)}
+            ctx |= {idx(m.start()) for m in self._context_ar.finditer(doc, present)}
         ctx |= {idx(o) for o in conflict_offsets}
         neg_cache: dict[str, set[int]] = {}
 
         def neg(cls: str) -> set[int]:
             if cls not in neg_cache:
-                neg_cache[cls] = {idx(m.start()) for m in self._neg[cls].finditer(doc, low)}
+                neg_cache[cls] = {idx(m.start()) for m in self._neg[cls].finditer(doc, present)}
             return neg_cache[cls]
 
         hits: dict[str, list[tuple[float, int, str]]] = {}
         for trig in triggers:
-            for m in trig.rx.finditer(doc, low):
+            for m in trig.rx.finditer(doc, present):
                 i = idx(m.start())
                 sent = sents[i]
                 if trig.also is not None and not trig.also.search(doc, sent.start, sent.end):
