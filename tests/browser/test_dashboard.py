@@ -5,14 +5,11 @@ replays the dead delivery from the Webhooks page, and saves full-page screenshot
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,7 @@ import pytest
 from tests.conftest import ROOT, free_port
 from tests.feedserver import FeedServer, rss
 from tests.receiver import Receiver
+from tests.waiting import poll
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.kafka]
 
@@ -43,17 +41,6 @@ def conflict_feed() -> bytes:
         {"title": headline.strip(), "link": "https://news.example.org/browser-ceasefire",
          "description": body.strip(), "pubDate": "Tue, 18 Mar 2025 18:00:00 GMT"},
     ])
-
-
-async def poll(fn: Callable[[], Awaitable[Any]], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = await fn()
-        if last:
-            return last
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last={last!r}")
 
 
 class Stack:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +16,7 @@ from standardwebhooks import Webhook as Verifier
 from tests.conftest import ROOT, free_port
 from tests.feedserver import FeedServer, rss
 from tests.receiver import Receiver
+from tests.waiting import poll, stop_process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
@@ -34,17 +33,6 @@ def seed_feed(link: str) -> bytes:
          "description": "A family bakery won the regional award for its sourdough on Saturday.",
          "pubDate": "Tue, 18 Mar 2025 17:00:00 GMT"},
     ])
-
-
-async def _poll(fn, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = await fn()
-        if last:
-            return last
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last={last!r}")
 
 
 async def test_feed_to_story_to_webhook(kafka_bootstrap, unique_topics, tmp_path: Path):
@@ -88,11 +76,7 @@ async def test_feed_to_story_to_webhook(kafka_bootstrap, unique_topics, tmp_path
             print((tmp_path / "services.log").read_text(errors="replace")[-8000:])
             raise
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
             log.close()
 
 
@@ -104,7 +88,7 @@ async def _scenario(base: str, token: str, feeds: FeedServer, dead_port: int, pr
             except httpx.TransportError:
                 return False
 
-        await _poll(up, 90, "the API to answer /healthz")
+        await poll(up, 90, "the API to answer /healthz")
         r = await api.post("/webhooks", json={"url": rx.url(), "topics": ["ceasefire"]},
                            headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 201, r.text
@@ -114,7 +98,7 @@ async def _scenario(base: str, token: str, feeds: FeedServer, dead_port: int, pr
         async def ceasefire_story():
             return (await api.get("/stories", params={"topic": "ceasefire"})).json()["items"]
 
-        (story,) = await _poll(ceasefire_story, 120, "the seed story at /stories?topic=ceasefire")
+        (story,) = await poll(ceasefire_story, 120, "the seed story at /stories?topic=ceasefire")
         names = {e["name"] for e in story["entities"]}
         assert names >= EXPECTED_ENTITIES, names
         assert story["headline"].startswith("Putin, Trump Agree Halt")
@@ -134,7 +118,7 @@ async def _scenario(base: str, token: str, feeds: FeedServer, dead_port: int, pr
             bad = {f["url"]: f for f in items if f.get("last_error")}
             return bad if len(bad) >= 3 else None
 
-        bad = await _poll(failing_feeds, 60, "broken, html and unreachable feeds to show errors")
+        bad = await poll(failing_feeds, 60, "broken, html and unreachable feeds to show errors")
         assert feeds.url("/broken.rss") in bad and f"http://127.0.0.1:{dead_port}/feed.xml" in bad
         html = (await api.get("/dashboard")).text
         assert feeds.url("/seed.rss") in html and "Putin, Trump Agree Halt" in html

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from services.db.migrate import upgrade_async
 from services.settings import Settings
 from tests.conftest import ROOT, free_port
 from tests.factories import enriched, raw
+from tests.waiting import stop_process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -87,11 +87,7 @@ async def live_api(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: st
         text = (tmp / "api.log").read_text(errors="replace")
         assert "Traceback" not in text, "unhandled exceptions in the API log:\n" + text[-4000:]
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, 15)
         log.close()
 
 
