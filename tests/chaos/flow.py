@@ -73,8 +73,9 @@ class Run:
         rows = await self.store.rows("SELECT count(*) FROM articles")
         return None if rows is None else int(rows[0][0])
 
-    async def until_stored(self, fraction: float, timeout: float = 90) -> int:
+    async def until_stored(self, fraction: float, timeout: float | None = None) -> int:
         want = max(1, int(self.n * fraction))
+        timeout = timeout if timeout is not None else (300 if LONG else 90)  # the long form moves 10x the data
 
         async def enough() -> int | None:
             got = await self.stored()
