@@ -20,10 +20,9 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from services import bus, metrics
+from services import metrics
 from services.db.clusters import assign_story
-from services.db.engine import Sessions, make_engine, make_sessions
-from services.db.migrate import upgrade_async
+from services.db.engine import Sessions
 from services.db.models import Article
 from services.db.stories import StoryChange, upsert_enriched
 from services.events import EnrichedArticle
@@ -86,14 +85,7 @@ async def consume(settings: Settings, sessions: Sessions, consumer: AIOKafkaCons
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
-    await upgrade_async(settings)
-    await bus.ensure_topics(settings)
-    engine = make_engine(settings)
-    sessions = make_sessions(engine)
-    consumer = bus.consumer(settings, settings.topic_enriched, group=settings.group_sink, name="sink")
-    try:
-        async with consumer_worker(settings, service="sink", consumer=consumer, sessions=sessions, stop=stop):
-            log.info("sink consuming %s as group %s", settings.topic_enriched, settings.group_sink)
-            await consume(settings, sessions, consumer, stop)
-    finally:
-        await engine.dispose()
+    async with consumer_worker(settings, service="sink", topic=settings.topic_enriched, group=settings.group_sink,
+                               stop=stop) as w:
+        log.info("sink consuming %s as group %s", settings.topic_enriched, settings.group_sink)
+        await consume(settings, w.sessions, w.consumer, stop)

@@ -21,8 +21,6 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
 from services import bus, metrics
-from services.db.engine import make_engine, make_sessions
-from services.db.migrate import upgrade_async
 from services.events import EnrichedArticle, RawArticle
 from services.runtime import utcnow, wait_or_stop
 from services.settings import Settings
@@ -88,44 +86,46 @@ def new_producer(settings: Settings) -> AIOKafkaProducer:
     return bus.producer(settings, name="enrich", transactional_id=txn_id)
 
 
+async def fresh_producer(settings: Settings, failed: AIOKafkaProducer, stop: asyncio.Event) -> AIOKafkaProducer:
+    """Drop a producer whose send or transaction failed and start a new one once Kafka answers."""
+    with contextlib.suppress(KafkaError, OSError):
+        await failed.stop()
+    producer = new_producer(settings)
+    while not stop.is_set():
+        try:
+            await producer.start()
+            break
+        except (KafkaError, OSError) as exc:
+            log.warning("producer cannot start yet: %r", exc)
+            await wait_or_stop(stop, 2.0)
+    return producer
+
+
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     from enrich.pipeline import Enricher
 
-    await bus.ensure_topics(settings)
-    await upgrade_async(settings)  # only for the heartbeat row: enrichment itself never touches the store
     enricher = await asyncio.to_thread(Enricher, settings)
-    consumer = bus.consumer(settings, settings.topic_raw, group=settings.group_enrich, name="enrich")
     producer = new_producer(settings)
     await producer.start()
-    engine = make_engine(settings)
     try:
-        async with consumer_worker(settings, service="enrich", consumer=consumer,
-                                   sessions=make_sessions(engine), stop=stop):
+        # The store is used only for the heartbeat row: enrichment itself never touches it.
+        async with consumer_worker(settings, service="enrich", topic=settings.topic_raw,
+                                   group=settings.group_enrich, stop=stop) as w:
             log.info("enrich consuming %s as group %s", settings.topic_raw, settings.group_enrich)
             while not stop.is_set():
-                batches = await consumer.getmany(timeout_ms=500, max_records=settings.enrich_batch_size)
+                batches = await w.consumer.getmany(timeout_ms=500, max_records=settings.enrich_batch_size)
                 if not batches:
                     continue
                 try:
-                    await process_batch(settings, enricher, consumer, producer, batches)
+                    await process_batch(settings, enricher, w.consumer, producer, batches)
                 except KafkaError as exc:
                     # Broker gone or the transaction failed: nothing was committed, so rewind to the
-                    # batch's first offsets, start a fresh producer and try again once Kafka answers.
+                    # batch's first offsets and try again with a fresh producer.
                     log.warning("produce failed, retrying the batch: %r", exc)
                     for tp, recs in batches.items():
                         with contextlib.suppress(KafkaError):  # revoked meanwhile: its new owner re-reads it
-                            consumer.seek(tp, recs[0].offset)
-                    with contextlib.suppress(KafkaError, OSError):
-                        await producer.stop()
-                    producer = new_producer(settings)
-                    while not stop.is_set():
-                        try:
-                            await producer.start()
-                            break
-                        except (KafkaError, OSError) as start_exc:
-                            log.warning("producer cannot start yet: %r", start_exc)
-                            await wait_or_stop(stop, 2.0)
+                            w.consumer.seek(tp, recs[0].offset)
+                    producer = await fresh_producer(settings, producer, stop)
     finally:
         with contextlib.suppress(KafkaError, OSError):
             await producer.stop()
-        await engine.dispose()

@@ -27,10 +27,9 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from api.webhooks import policy, signing
-from services import bus, metrics, netguard
+from services import metrics, netguard
 from services.db import webhooks as repo
-from services.db.engine import Sessions, make_engine, make_sessions
-from services.db.migrate import upgrade_async
+from services.db.engine import Sessions
 from services.db.models import Delivery
 from services.db.stories import get_article, get_story
 from services.events import EnrichedArticle
@@ -218,22 +217,16 @@ async def send_loop(settings: Settings, sender: Sender, stop: asyncio.Event, wak
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
-    await upgrade_async(settings)
-    await bus.ensure_topics(settings)
-    engine = make_engine(settings)
-    sessions = make_sessions(engine)
-    consumer = bus.consumer(settings, settings.topic_enriched, group=settings.group_webhooks, name="webhooks")
     wake = asyncio.Event()
-    try:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(settings.webhook_timeout_s), follow_redirects=False) as client, \
-                consumer_worker(settings, service="webhooks", consumer=consumer, sessions=sessions, stop=stop):
-            sender = Sender(settings, sessions, client)
-            tasks = [asyncio.create_task(enqueue_loop(settings, sessions, consumer, stop, wake)),
-                     asyncio.create_task(send_loop(settings, sender, stop, wake))]
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            stop.set()
-            for t in done:
-                t.result()
-            await asyncio.gather(*tasks, return_exceptions=True)
-    finally:
-        await engine.dispose()
+    timeout = httpx.Timeout(settings.webhook_timeout_s)
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client, \
+            consumer_worker(settings, service="webhooks", topic=settings.topic_enriched,
+                            group=settings.group_webhooks, stop=stop) as w:
+        sender = Sender(settings, w.sessions, client)
+        tasks = [asyncio.create_task(enqueue_loop(settings, w.sessions, w.consumer, stop, wake)),
+                 asyncio.create_task(send_loop(settings, sender, stop, wake))]
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        stop.set()
+        for t in done:
+            t.result()
+        await asyncio.gather(*tasks, return_exceptions=True)
