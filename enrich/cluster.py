@@ -12,24 +12,25 @@ joins a story takes that story's id (see :func:`assign_story`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import numpy as np
-from datasketch import MinHash
+if TYPE_CHECKING:  # numpy is imported only where signatures are computed: the sink never needs it
+    import numpy as np
 
 NUM_PERM = 64
 BANDS = 32  # 32 bands x 2 rows: rewrites of one report (Jaccard ~0.2) collide with p ~0.8, unrelated texts rarely
 SHINGLE = 3
+SEED = 7
 _WORD = re.compile(r"[^\W_]+")
-_PROTO = MinHash(num_perm=NUM_PERM, seed=7)  # permutations computed once, shared by every signature
-_A, _B = (np.asarray(p, dtype=np.uint64) for p in _PROTO.permutations)
-_PRIME = np.uint64((1 << 61) - 1)
-_MAX_HASH = np.uint64((1 << 32) - 1)
+_PRIME = (1 << 61) - 1
+_MAX_HASH = (1 << 32) - 1
 
 
 @dataclass(frozen=True)
@@ -48,36 +49,43 @@ def shingles(title: str, text: str, k: int = SHINGLE) -> set[str]:
     return {" ".join(words[i:i + k]) for i in range(len(words) - k + 1)}
 
 
-def minhash(title: str, text: str, num_perm: int = NUM_PERM) -> MinHash:
-    """A datasketch MinHash of the article's shingles."""
-    if num_perm == NUM_PERM:
-        m = MinHash(num_perm=num_perm, seed=7, permutations=_PROTO.permutations, scheme=_PROTO.scheme)
-    else:
-        m = MinHash(num_perm=num_perm, seed=7)
-    m.update_batch([s.encode() for s in shingles(title, text)])
-    return m
+@functools.cache
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The (a, b) pairs of the hash family, drawn as datasketch 2's ``MinHash(num_perm=64, seed=7)`` draws
+    them (its default affine32 scheme; a test checks they are equal), so stored signatures keep their
+    meaning. Drawn here because importing datasketch costs ~40 MB of RSS (it pulls in scipy)."""
+    import numpy as np
+
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a.astype(np.uint64), b.astype(np.uint64)
 
 
 def band_keys(hashvalues: Sequence[int], bands: int = BANDS) -> tuple[str, ...]:
-    """LSH band keys: ``"<band>:<12 hex>"``, one per band."""
+    """LSH band keys: ``"<band>:<12 hex>"``, one per band (each band's values as little-endian uint64s)."""
     rows = len(hashvalues) // bands
     keys = []
     for b in range(bands):
-        chunk = np.asarray(hashvalues[b * rows:(b + 1) * rows], dtype=np.uint64).tobytes()
+        chunk = b"".join(int(v).to_bytes(8, "little") for v in hashvalues[b * rows:(b + 1) * rows])
         keys.append(f"{b}:{hashlib.blake2b(chunk, digest_size=6).hexdigest()}")
     return tuple(keys)
 
 
 def minhash_values(title: str, text: str) -> np.ndarray:
-    """The NUM_PERM MinHash values of the article's shingles (CRC32 shingle hashes, datasketch's permutations).
+    """The NUM_PERM MinHash values of the article's shingles: min over shingles of (a·crc32 + b) mod (2^61 − 1),
+    truncated to 32 bits.
 
-    One vectorised pass instead of a datasketch object per article: this runs for every enriched article.
+    One vectorised numpy pass: this runs for every enriched article.
     """
+    import numpy as np
+
     sh = shingles(title, text)
     if not sh:
         return np.full(NUM_PERM, _MAX_HASH, dtype=np.uint64)
+    a, b = _permutations()
     hv = np.fromiter((zlib.crc32(s.encode()) for s in sh), dtype=np.uint64, count=len(sh))
-    return np.bitwise_and((np.outer(hv, _A) + _B) % _PRIME, _MAX_HASH).min(axis=0)
+    return np.bitwise_and((np.outer(hv, a) + b) % np.uint64(_PRIME), np.uint64(_MAX_HASH)).min(axis=0)
 
 
 def signature(title: str, text: str) -> Signature:
@@ -87,10 +95,10 @@ def signature(title: str, text: str) -> Signature:
 
 
 def jaccard(a: Sequence[int], b: Sequence[int]) -> float:
-    """Estimated Jaccard similarity of two MinHash value vectors."""
+    """Estimated Jaccard similarity of two MinHash value vectors (share of equal positions)."""
     if not a or len(a) != len(b):
         return 0.0
-    return float(np.mean(np.asarray(a, dtype=np.uint64) == np.asarray(b, dtype=np.uint64)))
+    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
 
 
 @dataclass(frozen=True)
