@@ -286,7 +286,7 @@ class Ingester:
                     last_gauge = loop.time()
                     async with self.sessions() as session:
                         FEEDS_FAILING.set(await repo.count_failing(session))
-                if loop.time() - last_websub > 60:
+                if loop.time() - last_websub > self.settings.websub_maintain_interval_s:
                     last_websub = loop.time()
                     await self.maintain_websub()
             except (TimeoutError, OSError) as exc:

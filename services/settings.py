@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     max_entries_per_feed: int = Field(500, ge=1)
     websub_lease_s: int = Field(86_400, ge=60)
     websub_renew_before_s: int = Field(3_600, ge=10)
+    websub_maintain_interval_s: float = Field(60.0, gt=0, description="how often due subscriptions and renewals "
+                                              "are sent (a newly discovered hub waits at most this long)")
 
     # --- Enrich ------------------------------------------------------------
     spacy_model: str = "en_core_web_sm"

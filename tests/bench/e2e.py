@@ -3,10 +3,13 @@
 * freshness: a new item in the farm -> stored (articles.stored_at) and -> webhook received (receiver clock),
   p50/p95, measured both from the ingester's fetch that saw it (articles.fetched_at) and from publication
   (the item's own timestamp in the farm), with a 1 s poll interval; goal p95 <= 2 s after the fetch;
+* push freshness: the same, but polling is slowed to 10 min and every feed is subscribed at the farm's WebSub
+  hub first, so each item travels hub -> API callback -> articles.raw -> ... and is measured from the push
+  (its publication, since the hub pushes at once); the farm's request log proves no feed was polled meanwhile;
 * memory: RSS of every Python service with 10,000 feed rows (imported as OPML through the admin API)
   pointing at the farm, once every feed has been polled; goal <= 500 MB for all of them together.
 
-    python -m tests.bench.e2e [--items 60] [--feeds 10000]     (writes var/bench/e2e.json)
+    python -m tests.bench.e2e [--items 60] [--pushed 40] [--feeds 10000]     (writes var/bench/e2e.json)
 
 Env: WIREWATCH_KAFKA_BOOTSTRAP (default 127.0.0.1:9092; `make kafka` starts one).
 """
@@ -55,6 +58,43 @@ def _topics() -> dict[str, str]:
             "group_enrich": f"b{s}-e", "group_sink": f"b{s}-s", "group_webhooks": f"b{s}-w", "group_ingest": f"b{s}-i"}
 
 
+async def _measure(store: StoreView, sub: Subscriber, items: int) -> dict[str, Any]:
+    """Wait until ``items`` articles are stored and delivered, then the delays from fetch and from publication."""
+    async def all_in() -> tuple[int, int, int] | None:
+        arts = await store.rows("SELECT count(*) FROM articles")  # type: ignore[union-attr]
+        sent = await store.rows("SELECT count(*) FROM deliveries WHERE status = 'succeeded'")  # type: ignore[union-attr]
+        if not arts or not sent:
+            return None
+        done = arts[0][0] >= items and sent[0][0] > 0 and len(sub.hits) >= sent[0][0]
+        print(f"  stored {arts[0][0]}/{items}, delivered {sent[0][0]}, received {len(sub.hits)}", file=sys.stderr)
+        return (arts[0][0], sent[0][0], len(sub.hits)) if done else None
+
+    await poll(all_in, timeout=120, every=2, what=f"{items} articles stored and delivered")
+    rows = await store.rows("SELECT id, link, fetched_at, stored_at, story_id FROM articles") or []
+    by_story: dict[str, tuple[float, float]] = {}
+    stored_fetch, stored_pub = [], []
+    for _id, link, fetched, stored, story in rows:
+        t_pub = float(parse_qs(urlsplit(link).query)["t"][0])
+        f, s = _epoch(fetched), _epoch(stored)
+        stored_fetch.append(s - f)
+        stored_pub.append(s - t_pub)
+        if story not in by_story or by_story[story][1] > t_pub:
+            by_story[story] = (f, t_pub)
+    hook_fetch, hook_pub = [], []
+    seen: set[str] = set()
+    for hit in sub.hits:
+        body = json.loads(hit.body)
+        wid = hit.headers.get("webhook-id", "")
+        if body.get("type") != "story.created" or wid in seen or body["data"]["id"] not in by_story:
+            continue
+        seen.add(wid)
+        f, t_pub = by_story[body["data"]["id"]]
+        hook_fetch.append(hit.at - f)
+        hook_pub.append(hit.at - t_pub)
+    return {"stored_from_fetch": _q(stored_fetch), "stored_from_publish": _q(stored_pub),
+            "webhook_from_fetch": _q(hook_fetch), "webhook_from_publish": _q(hook_pub)}
+
+
 async def freshness(bootstrap: str, workdir: Path, items: int, feeds: int = 20) -> dict[str, Any]:
     farm = Farm(feeds=feeds, items=0)
     farm.start_thread()
@@ -76,40 +116,50 @@ async def freshness(bootstrap: str, workdir: Path, items: int, feeds: int = 20) 
             farm.publish(k % feeds)
             await asyncio.sleep(0.37)
 
-        async def all_in() -> tuple[int, int, int] | None:
-            arts = await store.rows("SELECT count(*) FROM articles")  # type: ignore[union-attr]
-            sent = await store.rows("SELECT count(*) FROM deliveries WHERE status = 'succeeded'")  # type: ignore[union-attr]
-            if not arts or not sent:
-                return None
-            done = arts[0][0] >= items and sent[0][0] > 0 and len(sub.hits) >= sent[0][0]
-            print(f"  stored {arts[0][0]}/{items}, delivered {sent[0][0]}, received {len(sub.hits)}", file=sys.stderr)
-            return (arts[0][0], sent[0][0], len(sub.hits)) if done else None
+        return {"poll_interval_s": 1.0, "items": items, **await _measure(store, sub, items)}
+    finally:
+        stack.stop_all()
+        await sub.stop()
+        if store is not None:
+            await store.close()
+        farm.stop_thread()
 
-        await poll(all_in, timeout=120, every=2, what=f"{items} articles stored and delivered")
-        rows = await store.rows("SELECT id, link, fetched_at, stored_at, story_id FROM articles") or []
-        by_story: dict[str, tuple[float, float]] = {}
-        stored_fetch, stored_pub = [], []
-        for _id, link, fetched, stored, story in rows:
-            t_pub = float(parse_qs(urlsplit(link).query)["t"][0])
-            f, s = _epoch(fetched), _epoch(stored)
-            stored_fetch.append(s - f)
-            stored_pub.append(s - t_pub)
-            if story not in by_story or by_story[story][1] > t_pub:
-                by_story[story] = (f, t_pub)
-        hook_fetch, hook_pub = [], []
-        seen: set[str] = set()
-        for hit in sub.hits:
-            body = json.loads(hit.body)
-            wid = hit.headers.get("webhook-id", "")
-            if body.get("type") != "story.created" or wid in seen or body["data"]["id"] not in by_story:
-                continue
-            seen.add(wid)
-            f, t_pub = by_story[body["data"]["id"]]
-            hook_fetch.append(hit.at - f)
-            hook_pub.append(hit.at - t_pub)
-        return {"poll_interval_s": 1.0, "items": items,
-                "stored_from_fetch": _q(stored_fetch), "stored_from_publish": _q(stored_pub),
-                "webhook_from_fetch": _q(hook_fetch), "webhook_from_publish": _q(hook_pub)}
+
+async def push_freshness(bootstrap: str, workdir: Path, items: int, feeds: int = 20) -> dict[str, Any]:
+    """Freshness of WebSub-pushed items: every feed subscribed at the farm's hub, polling slowed to 10 min."""
+    farm = Farm(feeds=feeds, items=0)
+    farm.start_thread()
+    stack = Stack(workdir=workdir, bootstrap=bootstrap, topics=_topics(),
+                  env_extra={"WIREWATCH_CLUSTER_WINDOW_S": "0", "WIREWATCH_LOG_LEVEL": "WARNING",
+                             "WIREWATCH_POLL_MIN_INTERVAL_S": "600", "WIREWATCH_POLL_DEFAULT_INTERVAL_S": "600",
+                             "WIREWATCH_POLL_MAX_INTERVAL_S": "3600", "WIREWATCH_WEBSUB_MAINTAIN_INTERVAL_S": "2"})
+    stack.env_extra["WIREWATCH_PUBLIC_URL"] = stack.api
+    sub = Subscriber()
+    store: StoreView | None = None
+    try:
+        await stack.prepare([farm.url(i) for i in range(feeds)])
+        store = StoreView(stack.db_url)
+        await sub.start()
+        stack.start_all()
+        await stack.wait_api()
+        async with httpx.AsyncClient(base_url=stack.api, timeout=10) as c:
+            r = await c.post("/webhooks", json={"url": sub.url()}, headers=stack.admin())
+            r.raise_for_status()
+
+        async def subscribed() -> bool:
+            rows = await store.rows("SELECT count(*) FROM feeds WHERE websub_state = 'subscribed'")  # type: ignore[union-attr]
+            return bool(rows and rows[0][0] >= feeds)
+
+        await poll(subscribed, timeout=120, every=1, what=f"all {feeds} feeds subscribed at the hub")
+        polls_before = sum(farm.requests[f"/feed/{i}.xml"] for i in range(feeds))
+        for k in range(items):
+            farm.publish(k % feeds)
+            await asyncio.sleep(0.37)
+        figures = await _measure(store, sub, items)
+        polls_during = sum(farm.requests[f"/feed/{i}.xml"] for i in range(feeds)) - polls_before
+        return {"poll_interval_s": 600.0, "items": items, "feed_polls_during_run": polls_during,
+                "stored_from_push": figures["stored_from_publish"],
+                "webhook_from_push": figures["webhook_from_publish"]}
     finally:
         stack.stop_all()
         await sub.stop()
@@ -175,6 +225,12 @@ def table(result: dict[str, Any]) -> str:
         q = f.get(key, {})
         if q.get("n"):
             lines.append(f"e2e  freshness {key:22s} p50 {q['p50_s']:6.2f} s  p95 {q['p95_s']:6.2f} s  (n={q['n']})")
+    f = result.get("push", {})
+    for key in ("stored_from_push", "webhook_from_push"):
+        q = f.get(key, {})
+        if q.get("n"):
+            lines.append(f"e2e  freshness {key:22s} p50 {q['p50_s']:6.2f} s  p95 {q['p95_s']:6.2f} s  (n={q['n']}, "
+                         f"{f['feed_polls_during_run']} polls meanwhile)")
     m = result.get("memory", {})
     if m:
         lines.append(f"e2e  RSS with {m['feeds']} feeds: " + ", ".join(f"{k} {v:.0f}" for k, v in m["rss_mb"].items())
@@ -189,6 +245,8 @@ async def amain(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ww-bench-") as tmp:
         if args.items:
             out["freshness"] = await freshness(bootstrap, Path(tmp) / "fresh", args.items)
+        if args.pushed:
+            out["push"] = await push_freshness(bootstrap, Path(tmp) / "push", args.pushed)
         if args.feeds:
             out["memory"] = await memory(bootstrap, Path(tmp) / "mem", args.feeds)
     return out
@@ -197,6 +255,7 @@ async def amain(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.bench.e2e", description=__doc__.split("\n\n")[0])
     ap.add_argument("--items", type=int, default=60, help="new items for the freshness figure (0 = skip)")
+    ap.add_argument("--pushed", type=int, default=40, help="new items pushed via WebSub (0 = skip)")
     ap.add_argument("--feeds", type=int, default=10_000, help="feed rows for the memory figure (0 = skip)")
     args = ap.parse_args(argv)
     result = asyncio.run(amain(args))
