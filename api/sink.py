@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from services import metrics
-from services.db.clusters import assign_story
+from services.db.clusters import assign_story, lock_bands
 from services.db.engine import Sessions
 from services.db.models import Article
 from services.db.stories import StoryChange, upsert_enriched
@@ -46,13 +46,15 @@ async def store_batch(
     """Cluster and upsert a batch in one transaction; undecodable records are logged and skipped (never block)."""
     changes: list[StoryChange] = []
     started = time.perf_counter()
+    events: list[EnrichedArticle] = []
+    for rec in records:
+        try:
+            events.append(EnrichedArticle.from_bytes(rec.value or b""))
+        except ValidationError as exc:
+            log.error("skipping undecodable record", extra={"offset": rec.offset, "error": str(exc)[:300]})
     async with sessions() as session, session.begin():
-        for rec in records:
-            try:
-                event = EnrichedArticle.from_bytes(rec.value or b"")
-            except ValidationError as exc:
-                log.error("skipping undecodable record", extra={"offset": rec.offset, "error": str(exc)[:300]})
-                continue
+        await lock_bands(session, events)
+        for event in events:
             if await session.get(Article, event.id) is None:
                 event.story_id = await assign_story(session, event=event, window_s=window_s, threshold=threshold)
             change = await upsert_enriched(session, event=event)
@@ -67,19 +69,25 @@ async def store_batch(
     return changes
 
 
+async def store_until_written(sessions: Sessions, records: list[ConsumerRecord[bytes, bytes]], *,
+                              window_s: float, threshold: float, retry_s: float = 1.0) -> list[StoryChange]:
+    """:func:`store_batch` until it is written: a store outage, or a race lost to another sink (SQLite's
+    stale snapshot), retries the whole batch, which is idempotent."""
+    while True:
+        try:
+            return await store_batch(sessions, records, window_s=window_s, threshold=threshold)
+        except (OperationalError, DBAPIError, OSError) as exc:
+            log.warning("store unavailable, retrying batch: %s", exc)
+            await asyncio.sleep(retry_s)
+
+
 async def consume(settings: Settings, sessions: Sessions, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
     """Poll, store, commit; on a store outage keep the batch and retry until it is written."""
     while not stop.is_set():
         batches = await consumer.getmany(timeout_ms=500, max_records=settings.kafka_max_batch)
         for _tp, records in batches.items():
-            while True:
-                try:
-                    await store_batch(sessions, records, window_s=settings.cluster_window_s,
+            await store_until_written(sessions, records, window_s=settings.cluster_window_s,
                                       threshold=settings.cluster_similarity)
-                    break
-                except (OperationalError, DBAPIError, OSError) as exc:
-                    log.warning("store unavailable, retrying batch: %s", exc)
-                    await asyncio.sleep(1.0)
         if batches:
             await consumer.commit()
 

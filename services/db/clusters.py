@@ -10,10 +10,11 @@ new article's bands and signature. Tables live in migration 0004.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, insert, select, update
+from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrich import cluster
@@ -49,6 +50,38 @@ def _signature(event: EnrichedArticle) -> tuple[list[int], list[str]]:
         return list(event.minhash), list(event.cluster_bands)
     sig = cluster.signature(event.article.title, event.article.text)
     return list(sig.minhash), list(sig.bands)
+
+
+def band_lock_ids(bands: Iterable[str]) -> list[int]:
+    """Advisory-lock ids for band keys ``"<band>:<12 hex>"`` (band number in the high bits), sorted."""
+    ids = set()
+    for key in bands:
+        band, _, digest = key.partition(":")
+        ids.add((int(band) << 48) | int(digest[:12], 16))
+    return sorted(ids)
+
+
+async def lock_bands(session: AsyncSession, events: Iterable[EnrichedArticle]) -> None:
+    """Make clustering race-free between sink instances (one consumer group, several partitions): call it
+    first in the batch's transaction, so a sink that clusters related articles after another one sees
+    that one's story instead of creating its own.
+
+    PostgreSQL: transaction-scoped advisory locks on the batch's band keys, taken in ascending order (so
+    two sinks never deadlock); unrelated batches proceed in parallel. SQLite: the database write lock,
+    taken up front by a no-op UPDATE (the driver opens the transaction before it), so every read of the
+    batch sees what the previous writer committed.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        await session.execute(update(article_signatures).where(text("0")).values(
+            story_id=article_signatures.c.story_id))
+        return
+    if dialect != "postgresql":
+        return
+    ids = band_lock_ids(b for ev in events for b in _signature(ev)[1])
+    if ids:
+        await session.execute(text("SELECT pg_advisory_xact_lock(x) FROM unnest(CAST(:ids AS bigint[])) AS t(x)"),
+                              {"ids": ids})
 
 
 def features(event: EnrichedArticle, minhash: list[int]) -> cluster.StoryFeatures:

@@ -7,14 +7,16 @@ their own; replaying the topic changes nothing and moves no article.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka.structs import ConsumerRecord
 
-from api.sink import store_batch
+from api.sink import store_batch, store_until_written
 from enrich.pipeline import Enricher, shared_enricher
 from services.db import stories as repo
+from services.db.clusters import assign_story, lock_bands
 from services.db.engine import make_engine, make_sessions
 from services.events import EnrichedArticle, RawArticle
 from services.settings import Settings
@@ -110,3 +112,21 @@ async def test_one_batch_clusters_too(sessions, enricher) -> None:
     changes = await store_batch(sessions, _records(events))
     assert [c.story_id for c in changes] == [events[0].id] * 3
     assert [c.kind for c in changes] == ["created", "updated", "updated"]
+
+
+async def test_two_sinks_clustering_at_once_make_one_story(sessions, enricher) -> None:
+    """Two sink instances (one consumer group, two partitions) store two reports of one event at the same
+    moment: the second waits for the first (PostgreSQL: band advisory locks; SQLite: the write lock, then a
+    retry on its stale snapshot) and joins its story instead of creating a second one."""
+    first = _event(enricher, 20, *REPORTS[0], T0)
+    second = _event(enricher, 21, *REPORTS[1], T0 + timedelta(minutes=5))
+    async with sessions() as session, session.begin():
+        await lock_bands(session, [first])
+        first.story_id = await assign_story(session, event=first, window_s=72 * 3600, threshold=0.5)
+        await repo.upsert_enriched(session, event=first)
+        other = asyncio.create_task(store_until_written(sessions, _records([second]), window_s=72 * 3600,
+                                                        threshold=0.5, retry_s=0.05))
+        await asyncio.sleep(0.8)
+        assert not other.done(), "the second sink clustered before the first one committed"
+    changes = await asyncio.wait_for(other, 30)
+    assert [(c.story_id, c.kind, c.article_kind) for c in changes] == [(first.id, "updated", "new")]
