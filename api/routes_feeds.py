@@ -161,7 +161,7 @@ async def websub_verify(feed_id: FeedId, request: Request, session: SessionDep, 
         await repo.set_websub(session, feed_id=feed_id, hub_url=feed.hub_url, state="denied",
                               lease_until=websub.lease_until(_now(), None, settings.websub_lease_s))
         return PlainTextResponse("")
-    challenge = websub.verify_intent(params, topic=feed.url, state=feed.websub_state)
+    challenge = websub.verify_intent(params, topic=feed.websub_topic or feed.url, state=feed.websub_state)
     if challenge is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no matching subscription intent")
     if params.get("hub.mode") == "subscribe":

@@ -30,6 +30,7 @@ class FeedOut(BaseModel):
     items_total: int
     items_per_day: float | None
     hub_url: str | None
+    websub_topic: str | None = None
     websub_state: str | None
     created_at: datetime
 

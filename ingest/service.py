@@ -169,7 +169,7 @@ class Ingester:
             interval = feed.current_interval_s or self.policy.default_s
             hint = None
             new_url = result.permanent_redirect
-            title = site_url = hub = None
+            title = site_url = hub = topic = None
             per_day = None
             bhash = feed.body_hash
             if result.body is not None:
@@ -187,7 +187,7 @@ class Ingester:
                     hint = caching.feed_hint(p.ttl, p.update_period, p.update_frequency)
                     title = p.title if not feed.title else None
                     site_url = p.site_url if not feed.site_url else None
-                    hub, _topic = websub.discover_hub(p, result.headers, result.url)
+                    hub, topic = websub.discover_hub(p, result.headers, result.url)
             if feed.interval_override_s:
                 interval = float(feed.interval_override_s)
             server_min = caching.min_next_delay(status=result.status, headers=result.headers, now=now, hint_s=hint)
@@ -199,7 +199,8 @@ class Ingester:
                     session, feed_id=feed.id, now=now, status=result.status, next_check_at=nxt, interval_s=interval,
                     etag=etag, last_modified=modified, body_hash=bhash, unconditional=unconditional,
                     new_items=report.new, url=new_url, title=title, site_url=site_url,
-                    hub_url=hub if hub != feed.hub_url else None, items_per_day=per_day)
+                    hub_url=hub if hub != feed.hub_url else None, items_per_day=per_day,
+                    websub_topic=topic if hub and topic != (feed.websub_topic or feed.url) else None)
             outcome_label = "not_modified" if result.status == 304 else "ok"
             if new_url:
                 log.info("feed moved permanently", extra={"feed_id": feed.id, "url": feed.url, "new_url": new_url})
@@ -252,7 +253,8 @@ class Ingester:
         s = self.settings
         assert feed.hub_url
         secret = feed.websub_secret or websub.new_secret()
-        form = websub.subscription_form(topic=feed.url, callback=websub.callback_url(s.public_url, feed.id),
+        topic = feed.websub_topic or feed.url  # the hub knows the feed by its self URL
+        form = websub.subscription_form(topic=topic, callback=websub.callback_url(s.public_url, feed.id),
                                         secret=secret, lease_s=s.websub_lease_s)
         ok = False
         # Recorded before asking: a hub may verify the intent before it even answers the request.

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.db.models import Feed, SeenArticle
 
 EDITABLE = frozenset({"title", "site_url", "enabled", "tags", "interval_override_s", "url", "next_check_at",
-                      "hub_url", "websub_secret", "websub_lease_until", "websub_state"})
+                      "hub_url", "websub_topic", "websub_secret", "websub_lease_until", "websub_state"})
 
 
 class DuplicateFeed(Exception):
@@ -167,7 +167,7 @@ async def record_success(session: AsyncSession, *, feed_id: int, now: datetime, 
                          last_modified: str | None = None, body_hash: str | None = None,
                          unconditional: bool = False, new_items: int = 0, url: str | None = None,
                          title: str | None = None, site_url: str | None = None, hub_url: str | None = None,
-                         items_per_day: float | None = None) -> None:
+                         websub_topic: str | None = None, items_per_day: float | None = None) -> None:
     """Store a good fetch: clears the error state, keeps validators, schedules the next check."""
     values: dict[str, Any] = dict(
         last_fetch_at=now, last_success_at=now, last_status=status, last_error=None, last_error_class=None,
@@ -186,6 +186,8 @@ async def record_success(session: AsyncSession, *, feed_id: int, now: datetime, 
         values["site_url"] = site_url
     if hub_url:
         values["hub_url"] = hub_url
+    if websub_topic:
+        values["websub_topic"] = websub_topic
     if items_per_day is not None:
         values["items_per_day"] = items_per_day
     try:

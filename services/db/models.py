@@ -81,6 +81,7 @@ class Feed(Base):
     items_total: Mapped[int] = mapped_column(Integer, default=0)
     items_per_day: Mapped[float | None] = mapped_column(Float, nullable=True)
     hub_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    websub_topic: Mapped[str | None] = mapped_column(String(2048), nullable=True)  # the hub's name for it; None = url
     websub_secret: Mapped[str | None] = mapped_column(String(128), nullable=True)
     websub_lease_until: Mapped[datetime | None] = mapped_column(nullable=True)
     websub_state: Mapped[str | None] = mapped_column(String(32), nullable=True)
