@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +29,9 @@ _CYR_ENDINGS = "аеиіїоуюяйьыэє"
 _AR_PROCLITICS = "وبلفك"
 MAX_SUFFIX = 3
 MIN_STEM = 4
+_FUZZY_CACHE = 50_000
+Token = tuple[str, int, int]
+"""A word of a text with its character span (see :func:`tokenize`)."""
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,8 @@ def slugify(text: str) -> str:
     return "-".join(TOKEN_RE.findall(text.lower()))[:80] or "x"
 
 
-def tokenize(text: str) -> list[tuple[str, int, int]]:
-    """Word tokens with character offsets."""
+def tokenize(text: str) -> list[Token]:
+    """Word tokens with character offsets (the enricher shares them between the gazetteer and the topic gates)."""
     return [(m.group(), m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
 
 
@@ -72,6 +75,7 @@ class Gazetteer:
     _first: dict[str, int] = field(default_factory=dict, repr=False)
     _stems: dict[str, Entity] = field(default_factory=dict, repr=False)
     _by_name: dict[str, Entity] = field(default_factory=dict, repr=False)
+    _fuzzy: dict[str, Entity | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for ent in self.entities:
@@ -114,7 +118,7 @@ class Gazetteer:
             toks = toks[:-1]
         ent = self._index.get(tuple(toks))
         if ent is None and len(toks) == 1:
-            ent = self._fuzzy_single(toks[0])
+            ent = self._fuzzy_cached(toks[0])
         return ent
 
     def _fuzzy_single(self, tok: str) -> Entity | None:
@@ -132,32 +136,44 @@ class Gazetteer:
             return self._index.get((tok[:-1],))
         return None
 
-    def find(self, text: str) -> Iterator[Match]:
-        """All non-overlapping alias hits in ``text``, longest match first, left to right."""
-        toks = tokenize(text)
-        n = len(toks)
+    def _fuzzy_cached(self, word: str) -> Entity | None:
+        """:meth:`_fuzzy_single`, remembered per word: capitalised words repeat across articles."""
+        try:
+            return self._fuzzy[word]
+        except KeyError:
+            if len(self._fuzzy) >= _FUZZY_CACHE:
+                self._fuzzy.clear()
+            ent = self._fuzzy[word] = self._fuzzy_single(word)
+            return ent
+
+    def find(self, text: str, tokens: Sequence[Token] | None = None) -> Iterator[Match]:
+        """All non-overlapping alias hits in ``text``, longest match first, left to right.
+
+        ``tokens``: ``tokenize(text)`` when the caller already has it.
+        """
+        toks = tokenize(text) if tokens is None else tokens
+        words = [t[0] for t in toks]
+        n = len(words)
         i = 0
         first = self._first
         index = self._index
         while i < n:
-            word = toks[i][0]
-            span = first.get(word, 0)
+            word = words[i]
+            span = first.get(word)
             hit: Entity | None = None
-            width = 0
-            for w in range(min(span, n - i), 0, -1):
-                ent = index.get(tuple(t[0] for t in toks[i:i + w]))
-                if ent is not None:
-                    hit, width = ent, w
-                    break
-            if hit is None and not span and (word[0].isupper() or not word.isascii()):
-                hit = self._fuzzy_single(word)
-                width = 1 if hit else 0
+            width = 1
+            if span:
+                for w in range(min(span, n - i), 0, -1):
+                    hit = index.get(tuple(words[i:i + w]))
+                    if hit is not None:
+                        width = w
+                        break
+            elif word[0].isupper() or not word.isascii():
+                hit = self._fuzzy_cached(word)
             if hit is not None:
                 start, end = toks[i][1], toks[i + width - 1][2]
                 yield Match(start, end, text[start:end], hit)
-                i += width
-            else:
-                i += 1
+            i += width
 
 
 @lru_cache(maxsize=1)

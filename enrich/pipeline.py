@@ -22,7 +22,7 @@ from services.settings import Settings
 
 from . import cluster
 from .entities import EntityLinker, Span
-from .gazetteer import Gazetteer, Match, default_gazetteer
+from .gazetteer import Gazetteer, Match, Token, default_gazetteer, tokenize
 from .language import detect, is_supported
 from .topics import Sentence, TopicModel, TopicResult, split_sentences
 
@@ -64,7 +64,16 @@ class _Work:
     body_offset: int
     title_end: int
     matches: list[Match]
+    tokens: list[Token]
     spans: list[Span] = field(default_factory=list)
+
+
+def _spans(sdoc: Any, w: _Work) -> list[Span]:
+    """spaCy's entities of the body, in document coordinates (text sliced from ``w.doc``: cheaper than ``.text``)."""
+    off = w.body_offset
+    doc = w.doc
+    return [Span(e.start_char + off, e.end_char + off, e.label_, doc[e.start_char + off:e.end_char + off])
+            for e in sdoc.ents]
 
 
 class Enricher:
@@ -87,8 +96,7 @@ class Enricher:
             bodies = (w.doc[w.body_offset:] for w in english)
             for w, sdoc in zip(english, self.nlp.pipe(bodies, batch_size=self.settings.enrich_batch_size),
                                strict=True):
-                off = w.body_offset
-                w.spans = [Span(e.start_char + off, e.end_char + off, e.label_, e.text) for e in sdoc.ents]
+                w.spans = _spans(sdoc, w)
         return [self._finish(w) for w in work]
 
     def tag_text(self, *, id: str, title: str, text: str) -> dict[str, Any]:
@@ -108,9 +116,7 @@ class Enricher:
         """Enrich one article and also return the raw topic result (all confidences, all states)."""
         w = self._prepare(article)
         if w.lang == "en":
-            sdoc = self.nlp(w.doc[w.body_offset:])
-            w.spans = [Span(e.start_char + w.body_offset, e.end_char + w.body_offset, e.label_, e.text)
-                       for e in sdoc.ents]
+            w.spans = _spans(self.nlp(w.doc[w.body_offset:]), w)
         result = self._topics(w)
         return self._finish(w, result), result
 
@@ -122,14 +128,15 @@ class Enricher:
         lang = detect(title, body, hint=art.lang)
         doc, sents, body_offset = split_sentences(title, body)
         title_end = len(title)
-        matches = list(self.gazetteer.find(doc))
-        return _Work(art, lang, is_supported(lang), doc, sents, body_offset, title_end, matches)
+        tokens = tokenize(doc)
+        matches = list(self.gazetteer.find(doc, tokens))
+        return _Work(art, lang, is_supported(lang), doc, sents, body_offset, title_end, matches, tokens)
 
     def _topics(self, w: _Work) -> TopicResult:
         if not w.supported:
             return TopicResult()
         conflict = [m.start for m in w.matches if m.entity.conflict]
-        return self.topics.tag(w.doc, w.sents, w.lang, conflict)
+        return self.topics.tag(w.doc, w.sents, w.lang, conflict, w.tokens)
 
     def _finish(self, w: _Work, result: TopicResult | None = None) -> EnrichedArticle:
         result = result if result is not None else self._topics(w)
