@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import struct
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ def band_keys(hashvalues: Sequence[int], bands: int = BANDS) -> tuple[str, ...]:
     rows = len(hashvalues) // bands
     keys = []
     for b in range(bands):
-        chunk = b"".join(int(v).to_bytes(8, "little") for v in hashvalues[b * rows:(b + 1) * rows])
+        chunk = struct.pack(f"<{rows}Q", *hashvalues[b * rows:(b + 1) * rows])
         keys.append(f"{b}:{hashlib.blake2b(chunk, digest_size=6).hexdigest()}")
     return tuple(keys)
 
