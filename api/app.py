@@ -17,6 +17,7 @@ from api import routes_dashboard, routes_feeds, routes_stories, routes_webhooks
 from services import bus
 from services.db.engine import make_engine, make_sessions
 from services.db.migrate import upgrade_async
+from services.runtime import trim_memory_every
 from services.settings import Settings
 
 
@@ -30,9 +31,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.sessions = make_sessions(engine)
+        stop = asyncio.Event()
+        trimmer = asyncio.create_task(trim_memory_every(settings.memory_trim_interval_s, stop))
         try:
             yield
         finally:
+            stop.set()
+            trimmer.cancel()
             await routes_feeds.shutdown_producer(app)  # the WebSub intake's lazily started producer
             await engine.dispose()
 

@@ -8,6 +8,8 @@ stopped in their ``finally`` blocks.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import logging
 import os
 import signal
@@ -70,7 +72,11 @@ def run_service(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await main(settings, stop)
+        trimmer = asyncio.create_task(trim_memory_every(settings.memory_trim_interval_s, stop))
+        try:
+            await main(settings, stop)
+        finally:
+            trimmer.cancel()
 
     try:
         import uvloop
@@ -78,6 +84,39 @@ def run_service(
         uvloop.run(_runner())
     except ImportError:
         asyncio.run(_runner())
+
+
+def _load_libc() -> Any:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _load_libc()
+
+
+def release_free_memory() -> bool:
+    """Hand the heap that Python has freed back to the OS (glibc's ``malloc_trim``). Without it a process
+    keeps its start-up peak (model loading, migrations, a large request) as RSS for ever. False where
+    the C library has no malloc_trim (not glibc)."""
+    if _LIBC is None:
+        return False
+    _LIBC.malloc_trim(0)
+    return True
+
+
+async def trim_memory_every(interval_s: float, stop: asyncio.Event, *, first_after_s: float = 10.0) -> None:
+    """Call :func:`release_free_memory` soon after start-up, then every ``interval_s`` until ``stop``
+    (0 = never). It takes a few milliseconds; no ``gc.collect``, which could pause a large heap."""
+    if interval_s <= 0:
+        return
+    delay = min(first_after_s, interval_s)
+    while not await wait_or_stop(stop, delay):
+        release_free_memory()
+        delay = interval_s
 
 
 def utcnow() -> datetime:

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     websub_maintain_interval_s: float = Field(60.0, gt=0, description="how often due subscriptions and renewals "
                                               "are sent (a newly discovered hub waits at most this long)")
 
+    memory_trim_interval_s: float = Field(60.0, ge=0, description="how often each service hands freed heap back "
+                                          "to the OS (glibc malloc_trim); 0 = never")
+
     # --- Enrich ------------------------------------------------------------
     spacy_model: str = "en_core_web_sm"
     enrich_batch_size: int = Field(32, ge=1)
