@@ -23,11 +23,20 @@ _SKIP = frozenset({"script", "style", "noscript", "template", "iframe", "object"
 _BLOCK = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
                     "table", "blockquote", "pre", "section", "article", "header", "footer", "figure",
                     "figcaption", "hr", "dd", "dt"})
-_WS = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_BLANK = r"\t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000"  # besides the plain space
+# A run of blanks becomes one space; a lone plain space (most runs) is not matched at all.
+_WS = re.compile(rf" [ {_BLANK}]+|[{_BLANK}][ {_BLANK}]*")
 _NL = re.compile(r"\s*\n\s*")
-_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# C1 controls used as windows-1252 punctuation inside UTF-8 ("demoronize").
-_C1 = {i: bytes([i]).decode("cp1252", "replace") for i in range(0x80, 0xA0)}
+# One translate: C1 controls used as windows-1252 punctuation inside UTF-8 ("demoronize") become that
+# punctuation, other control characters (not \t \n \r) go.
+_CLEAN = {i: bytes([i]).decode("cp1252", "replace") for i in range(0x80, 0xA0)} | {
+    i: None for i in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)}
+
+
+# A start tag with plainly written attributes (or none), or an end tag: where HTMLParser and this
+# pattern agree on the tag's extent. Whitespace is HTML's, so "\xa0" is not a separator.
+_PLAIN_TAG = re.compile(r"<(?:([a-zA-Z][a-zA-Z0-9]*)(?:[ \t\n\r\f]+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:[ \t\n\r\f]*=[ \t\n\r\f]*"
+                        r"(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*[ \t\n\r\f]*/?|/([a-zA-Z][a-zA-Z0-9]*)[ \t\n\r\f]*)>")
 
 
 class _TextExtractor(HTMLParser):
@@ -67,22 +76,50 @@ def html_to_text(value: str, limit: int = CONTENT_MAX_CHARS) -> str:
     if "<" not in value and "&" not in value:
         text = value
     else:
-        parser = _TextExtractor(limit * 2)
-        try:
-            parser.feed(value)
-            parser.close()
-        except (AssertionError, ValueError):
-            pass
-        text = "".join(parser.parts)
+        simple = _plain_tags_text(value, limit * 2)
+        if simple is not None:
+            text = simple
+        else:
+            parser = _TextExtractor(limit * 2)
+            try:
+                parser.feed(value)
+                parser.close()
+            except (AssertionError, ValueError):
+                pass
+            text = "".join(parser.parts)
     return clean_text(text, limit)
 
 
+def _plain_tags_text(value: str, limit: int) -> str | None:
+    """What _TextExtractor gives, in one regex pass, for a fragment of plain tags and text only (most
+    feed HTML); None for anything else (comments, skipped elements, a stray "<", odd attributes)."""
+    tags = list(_PLAIN_TAG.finditer(value))
+    if len(tags) != value.count("<"):  # every "<" opens a plain tag, none hides in an attribute
+        return None
+    parts: list[str] = []
+    size = pos = 0
+    for m in [*tags, None]:
+        end = m.start() if m else len(value)
+        if end > pos and size < limit:  # the text before the tag, as HTMLParser hands it over
+            data = html.unescape(value[pos:end])
+            parts.append(data)
+            size += len(data)
+        if m:
+            name = (m.group(1) or m.group(2)).lower()
+            if name in _SKIP:
+                return None
+            if name in _BLOCK:
+                parts.append("\n")
+            pos = m.end()
+    return "".join(parts)
+
+
 def clean_text(text: str, limit: int) -> str:
-    text = _CTRL.sub("", text.translate(_C1))
-    text = _WS.sub(" ", text)
-    text = _NL.sub("\n", text).strip()
-    text = re.sub(r"\n{2,}", "\n", text)
-    return _cut(text, limit)
+    """Control characters out, blank runs to one space, line breaks (with the blanks around them) to one."""
+    text = _WS.sub(" ", text.translate(_CLEAN))
+    if "\n" in text:  # \s*\n\s* also swallows repeated line breaks, so no blank lines remain
+        text = _NL.sub("\n", text)
+    return _cut(text.strip(), limit)
 
 
 def _cut(text: str, limit: int) -> str:

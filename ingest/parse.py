@@ -14,13 +14,16 @@ import contextlib
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+from feedparser.urls import _urljoin, make_safe_absolute_uri
 
 from ingest.errors import EmptyBody, ParseError
 
@@ -33,6 +36,21 @@ _PROLOG_LIMIT = 64 * 1024
 _COMMENT = re.compile(rb"<!--.*?(?:-->|$)", re.DOTALL)
 _ROOT = re.compile(rb"<[A-Za-z_]")
 _DOCTYPE_DECL = re.compile(rb"<!DOCTYPE\s[^\[>]*(?:\[[^\]]*\])?\s*>", re.IGNORECASE)
+# Given a base URI, feedparser re-joins it for every element it opens (~30% of a parse). Without any
+# base-setting attribute (xml:base, or an empty href/url/uri, which resolves to the base itself) the
+# base is the feed URL throughout, so the URIs we read are joined after the parse with feedparser's
+# own join instead: same result (tests/unit/test_ingest_fast_paths.py compares both ways). The checks run
+# on the lower-cased bytes, so only ASCII-compatible documents qualify (not UTF-16/32, EBCDIC, UTF-7).
+_XML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*<")
+_UTF7 = re.compile(rb"u(?:tf)?[-_]?7")
+_BASE_ATTR = re.compile(rb"base\s*=")
+_EMPTY_VALUE = re.compile(rb"=\s*(?:\"\"|'')")
+# feedparser joins an entry id only when it came from a permalink <guid>/<id> (no isPermaLink other
+# than "true"; not rdf:about). When the bytes cannot tell, the feed is parsed again with the base.
+_ABOUT_ATTR = re.compile(rb"about\s*=")
+_ID_START = re.compile(rb"<(?:[^\s<>/:]+:)?(?:guid|id)[\s>/]")
+_ID_NOT_PERMALINK = re.compile(rb"<(?:[^\s<>/:]+:)?(?:guid|id)\s[^<>]*ispermalink\s*=\s*"
+                               rb"(?:\"(?!true\")[^\"&<]*\"|'(?!true')[^'&<]*')")  # a subset of _ID_START's matches
 
 
 @dataclass
@@ -134,13 +152,7 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
     if _HTML_START.match(body[:4096]) and b"<rss" not in body[:2048] and b"<feed" not in body[:2048]:
         raise ParseError("an HTML page, not a feed", feed_links=discover_feeds(body, url))
     safe = defuse(body)
-    headers = {"content-location": url} if url else {}
-    # Without a content type feedparser flags every feed bozo; XML rules (the declaration) then decide the charset.
-    headers["content-type"] = content_type or "application/xml"
-    # HTML bodies become plain text in normalise, so feedparser neither sanitises them nor rewrites
-    # relative URIs inside them (the two cost ~40% of a parse); entry links still honour xml:base.
-    fp = feedparser.parse(io.BytesIO(safe), response_headers=headers, sanitize_html=False,
-                          resolve_relative_uris=False)
+    fp, join, join_id = _feedparser(safe, url, content_type)
     version = fp.get("version") or ""
     if not fp.entries and (not version or fp.get("bozo")):
         reason = str(fp.get("bozo_exception") or "no feed elements found")
@@ -149,12 +161,12 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
         raise ParseError(f"not a feed: {reason[:200]}")
     ch = fp.feed
     links = ch.get("links") or []
-    hub = next((lk.get("href") for lk in links if lk.get("rel") == "hub" and lk.get("href")), None)
-    self_url = next((lk.get("href") for lk in links if lk.get("rel") == "self" and lk.get("href")), None)
+    hub = next((h for lk in links if lk.get("rel") == "hub" and (h := join(lk.get("href") or ""))), None)
+    self_url = next((h for lk in links if lk.get("rel") == "self" and (h := join(lk.get("href") or ""))), None)
     feed = ParsedFeed(
         format=version,
         title=(ch.get("title") or "").strip(),
-        site_url=ch.get("link") or "",
+        site_url=join(ch.get("link") or ""),
         lang=(ch.get("language") or None),
         hub_url=hub,
         self_url=self_url,
@@ -171,14 +183,13 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
         summary = e.get("summary") or ""
         if summary == content:
             summary = ""
-        link = e.get("link") or ""
-        if not link:
-            alt = [lk.get("href") for lk in e.get("links") or [] if lk.get("href")]
-            link = alt[0] if alt else ""
+        link = join(e.get("link") or "")
+        if not link:  # the first usable href, as feedparser gave it (enclosure hrefs are not joined)
+            link = next((h for lk in e.get("links") or [] if join(h := lk.get("href") or "")), "")
         feed.entries.append(ParsedEntry(
             title=e.get("title") or "",
-            link=urljoin(url, link) if url and link else link,
-            guid=str(e.get("id") or ""),
+            link=_absolute(url, link),
+            guid=str(join_id(e.get("id") or "")),
             summary_html=summary,
             content_html=content,
             author=e.get("author") or "",
@@ -187,6 +198,67 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
             lang=(e.get("language") or _detail_lang(e) or None),
         ))
     return feed
+
+
+def _absolute(base: str, link: str) -> str:
+    """``link`` joined to ``base``; an unusable URL (say a bad IPv6 host) is no link rather than a failed feed."""
+    try:
+        return urljoin(base, link) if base and link else link
+    except ValueError:
+        return ""
+
+
+def _same(uri: str) -> str:
+    return uri
+
+
+def _join(base: str, uri: str) -> str:
+    """feedparser's own join (an unusable URI becomes "")."""
+    return _urljoin(base, uri) if uri else uri  # type: ignore[no-any-return]
+
+
+def _feedparser(safe: bytes, url: str, content_type: str) -> tuple[Any, Callable[[str], str], Callable[[str], str]]:
+    """feedparser's result and the joins to apply to the links and to the entry ids read from it (see _XML_START)."""
+    low = safe.lower()
+    if not _join_late(low, url, content_type):
+        return _feedparse(safe, url, content_type), _same, _same
+    base = make_safe_absolute_uri(url, url) or url  # the base feedparser would have used
+    join = partial(_join, base)
+    fp = _feedparse(safe, "", content_type)
+    if b"ispermalink" not in low and not _ABOUT_ATTR.search(low):
+        return fp, join, join  # every id came from a permalink <guid>/<id>
+    if len(_ID_START.findall(low)) == len(_ID_NOT_PERMALINK.findall(low)):
+        return fp, join, _same  # every <guid>/<id> says it is not a permalink: none was joined
+    if all(join(e.get("id") or "") == (e.get("id") or "") for e in fp.entries):
+        return fp, join, join  # joined or not, no id changes
+    return _feedparse(safe, url, content_type), _same, _same
+
+
+def _join_late(low: bytes, url: str, content_type: str) -> bool:
+    """Whether the base may be left out of feedparser and joined afterwards (see _XML_START)."""
+    if not url or not url.isascii() or b"\x00" in low[:4] or not _XML_START.match(low):
+        return False
+    if _UTF7.search(low, 0, 1024) or _UTF7.search(content_type.lower().encode("latin-1", "replace")):
+        return False
+    if b"base" in low and _BASE_ATTR.search(low):
+        return False
+    for m in _EMPTY_VALUE.finditer(low):  # href="" and the like resolve to the base itself
+        name_end = m.start()
+        while name_end and low[name_end - 1] in b" \t\r\n\f\v":
+            name_end -= 1
+        if low.endswith((b"href", b"url", b"uri"), 0, name_end):
+            return False
+    return True
+
+
+def _feedparse(safe: bytes, base: str, content_type: str) -> Any:
+    headers = {"content-location": base} if base else {}
+    # Without a content type feedparser flags every feed bozo; XML rules (the declaration) then decide the charset.
+    headers["content-type"] = content_type or "application/xml"
+    # HTML bodies become plain text in normalise, so feedparser neither sanitises them nor rewrites
+    # relative URIs inside them (the two cost ~40% of a parse); entry links still honour xml:base.
+    return feedparser.parse(io.BytesIO(safe), response_headers=headers, sanitize_html=False,
+                            resolve_relative_uris=False)
 
 
 def parse_json_feed(body: bytes, *, url: str = "") -> ParsedFeed:
