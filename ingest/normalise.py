@@ -77,17 +77,26 @@ def html_to_text(value: str, limit: int = CONTENT_MAX_CHARS) -> str:
         text = value
     else:
         simple = _plain_tags_text(value, limit * 2)
-        if simple is not None:
-            text = simple
-        else:
-            parser = _TextExtractor(limit * 2)
-            try:
-                parser.feed(value)
-                parser.close()
-            except (AssertionError, ValueError):
-                pass
-            text = "".join(parser.parts)
+        text = simple if simple is not None else _via_htmlparser(value, limit * 2)
     return clean_text(text, limit)
+
+
+def _via_htmlparser(value: str, limit: int) -> str:
+    """Text through HTMLParser, fed only up to the last ">"; what follows becomes text (or nothing, inside
+    a skipped element or an unfinished construct). Why: CPython 3.11's HTMLParser rescans to the end of
+    the input for every "<" it cannot close, so a tail like ``<a x=<y x=<y …`` without any ">" costs
+    quadratic time (240 KB took 4 minutes); up to a ">" every scan ends there."""
+    end = value.rfind(">") + 1
+    parser = _TextExtractor(limit)
+    try:
+        parser.feed(value[:end])
+        tail = value[end:]
+        if tail and not parser.skip and not parser.rawdata:
+            parser.handle_data(html.unescape(tail))
+        parser.close()
+    except (AssertionError, ValueError):
+        pass
+    return "".join(parser.parts)
 
 
 def _plain_tags_text(value: str, limit: int) -> str | None:
