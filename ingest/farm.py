@@ -53,6 +53,9 @@ BILLION_LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol"
                              for i in range(1, 10))
                   + b']>\n<rss version="2.0"><channel><title>&lol9;</title><item><title>&lol9;</title>'
                     b'<link>http://example.org/a</link></item></channel></rss>')
+HTML_TAIL = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>Ceasefire</title>'
+             b"<link>https://news.example/html-tail</link><description>&lt;p&gt;Talks resume&lt;/p&gt;&lt;a "
+             + b"x=&lt;y " * 40_000 + b"</description></item></channel></rss>")
 QUADRATIC = (b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "' + b"x" * 50_000 + b'">]>\n'
              b'<rss version="2.0"><channel><title>q</title><item><title>' + b"&a;" * 50_000
              + b'</title><link>http://example.org/q</link></item></channel></rss>')
@@ -293,6 +296,8 @@ class Farm:
             return await self._send(writer, 200, QUADRATIC, xml)
         if kind == "xxe":
             return await self._send(writer, 200, XXE, xml)
+        if kind == "html-tail":  # one item whose HTML ends in ~240 KB of "<"s that never close
+            return await self._send(writer, 200, HTML_TAIL, xml)
         if kind == "path-body":  # a body that is a local path: must never be opened
             return await self._send(writer, 200, b"/etc/passwd", xml)
         if kind == "gzip-bomb":

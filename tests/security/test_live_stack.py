@@ -43,6 +43,7 @@ HOSTILE: dict[str, set[str | None]] = {
     "/hostile/billion-laughs": {"parse"},
     "/hostile/quadratic": {"parse", "too_large"},
     "/hostile/xxe": {"parse"},
+    "/hostile/html-tail": {None},  # parses: one item, in milliseconds (HTMLParser alone took minutes)
     "/hostile/gzip-bomb": {"too_large"},
     "/hostile/deflate-bomb": {"too_large"},
     "/hostile/html": {"parse"},
@@ -301,6 +302,11 @@ def test_every_hostile_feed_shows_its_error_class(live: Live) -> None:
         if f["last_error_class"] not in classes:
             wrong[url] = (f["last_error_class"], f["last_error"], f["last_status"], f["items_total"])
     assert not wrong, json.dumps(wrong, indent=1)
+
+
+def test_html_that_never_closes_its_tags_is_parsed_not_stalled(live: Live) -> None:
+    (f,) = [f for f in live.feeds if f["url"].endswith("/hostile/html-tail")]
+    assert f["last_success_at"] and f["items_total"] == 1 and f["last_error_class"] is None, f
 
 
 def test_retry_after_is_honoured(live: Live) -> None:
