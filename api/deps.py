@@ -1,4 +1,4 @@
-"""FastAPI dependencies: settings, DB sessions and the admin/read guards, as short Annotated aliases."""
+"""FastAPI dependencies (settings, DB sessions, admin guard) as short Annotated aliases; the read-token check."""
 
 from __future__ import annotations
 
@@ -66,11 +66,15 @@ def same_origin(request: Request) -> bool:
     return bool(host) and origin.split("://", 1)[-1].split("/", 1)[0] == host
 
 
-async def require_reader(request: Request, settings: SettingsDep, creds: Credentials) -> None:
+def reader_token(request: Request, creds: HTTPAuthorizationCredentials | None) -> str | None:
+    """The token a public request carries: bearer, dashboard cookie, or ?token= (for feed readers)."""
+    return token_from(request, creds) or request.query_params.get("token")
+
+
+def check_reader(settings: Settings, token: str | None) -> None:
     """Public endpoints are open unless read tokens are configured; the admin token always reads."""
     if not settings.read_tokens:
         return
-    token = token_from(request, creds) or request.query_params.get("token")
     if token and (is_admin(settings, token) or any(
         hmac.compare_digest(token.encode(), t.encode()) for t in settings.read_tokens
     )):
@@ -80,4 +84,3 @@ async def require_reader(request: Request, settings: SettingsDep, creds: Credent
 
 
 AdminDep = Depends(require_admin)
-ReaderDep = Depends(require_reader)

@@ -2,7 +2,8 @@
 
 WIREWATCH_RATE_LIMIT_PER_MINUTE requests a minute on average, bursts up to the same number;
 0 turns it off. A client over its budget gets 429 with Retry-After. Buckets live in the
-process (each API replica limits on its own).
+process (each API replica limits on its own). PublicDep is the whole guard of a public route:
+this limit, then the read token (api.deps).
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ import hmac
 import math
 import time
 from dataclasses import dataclass
-from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from api.deps import Credentials, is_admin, token_from
+from api.deps import Credentials, check_reader, is_admin, reader_token
 from services.settings import Settings
 
 MAX_CLIENTS = 50_000
@@ -64,15 +64,14 @@ def client_key(request: Request, token: str | None, valid_tokens: list[str], adm
     return "ip:" + (request.client.host if request.client else "unknown")
 
 
-async def rate_limit(request: Request, creds: Credentials) -> None:
-    settings: Settings = request.app.state.settings
+def check_rate(request: Request, settings: Settings, token: str | None) -> None:
+    """Take one request from the client's bucket; 429 with Retry-After when it is empty."""
     per_minute = settings.rate_limit_per_minute
     if per_minute <= 0:
         return
     limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
     if limiter is None or limiter.capacity != per_minute:
         limiter = request.app.state.rate_limiter = RateLimiter(per_minute)
-    token = token_from(request, creds) or request.query_params.get("token")
     key = client_key(request, token, settings.read_tokens, is_admin(settings, token))
     wait = limiter.take(key, time.monotonic())
     if wait > 0:
@@ -80,5 +79,15 @@ async def rate_limit(request: Request, creds: Credentials) -> None:
                             headers={"Retry-After": str(max(1, math.ceil(wait)))})
 
 
-RateLimitDep = Depends(rate_limit)
-RateLimited = Annotated[None, RateLimitDep]
+async def public_access(request: Request, creds: Credentials) -> None:
+    """The guard of every public route, as one dependency: rate limit first (so guessing tokens spends the
+    caller's budget), then the read token. One dependency, not two: each costs FastAPI work on every request."""
+    settings: Settings = request.app.state.settings
+    if settings.rate_limit_per_minute <= 0 and not settings.read_tokens:
+        return
+    token = reader_token(request, creds)
+    check_rate(request, settings, token)
+    check_reader(settings, token)
+
+
+PublicDep = Depends(public_access)

@@ -1,9 +1,11 @@
 """/stories (JSON, RSS, Atom, JSON Feed, live SSE), /stories/{id}, /entities and /topics.
 
-Thin views over services.db.stories. Every route here is public: behind the optional read
-token (ReaderDep, also accepted as ?token= for feed readers) and the per-client rate limit.
-The router's lifespan runs the process's one StoreWatch (api.stream); its change generation
-lets identical /stories requests share one rendered page until the store changes.
+Thin views over services.db.stories. Every route here is public: behind PublicDep (the per-client
+rate limit, then the optional read token, also accepted as ?token= for feed readers). The /stories
+family reads its query through one pydantic model (api.schemas.PageQuery), which also documents it.
+The router's lifespan runs the process's one StoreWatch (api.stream); its change generation lets
+identical /stories requests share one rendered page until the store changes. A cache hit skips the
+query parsing and the store, never the guard.
 """
 
 from __future__ import annotations
@@ -12,21 +14,36 @@ import functools
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 from sse_starlette import EventSourceResponse
 
 from api import feeds_out, stream
-from api.deps import ReaderDep, SessionDep, SettingsDep
-from api.ratelimit import RateLimitDep
-from api.schemas import LIFECYCLE, ArticleOut, Lifecycle, StoryDetail, StoryOut, StoryPage
+from api.deps import SessionDep
+from api.ratelimit import PublicDep
+from api.schemas import (
+    LIFECYCLE,
+    STORY_ROWS,
+    ArticleOut,
+    PageQuery,
+    StoryDetail,
+    StoryOut,
+    StoryPage,
+    StoryQuery,
+    StoryRow,
+    StreamQuery,
+    ValidationProblem,
+)
 from services.db import stories as repo
+from services.settings import Settings
 
 
 @asynccontextmanager
@@ -47,13 +64,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store_watch = None
 
 
-router = APIRouter(tags=["stories"], dependencies=[RateLimitDep, ReaderDep], lifespan=lifespan)
+router = APIRouter(tags=["stories"], dependencies=[PublicDep], lifespan=lifespan)
 
 TAXONOMY = Path(__file__).resolve().parent.parent / "enrich" / "taxonomy.json"
 DEFAULT_TOPICS = ("ceasefire", "peace_talks", "energy_infrastructure_strike", "military_aid", "sanctions",
                   "prisoner_exchange", "humanitarian_aid", "territorial_change")
 MAX_REPEAT = 10
-MAX_Q = 500
 
 
 @functools.cache
@@ -85,24 +101,53 @@ def _utc(param: str, value: datetime | None) -> datetime | None:
         raise unprocessable(param, "date is out of range") from exc
 
 
-async def story_filter(
-    request: Request,
-    topic: Annotated[list[str] | None, Query(description="topic name; repeat for AND")] = None,
-    entity: Annotated[list[str] | None, Query(description="canonical entity id or name; repeat for AND")] = None,
-    lang: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$", description="ISO 639-1 language code")] = None,
-    state: Annotated[list[Lifecycle] | None, Query(description="ceasefire lifecycle state")] = None,
-    source: Annotated[str | None, Query(max_length=512)] = None,
-    feed: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="feed id")] = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601; stories published at or after")] = None,
-    until: Annotated[datetime | None, Query(description="ISO 8601; stories published before")] = None,
-    min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
-    q: Annotated[str | None, Query(max_length=MAX_Q, description="full-text search: every word must appear "
-                                   "in the headline, summary or an article title")] = None,
-) -> repo.StoryFilter:
+# --- query parameters: one pydantic validation per request, documented from the same model ----------
+
+Q = TypeVar("Q", bound=BaseModel)
+VALIDATION: dict[int | str, dict[str, Any]] = {422: {"model": ValidationProblem, "description": "Validation Error"}}
+
+
+@functools.cache
+def _repeatable(model: type[BaseModel]) -> dict[str, bool]:
+    """Each query field, and whether it takes repeated values (a list field)."""
+    return {name: any(get_origin(a) is list for a in (f.annotation, *get_args(f.annotation)))
+            for name, f in model.model_fields.items()}
+
+
+def query_doc(model: type[BaseModel], *extra: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI parameters of a query model (what FastAPI would list for the same fields one by one)."""
+    props = model.model_json_schema()["properties"]
+    params = [{"name": name, "in": "query", "required": False, "schema": schema,
+               **({"description": schema["description"]} if "description" in schema else {})}
+              for name, schema in props.items()]
+    return {"parameters": [*params, *extra]}
+
+
+def parse_query(request: Request, model: type[Q]) -> Q:
+    """The query string as `model`; a bad value is a 422 naming the parameter, as FastAPI would report it.
+
+    Repeated scalar parameters keep the last value (Starlette's rule); list fields take every value.
+    """
+    params = request.query_params
+    data: dict[str, Any] = {}
+    for name, many in _repeatable(model).items():
+        if many:
+            if values := params.getlist(name):
+                data[name] = values
+        elif name in params:
+            data[name] = params[name]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
+
+
+def story_filter(request: Request, query: StoryQuery) -> repo.StoryFilter:
+    """The checks a schema cannot express (NUL bytes, repeat caps, known topics, date order), then the filter."""
     for name, value in request.query_params.multi_items():
         if "\x00" in value or "\x00" in name:
             raise unprocessable(name, "NUL characters are not allowed")
-    topics, entities = list(dict.fromkeys(topic or ())), list(dict.fromkeys(entity or ()))
+    topics, entities = list(dict.fromkeys(query.topic or ())), list(dict.fromkeys(query.entity or ()))
     for param, values in (("topic", topics), ("entity", entities)):
         if len(values) > MAX_REPEAT:
             raise unprocessable(param, f"at most {MAX_REPEAT} distinct values")
@@ -112,25 +157,23 @@ async def story_filter(
     for t in topics:
         if t not in allowed:
             raise unprocessable("topic", f"unknown topic {t!r}; allowed: {', '.join(allowed)}")
-    since, until = _utc("since", since), _utc("until", until)
+    since, until = _utc("since", query.since), _utc("until", query.until)
     if since and until and since >= until:
         raise unprocessable("since", "since must be before until")
-    return repo.StoryFilter(topics=tuple(topics), entities=tuple(entities), lang=lang,
-                            state=tuple(dict.fromkeys(state or ())), source=source, feed_id=feed, since=since,
-                            until=until, min_confidence=min_confidence, q=q)
+    return repo.StoryFilter(topics=tuple(topics), entities=tuple(entities), lang=query.lang,
+                            state=tuple(dict.fromkeys(query.state or ())), source=query.source, feed_id=query.feed,
+                            since=since, until=until, min_confidence=query.min_confidence, q=query.q)
 
 
-FilterDep = Annotated[repo.StoryFilter, Depends(story_filter)]
-Limit = Annotated[int | None, Query(description="page size (capped by WIREWATCH_STORIES_MAX_LIMIT)")]
-Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")]
-
-
-def check_limit(limit: int | None, settings: Any) -> int:
+def check_limit(limit: int | None, settings: Settings) -> int:
     if limit is None:
         return int(settings.stories_default_limit)
     if not 1 <= limit <= settings.stories_max_limit:
         raise unprocessable("limit", f"limit must be between 1 and {settings.stories_max_limit}")
     return limit
+
+
+# --- the page cache ------------------------------------------------------------------------------
 
 
 class PageCache:
@@ -169,41 +212,67 @@ def conditional(request: Request, body: bytes, tag: str, media_type: str) -> Res
     return Response(body, media_type=media_type, headers={"ETag": tag, "Cache-Control": "no-cache"})
 
 
-async def cached(request: Request, render: Callable[[], Any], media_type: str) -> Response:
-    """Serve a rendered body from the page cache while the store watch vouches nothing changed."""
-    watch = getattr(request.app.state, "store_watch", None)
-    cache: PageCache | None = getattr(request.app.state, "page_cache", None)
-    use = cache is not None and watch is not None and watch.fresh
-    key = request.url.path + "?" + urlencode(sorted((k, v) for k, v in request.query_params.multi_items()
-                                                    if k != "token"))
-    gen = watch.generation if watch is not None else 0
-    hit = cache.get(gen, key) if use and cache is not None else None
+def cache_key(request: Request, prefix: str = "") -> str:
+    """The request as sent, minus any ?token= (the body never depends on who reads it).
+
+    Not normalised: equal keys mean equal query strings, so a hit is exactly the response this request
+    would render, and a key only enters the cache after its request validated and rendered.
+    """
+    qs = request.scope["query_string"].decode("latin-1")
+    if "token=" in qs:
+        qs = "&".join(p for p in qs.split("&") if not p.startswith("token="))
+    return f"{prefix}{request.scope['path']}?{qs}"
+
+
+async def cached(request: Request, render: Callable[[], Awaitable[bytes]], media_type: str,
+                 key_prefix: str = "") -> Response:
+    """Serve a rendered body from the page cache while the store watch vouches nothing changed.
+
+    A hit skips parsing and the store; the router's guard (read token, rate limit) has already run.
+    """
+    state = request.app.state
+    watch: stream.StoreWatch | None = getattr(state, "store_watch", None)
+    cache: PageCache | None = getattr(state, "page_cache", None)
+    if cache is None or watch is None or not watch.fresh:
+        body = await render()
+        return conditional(request, body, tag_of(body), media_type)
+    key, gen = cache_key(request, key_prefix), watch.generation
+    hit = cache.get(gen, key)
     if hit is None:
         body = await render()
         hit = (body, tag_of(body), media_type)
-        if use and cache is not None:
-            cache.put(gen, key, hit)
+        cache.put(gen, key, hit)
     return conditional(request, hit[0], hit[1], hit[2])
 
 
-async def fetch_page(request: Request, f: repo.StoryFilter, limit: int,
-                     cursor: str | None) -> tuple[list[StoryOut], str | None]:
-    async with request.app.state.sessions() as session:
+# --- /stories --------------------------------------------------------------------------------------
+
+
+async def fetch_rows(request: Request) -> tuple[repo.StoryFilter, list[repo.PageRow], str | None]:
+    """Parse and check the query, then read one page (a plain connection: a session costs more and adds nothing)."""
+    query = parse_query(request, PageQuery)
+    f = story_filter(request, query)
+    n = check_limit(query.limit, request.app.state.settings)
+    async with request.app.state.engine.connect() as conn:
         try:
-            rows, nxt = await repo.list_stories(session, filter=f, limit=limit, cursor=cursor)
+            rows, nxt = await repo.list_stories(conn, filter=f, limit=n, cursor=query.cursor, json_text=True)
         except ValueError as exc:
             raise unprocessable("cursor", str(exc)) from exc
-    return [StoryOut.model_validate(s, from_attributes=True) for s in rows], nxt
+    return f, rows, nxt
 
 
-@router.get("/stories", response_model=StoryPage, summary="Latest stories, newest first, with filters")
-async def list_stories(request: Request, settings: SettingsDep, f: FilterDep, limit: Limit = None,
-                       cursor: Cursor = None) -> Response:
-    n = check_limit(limit, settings)
+def story_list(rows: list[repo.PageRow]) -> list[StoryRow]:
+    """Rows as StoryOut (StoryRow), validated as plain dicts in one pydantic call."""
+    keys = rows[0]._fields if rows else ()
+    return STORY_ROWS.validate_python([dict(zip(keys, r, strict=True)) for r in rows])
 
+
+@router.get("/stories", response_model=None, summary="Latest stories, newest first, with filters",
+            responses={200: {"model": StoryPage}, **VALIDATION}, openapi_extra=query_doc(PageQuery))
+async def list_stories(request: Request) -> Response:
     async def render() -> bytes:
-        items, nxt = await fetch_page(request, f, n, cursor)
-        return StoryPage(items=items, next_cursor=nxt).model_dump_json().encode()
+        _, rows, nxt = await fetch_rows(request)
+        return StoryPage(items=story_list(rows), next_cursor=nxt).model_dump_json().encode()
 
     return await cached(request, render, "application/json")
 
@@ -211,12 +280,11 @@ async def list_stories(request: Request, settings: SettingsDep, f: FilterDep, li
 # --- feeds out: registered before /stories/{story_id} so it never captures them ---------------
 
 
-def base_url(request: Request, settings: Any) -> str:
+def base_url(request: Request, settings: Settings) -> str:
     return str(settings.public_url).rstrip("/") or str(request.base_url).rstrip("/")
 
 
-def feed_meta(request: Request, settings: Any, f: repo.StoryFilter, nxt: str | None) -> feeds_out.FeedMeta:
-    base = base_url(request, settings)
+def feed_meta(request: Request, base: str, f: repo.StoryFilter, nxt: str | None) -> feeds_out.FeedMeta:
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("token", "cursor")]
     self_url = f"{base}{request.url.path}" + (f"?{urlencode(params)}" if params else "")
     next_url = f"{base}{request.url.path}?{urlencode([*params, ('cursor', nxt)])}" if nxt else None
@@ -225,45 +293,50 @@ def feed_meta(request: Request, settings: Any, f: repo.StoryFilter, nxt: str | N
                               description=f"Wirewatch stories ({what}), newest first")
 
 
-def feed_route(renderer: Callable[..., bytes], media_type: str) -> Callable[..., Any]:
-    async def route(request: Request, settings: SettingsDep, f: FilterDep, limit: Limit = None,
-                    cursor: Cursor = None) -> Response:
-        n = check_limit(limit, settings)
+def feed_route(renderer: Callable[..., bytes], media_type: str) -> Callable[[Request], Awaitable[Response]]:
+    async def route(request: Request) -> Response:
+        base = base_url(request, request.app.state.settings)
 
         async def render() -> bytes:
-            items, nxt = await fetch_page(request, f, n, cursor)
-            return renderer(items, feed_meta(request, settings, f, nxt))
+            f, rows, nxt = await fetch_rows(request)
+            return renderer(story_list(rows), feed_meta(request, base, f, nxt))
 
-        return await cached(request, render, media_type)
+        return await cached(request, render, media_type, key_prefix=base)  # the feed's links name our base URL
 
     return route
 
 
 router.add_api_route("/stories.rss", feed_route(feeds_out.rss, feeds_out.RSS_TYPE), methods=["GET"],
-                     summary="The /stories query as RSS 2.0", response_class=Response)
+                     summary="The /stories query as RSS 2.0", response_class=Response, responses=VALIDATION,
+                     openapi_extra=query_doc(PageQuery))
 router.add_api_route("/stories.atom", feed_route(feeds_out.atom, feeds_out.ATOM_TYPE), methods=["GET"],
-                     summary="The /stories query as Atom", response_class=Response)
+                     summary="The /stories query as Atom", response_class=Response, responses=VALIDATION,
+                     openapi_extra=query_doc(PageQuery))
 router.add_api_route("/stories.json", feed_route(feeds_out.json_feed, feeds_out.JSONFEED_TYPE), methods=["GET"],
-                     summary="The /stories query as JSON Feed 1.1", response_class=Response)
+                     summary="The /stories query as JSON Feed 1.1", response_class=Response, responses=VALIDATION,
+                     openapi_extra=query_doc(PageQuery))
+
+LAST_EVENT_ID = {"name": "last-event-id", "in": "header", "required": False,
+                 "description": "resume after this event id",
+                 "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Last-Event-Id",
+                            "description": "resume after this event id"}}
 
 
 @router.get("/stories/stream", summary="New and updated stories as Server-Sent Events (same filters)",
-            response_class=Response)
-async def story_stream(
-    request: Request, settings: SettingsDep, f: FilterDep,
-    last_event_id: Annotated[str | None, Header(description="resume after this event id")] = None,
-    after: Annotated[str | None, Query(max_length=200, description="resume position when a header "
-                                       "cannot be set (same as Last-Event-ID)")] = None,
-) -> Response:
+            response_class=Response, responses=VALIDATION, openapi_extra=query_doc(StreamQuery, LAST_EVENT_ID))
+async def story_stream(request: Request) -> Response:
+    query = parse_query(request, StreamQuery)
+    f = story_filter(request, query)
     watch: stream.StoreWatch | None = getattr(request.app.state, "store_watch", None)
     if watch is None:
         raise HTTPException(503, "the live stream is not running", headers={"Retry-After": "5"})
     resume = None
-    if last_event_id or after:
+    if position := request.headers.get("last-event-id") or query.after:
         try:
-            resume = stream.parse_position(last_event_id or after or "")
+            resume = stream.parse_position(position)
         except ValueError as exc:
             raise unprocessable("Last-Event-ID", str(exc)) from exc
+    settings: Settings = request.app.state.settings
     return EventSourceResponse(stream.events(watch, request.app.state.sessions, f, resume),
                                ping=settings.sse_keepalive_s, headers={"Cache-Control": "no-cache"})
 

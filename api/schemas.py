@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, Json, TypeAdapter
 
 from services.db.models import Article, Delivery, DeliveryAttempt, Story, Webhook
 
@@ -83,6 +83,20 @@ class ArticleOut(BaseModel):
         )
 
 
+class StoryRow(StoryOut):
+    """A StoryOut read straight from a row of services.db.stories.PAGE_COLUMNS_JSON_TEXT, whose JSON
+    columns arrive as text: pydantic parses and validates them in one pass, at half the cost of json.loads
+    and then validation."""
+
+    topics: Json[list[TopicOut]]
+    entities: Json[list[EntityOut]]
+    sources: Json[list[str]]
+
+
+# A page validated from plain row dicts in one call, not one call (or one ORM object) per story.
+STORY_ROWS: TypeAdapter[list[StoryRow]] = TypeAdapter(list[StoryRow])
+
+
 class StoryDetail(StoryOut):
     articles: list[ArticleOut]
 
@@ -90,6 +104,51 @@ class StoryDetail(StoryOut):
 class StoryPage(BaseModel):
     items: list[StoryOut]
     next_cursor: str | None = Field(None, description="pass as ?cursor= to get the next (older) page")
+
+
+MAX_Q = 500
+
+
+class StoryQuery(BaseModel):
+    """The filters shared by /stories, its feeds and its stream.
+
+    Validated in one call from the query string and documented from this model (api.routes_stories),
+    instead of as one FastAPI parameter each: FastAPI's per-parameter work was most of a cached request.
+    """
+
+    topic: list[str] | None = Field(None, description="topic name; repeat for AND")
+    entity: list[str] | None = Field(None, description="canonical entity id or name; repeat for AND")
+    lang: str | None = Field(None, pattern=r"^[a-z]{2,3}$", description="ISO 639-1 language code")
+    state: list[Lifecycle] | None = Field(None, description="ceasefire lifecycle state")
+    source: str | None = Field(None, max_length=512)
+    feed: int | None = Field(None, ge=1, le=2**31 - 1, description="feed id")
+    since: datetime | None = Field(None, description="ISO 8601; stories published at or after")
+    until: datetime | None = Field(None, description="ISO 8601; stories published before")
+    min_confidence: float | None = Field(None, ge=0, le=1)
+    q: str | None = Field(None, max_length=MAX_Q, description="full-text search: every word must appear "
+                          "in the headline, summary or an article title")
+
+
+class PageQuery(StoryQuery):
+    limit: int | None = Field(None, description="page size (capped by WIREWATCH_STORIES_MAX_LIMIT)")
+    cursor: str | None = Field(None, max_length=512, description="next_cursor of the previous page")
+
+
+class StreamQuery(StoryQuery):
+    after: str | None = Field(None, max_length=200, description="resume position when a header cannot be set "
+                              "(same as Last-Event-ID)")
+
+
+class ParamError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(BaseModel):
+    """The 422 body: which parameter, and what is wrong with it."""
+
+    detail: list[ParamError]
 
 
 class WebhookFilters(BaseModel):

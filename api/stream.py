@@ -155,6 +155,10 @@ class StoreWatch:
 
     async def start(self) -> None:
         try:
+            async with self._sessions() as session:
+                newest = await repo.last_change(session)
+            if newest is not None:  # begin at the newest change, not by reading (and skipping) the whole store
+                self._watermark = newest
             await self.poll(emit=False)
         except SQLAlchemyError as exc:
             log.warning("stream: store not reachable at start: %s", exc)

@@ -6,6 +6,7 @@ Keyword-only functions, one per use; routes and workers never write SQL themselv
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -14,15 +15,18 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
+    JSON,
     Column,
     ColumnElement,
     Integer,
     MetaData,
+    Row,
     Select,
     String,
     Table,
     Text,
     and_,
+    cast,
     delete,
     false,
     func,
@@ -32,7 +36,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.db.models import Article, Story, StoryEntity, StoryTopic
 from services.events import EnrichedArticle
@@ -221,6 +225,8 @@ def _search_condition(q: str, dialect: str) -> ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class StoryFilter:
+    """What a reader asked for; hashable (sequences become tuples), so a page's statement can be reused."""
+
     topics: Sequence[str] = ()
     entities: Sequence[str] = ()
     lang: str | None = None
@@ -232,8 +238,20 @@ class StoryFilter:
     min_confidence: float | None = None
     q: str | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("topics", "entities", "state"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
-def encode_cursor(story: Story) -> str:
+
+# What a page of stories shows: every story column but the internal seq, as Core rows (no ORM objects).
+PAGE_COLUMNS = tuple(c for c in Story.__table__.c if c.key != "seq")
+# The same with the JSON columns as their text (CAST, so neither driver decodes them), for a caller that
+# parses them while validating anyway (the API: half the cost of json.loads and then validation).
+PAGE_COLUMNS_JSON_TEXT = tuple(cast(c, Text).label(c.key) if isinstance(c.type, JSON) else c for c in PAGE_COLUMNS)
+PageRow = Row[Any]
+
+
+def encode_cursor(story: Story | PageRow) -> str:
     raw = json.dumps([story.published_at.isoformat(), story.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -252,8 +270,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return when, sid
 
 
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
+def _dialect(db: AsyncSession | AsyncConnection) -> str:
+    return db.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
 
 
 def _apply_filter(stmt: Select[Any], f: StoryFilter, dialect: str = "sqlite") -> Select[Any]:
@@ -290,16 +308,37 @@ def _apply_filter(stmt: Select[Any], f: StoryFilter, dialect: str = "sqlite") ->
     return stmt
 
 
-async def list_stories(
-    session: AsyncSession, *, filter: StoryFilter, limit: int, cursor: str | None = None
-) -> tuple[list[Story], str | None]:
-    """Newest first by (published_at, id) keyset: pages never skip or repeat while stories arrive."""
-    stmt = _apply_filter(select(Story), filter, _dialect(session))
+def _published_before(when: datetime, sid: str) -> tuple[ColumnElement[bool], ...]:
+    """(published_at, id) < (when, sid), spelled so that both planners seek the index to the position: the
+    plain "a < x OR (a = x AND b < y)" made SQLite scan from the newest story down (deep pages got slower)."""
+    return Story.published_at <= when, or_(Story.published_at < when, Story.id < sid)
+
+
+def _seen_after(when: datetime, sid: str) -> tuple[ColumnElement[bool], ...]:
+    """(last_seen, id) > (when, sid), likewise (the OR-only form scanned the whole index on every poll)."""
+    return Story.last_seen >= when, or_(Story.last_seen > when, Story.id > sid)
+
+
+@functools.lru_cache(maxsize=256)
+def _page_statement(f: StoryFilter, limit: int, cursor: str | None, dialect: str, json_text: bool) -> Select[Any]:
+    """Built once per distinct query: a reused statement also keeps its SQLAlchemy cache key."""
+    stmt = _apply_filter(select(*(PAGE_COLUMNS_JSON_TEXT if json_text else PAGE_COLUMNS)), f, dialect)
     if cursor:
-        when, sid = decode_cursor(cursor)
-        stmt = stmt.where(or_(Story.published_at < when, and_(Story.published_at == when, Story.id < sid)))
-    stmt = stmt.order_by(Story.published_at.desc(), Story.id.desc()).limit(limit + 1)
-    rows = list((await session.scalars(stmt)).all())
+        stmt = stmt.where(*_published_before(*decode_cursor(cursor)))
+    return stmt.order_by(Story.published_at.desc(), Story.id.desc()).limit(limit + 1)
+
+
+async def list_stories(
+    db: AsyncSession | AsyncConnection, *, filter: StoryFilter, limit: int, cursor: str | None = None,
+    json_text: bool = False,
+) -> tuple[list[PageRow], str | None]:
+    """Newest first by (published_at, id) keyset: pages never skip or repeat while stories arrive.
+
+    Rows carry PAGE_COLUMNS (PAGE_COLUMNS_JSON_TEXT with json_text). A plain connection is enough, and
+    cheaper than a session: this only reads.
+    """
+    stmt = _page_statement(filter, limit, cursor, _dialect(db), json_text)
+    rows = list((await db.execute(stmt)).all())
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (encode_cursor(rows[-1]) if more and rows else None)
@@ -309,8 +348,7 @@ async def changed_after(
     session: AsyncSession, *, after: tuple[datetime, str], limit: int, filter: StoryFilter | None = None
 ) -> list[Story]:
     """Stories stored or updated after a (last_seen, id) position, oldest change first (the live stream)."""
-    when, sid = after
-    stmt = select(Story).where(or_(Story.last_seen > when, and_(Story.last_seen == when, Story.id > sid)))
+    stmt = select(Story).where(*_seen_after(*after))
     if filter is not None:
         stmt = _apply_filter(stmt, filter, _dialect(session))
     stmt = stmt.order_by(Story.last_seen, Story.id).limit(limit)
