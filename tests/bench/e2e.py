@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -25,6 +26,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -95,11 +98,26 @@ async def _measure(store: StoreView, sub: Subscriber, items: int) -> dict[str, A
             "webhook_from_fetch": _q(hook_fetch), "webhook_from_publish": _q(hook_pub)}
 
 
-async def freshness(bootstrap: str, workdir: Path, items: int, feeds: int = 20) -> dict[str, Any]:
+@dataclass
+class Live:
+    """A running stack over a farm of ``feeds`` feeds, with one webhook subscriber registered."""
+
+    farm: Farm
+    stack: Stack
+    store: StoreView
+    sub: Subscriber
+
+
+@contextlib.asynccontextmanager
+async def live_stack(bootstrap: str, workdir: Path, feeds: int, env: dict[str, str],
+                     public_api: bool = False) -> AsyncIterator[Live]:
+    """Farm, services (each its own process), store view and a subscribed receiver; all stopped on exit."""
     farm = Farm(feeds=feeds, items=0)
     farm.start_thread()
     stack = Stack(workdir=workdir, bootstrap=bootstrap, topics=_topics(),
-                  env_extra={"WIREWATCH_CLUSTER_WINDOW_S": "0", "WIREWATCH_LOG_LEVEL": "WARNING"})
+                  env_extra={"WIREWATCH_CLUSTER_WINDOW_S": "0", "WIREWATCH_LOG_LEVEL": "WARNING", **env})
+    if public_api:
+        stack.env_extra["WIREWATCH_PUBLIC_URL"] = stack.api
     sub = Subscriber()
     store: StoreView | None = None
     try:
@@ -111,61 +129,49 @@ async def freshness(bootstrap: str, workdir: Path, items: int, feeds: int = 20) 
         async with httpx.AsyncClient(base_url=stack.api, timeout=10) as c:
             r = await c.post("/webhooks", json={"url": sub.url()}, headers=stack.admin())
             r.raise_for_status()
-        await asyncio.sleep(8)  # warm-up: group joins, first polls of the (empty) feeds
-        for k in range(items):  # one new item at a time, spread over the feeds and over the poll phase
-            farm.publish(k % feeds)
-            await asyncio.sleep(0.37)
-
-        return {"poll_interval_s": 1.0, "items": items, **await _measure(store, sub, items)}
+        yield Live(farm, stack, store, sub)
     finally:
         stack.stop_all()
         await sub.stop()
         if store is not None:
             await store.close()
         farm.stop_thread()
+
+
+async def publish_spread(farm: Farm, items: int, feeds: int) -> None:
+    """One new item at a time, spread over the feeds and over the poll phase."""
+    for k in range(items):
+        farm.publish(k % feeds)
+        await asyncio.sleep(0.37)
+
+
+async def freshness(bootstrap: str, workdir: Path, items: int, feeds: int = 20) -> dict[str, Any]:
+    """Freshness of polled items (every feed polled each second)."""
+    async with live_stack(bootstrap, workdir, feeds, {}) as live:
+        await asyncio.sleep(8)  # warm-up: group joins, first polls of the (empty) feeds
+        await publish_spread(live.farm, items, feeds)
+        return {"poll_interval_s": 1.0, "items": items, **await _measure(live.store, live.sub, items)}
 
 
 async def push_freshness(bootstrap: str, workdir: Path, items: int, feeds: int = 20) -> dict[str, Any]:
     """Freshness of WebSub-pushed items: every feed subscribed at the farm's hub, polling slowed to 10 min."""
-    farm = Farm(feeds=feeds, items=0)
-    farm.start_thread()
-    stack = Stack(workdir=workdir, bootstrap=bootstrap, topics=_topics(),
-                  env_extra={"WIREWATCH_CLUSTER_WINDOW_S": "0", "WIREWATCH_LOG_LEVEL": "WARNING",
-                             "WIREWATCH_POLL_MIN_INTERVAL_S": "600", "WIREWATCH_POLL_DEFAULT_INTERVAL_S": "600",
-                             "WIREWATCH_POLL_MAX_INTERVAL_S": "3600", "WIREWATCH_WEBSUB_MAINTAIN_INTERVAL_S": "2"})
-    stack.env_extra["WIREWATCH_PUBLIC_URL"] = stack.api
-    sub = Subscriber()
-    store: StoreView | None = None
-    try:
-        await stack.prepare([farm.url(i) for i in range(feeds)])
-        store = StoreView(stack.db_url)
-        await sub.start()
-        stack.start_all()
-        await stack.wait_api()
-        async with httpx.AsyncClient(base_url=stack.api, timeout=10) as c:
-            r = await c.post("/webhooks", json={"url": sub.url()}, headers=stack.admin())
-            r.raise_for_status()
+    env = {"WIREWATCH_POLL_MIN_INTERVAL_S": "600", "WIREWATCH_POLL_DEFAULT_INTERVAL_S": "600",
+           "WIREWATCH_POLL_MAX_INTERVAL_S": "3600", "WIREWATCH_WEBSUB_MAINTAIN_INTERVAL_S": "2"}
+    async with live_stack(bootstrap, workdir, feeds, env, public_api=True) as live:
 
         async def subscribed() -> bool:
-            rows = await store.rows("SELECT count(*) FROM feeds WHERE websub_state = 'subscribed'")  # type: ignore[union-attr]
+            rows = await live.store.rows("SELECT count(*) FROM feeds WHERE websub_state = 'subscribed'")
             return bool(rows and rows[0][0] >= feeds)
 
         await poll(subscribed, timeout=120, every=1, what=f"all {feeds} feeds subscribed at the hub")
-        polls_before = sum(farm.requests[f"/feed/{i}.xml"] for i in range(feeds))
-        for k in range(items):
-            farm.publish(k % feeds)
-            await asyncio.sleep(0.37)
-        figures = await _measure(store, sub, items)
-        polls_during = sum(farm.requests[f"/feed/{i}.xml"] for i in range(feeds)) - polls_before
-        return {"poll_interval_s": 600.0, "items": items, "feed_polls_during_run": polls_during,
+        polls = [f"/feed/{i}.xml" for i in range(feeds)]
+        polls_before = sum(live.farm.requests[p] for p in polls)
+        await publish_spread(live.farm, items, feeds)
+        figures = await _measure(live.store, live.sub, items)
+        return {"poll_interval_s": 600.0, "items": items,
+                "feed_polls_during_run": sum(live.farm.requests[p] for p in polls) - polls_before,
                 "stored_from_push": figures["stored_from_publish"],
                 "webhook_from_push": figures["webhook_from_publish"]}
-    finally:
-        stack.stop_all()
-        await sub.stop()
-        if store is not None:
-            await store.close()
-        farm.stop_thread()
 
 
 async def memory(bootstrap: str, workdir: Path, n_feeds: int, with_items: int = 300) -> dict[str, Any]:
