@@ -25,6 +25,7 @@ from ingest.farm import Farm
 from ingest.service import running_ingester
 from services import bus
 from services.db import feeds as repo
+from services.db.engine import Sessions
 from services.settings import Settings
 from tests.conftest import free_port
 from tests.integration.test_ingest_service import add_farm_feeds, read_all, store
@@ -57,6 +58,16 @@ async def until(cond: Callable[[], Awaitable[bool]], timeout: float = 10) -> Non
         await asyncio.sleep(0.05)
 
 
+def feed_subscribed(sessions: Sessions, feed_id: int) -> Callable[[], Awaitable[bool]]:
+    """A condition for :func:`until`: the feed's WebSub subscription was verified by its hub."""
+    async def check() -> bool:
+        async with sessions() as session:
+            f = await repo.get_feed(session, feed_id=feed_id)
+        return f is not None and f.websub_state == "subscribed"
+
+    return check
+
+
 async def test_push_subscribe_verify_publish_renew_and_fallback(
         kafka_bootstrap: str, make_settings: Callable[..., Settings], unique_topics: dict[str, str]) -> None:
     port = free_port()
@@ -78,11 +89,7 @@ async def test_push_subscribe_verify_publish_renew_and_fallback(
             await repo.update_feed(session, feed_id=2, hub_url=farm.base + "/status/503")
         await ing.maintain_websub()
 
-        async def subscribed() -> bool:
-            async with sessions() as session:
-                f = await repo.get_feed(session, feed_id=1)
-            return f is not None and f.websub_state == "subscribed"
-
+        subscribed = feed_subscribed(sessions, 1)
         await until(subscribed)
         callback = f"http://127.0.0.1:{port}/websub/1"
         assert set(farm.subscriptions[farm.url(0)]) == {callback}

@@ -19,7 +19,7 @@ from services.runtime import utcnow
 from services.settings import Settings
 from tests.conftest import free_port
 from tests.integration.test_ingest_service import read_all, store
-from tests.integration.test_ingest_websub import running_api, until
+from tests.integration.test_ingest_websub import feed_subscribed, running_api, until
 
 pytestmark = pytest.mark.kafka
 
@@ -42,12 +42,7 @@ async def test_subscribes_with_the_self_url_and_receives_pushes(
 
         await ing.maintain_websub()
 
-        async def subscribed() -> bool:
-            async with sessions() as session:
-                f = await repo.get_feed(session, feed_id=1)
-            return f is not None and f.websub_state == "subscribed"
-
-        await until(subscribed)
+        await until(feed_subscribed(sessions, 1))
         assert list(farm.subscriptions[farm.url(0)]) == [f"http://127.0.0.1:{port}/websub/1"]
         assert not farm.subscriptions.get(polled)
         farm.publish(0)
