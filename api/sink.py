@@ -18,13 +18,14 @@ import time
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from services import metrics
 from services.db.clusters import assign_story, lock_bands
 from services.db.engine import Sessions
 from services.db.models import Article
-from services.db.stories import StoryChange, upsert_enriched
+from services.db.stories import StoryChange, upsert_batch
 from services.events import EnrichedArticle
 from services.runtime import utcnow
 from services.settings import Settings
@@ -42,9 +43,10 @@ async def store_batch(
     *,
     window_s: float = _DEFAULTS["cluster_window_s"].default,
     threshold: float = _DEFAULTS["cluster_similarity"].default,
+    max_candidates: int = _DEFAULTS["cluster_max_candidates"].default,
+    bucket_cap: int = _DEFAULTS["cluster_bucket_cap"].default,
 ) -> list[StoryChange]:
     """Cluster and upsert a batch in one transaction; undecodable records are logged and skipped (never block)."""
-    changes: list[StoryChange] = []
     started = time.perf_counter()
     events: list[EnrichedArticle] = []
     for rec in records:
@@ -54,28 +56,29 @@ async def store_batch(
             log.error("skipping undecodable record", extra={"offset": rec.offset, "error": str(exc)[:300]})
     async with sessions() as session, session.begin():
         await lock_bands(session, events)
+        stored = set((await session.scalars(select(Article.id).where(Article.id.in_([e.id for e in events])))).all())
         for event in events:
-            if await session.get(Article, event.id) is None:
-                event.story_id = await assign_story(session, event=event, window_s=window_s, threshold=threshold)
-            change = await upsert_enriched(session, event=event)
-            changes.append(change)
-            metrics.STORED.labels(kind=change.article_kind).inc()
-            if change.article_kind != "replay":
-                lag = (utcnow() - event.article.fetched_at).total_seconds()
-                metrics.FRESHNESS.labels(stage="stored").observe(max(lag, 0.0))
-                log.info("stored", extra={"article_id": event.id, "story_id": change.story_id,
-                                          "change": change.kind})
+            if event.id not in stored:
+                event.story_id = await assign_story(session, event=event, window_s=window_s, threshold=threshold,
+                                                    max_candidates=max_candidates, bucket_cap=bucket_cap)
+        changes = await upsert_batch(session, events=events)
+    for event, change in zip(events, changes, strict=True):
+        metrics.STORED.labels(kind=change.article_kind).inc()
+        if change.article_kind != "replay":
+            lag = (utcnow() - event.article.fetched_at).total_seconds()
+            metrics.FRESHNESS.labels(stage="stored").observe(max(lag, 0.0))
+            log.info("stored", extra={"article_id": event.id, "story_id": change.story_id, "change": change.kind})
     metrics.SINK_LATENCY.observe(time.perf_counter() - started)
     return changes
 
 
 async def store_until_written(sessions: Sessions, records: list[ConsumerRecord[bytes, bytes]], *,
-                              window_s: float, threshold: float, retry_s: float = 1.0) -> list[StoryChange]:
+                              retry_s: float = 1.0, **rules: float) -> list[StoryChange]:
     """:func:`store_batch` until it is written: a store outage, or a race lost to another sink (SQLite's
     stale snapshot), retries the whole batch, which is idempotent."""
     while True:
         try:
-            return await store_batch(sessions, records, window_s=window_s, threshold=threshold)
+            return await store_batch(sessions, records, **rules)  # type: ignore[arg-type]
         except (OperationalError, DBAPIError, OSError) as exc:
             log.warning("store unavailable, retrying batch: %s", exc)
             await asyncio.sleep(retry_s)
@@ -87,7 +90,9 @@ async def consume(settings: Settings, sessions: Sessions, consumer: AIOKafkaCons
         batches = await consumer.getmany(timeout_ms=500, max_records=settings.kafka_max_batch)
         for _tp, records in batches.items():
             await store_until_written(sessions, records, window_s=settings.cluster_window_s,
-                                      threshold=settings.cluster_similarity)
+                                      threshold=settings.cluster_similarity,
+                                      max_candidates=settings.cluster_max_candidates,
+                                      bucket_cap=settings.cluster_bucket_cap)
         if batches:
             await consumer.commit()
 

@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     topic_min_confidence: float = Field(0.5, ge=0, le=1)
     cluster_window_s: float = Field(72 * 3600, ge=0)
     cluster_similarity: float = Field(0.5, ge=0, le=1)
+    cluster_max_candidates: int = Field(100, ge=1, description="articles a new article is compared with to pick "
+                                        "its story: those sharing the most LSH band keys")
+    cluster_bucket_cap: int = Field(25, ge=1, description="newest articles read per shared band key: bounds the "
+                                    "lookup when boilerplate or a syndicated report fills a bucket")
 
     # --- Webhooks ----------------------------------------------------------
     webhook_allowed_hosts: CommaList = Field(default_factory=list)

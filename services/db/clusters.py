@@ -10,15 +10,33 @@ new article's bands and signature. Tables live in migration 0004.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, insert, select, text, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    CompoundSelect,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enrich import cluster
 from services.events import EnrichedArticle
+from services.settings import Settings
 
 _meta = MetaData()
 story_bands = Table(
@@ -37,7 +55,8 @@ article_signatures = Table(
     Column("topics", JSON, nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),
 )
-MAX_CANDIDATES = 200  # articles scored per new article; band keys are selective, this only caps a pathology
+
+_DEFAULTS = Settings.model_fields
 
 
 def _utc(when: datetime) -> datetime:
@@ -99,7 +118,45 @@ def _row_features(row: Any) -> cluster.StoryFeatures:
                                  entities=frozenset(row.entities or ()), topics=frozenset(row.topics or ()))
 
 
-async def assign_story(session: AsyncSession, *, event: EnrichedArticle, window_s: float, threshold: float) -> str:
+@functools.cache
+def _bucket_reads(n: int) -> CompoundSelect:
+    """``n`` bucket reads in one statement, built once per key count so its compiled form is reused."""
+    lo = bindparam("lo", type_=story_bands.c.published_at.type)
+    hi = bindparam("hi", type_=story_bands.c.published_at.type)
+    per_band = [
+        select(story_bands.c.article_id)
+        .where(story_bands.c.band == bindparam(f"b{i}"), story_bands.c.published_at >= lo,
+               story_bands.c.published_at <= hi)
+        .order_by(story_bands.c.published_at.desc())
+        .limit(bindparam("cap", type_=Integer))
+        .subquery()
+        for i in range(n)
+    ]
+    return union_all(*(select(q.c.article_id) for q in per_band))
+
+
+async def candidate_ids(session: AsyncSession, *, article_id: str, bands: Sequence[str], published_at: datetime,
+                        window_s: float, max_candidates: int, bucket_cap: int) -> list[str]:
+    """Articles sharing band keys with a new one inside the window, those sharing the most keys first.
+
+    Each key reads at most its ``bucket_cap`` newest articles (one index range scan on (band,
+    published_at)), so a bucket filled by boilerplate or a report syndicated to hundreds of outlets costs
+    the same as any other; such an article's story still shows up through its newest members.
+    """
+    keys = list(dict.fromkeys(bands))
+    if not keys:
+        return []
+    window = timedelta(seconds=window_s)
+    params: dict[str, Any] = {f"b{i}": key for i, key in enumerate(keys)}
+    params.update(lo=published_at - window, hi=published_at + window, cap=bucket_cap)
+    shared = Counter(row[0] for row in await session.execute(_bucket_reads(len(keys)), params))
+    shared.pop(article_id, None)
+    return sorted(shared, key=lambda a: (-shared[a], a))[:max_candidates]
+
+
+async def assign_story(session: AsyncSession, *, event: EnrichedArticle, window_s: float, threshold: float,
+                       max_candidates: int = _DEFAULTS["cluster_max_candidates"].default,
+                       bucket_cap: int = _DEFAULTS["cluster_bucket_cap"].default) -> str:
     """The story a new article joins (else its own id); records its bands and signature under that story.
 
     Idempotent: an article already recorded keeps the story it was given.
@@ -110,21 +167,13 @@ async def assign_story(session: AsyncSession, *, event: EnrichedArticle, window_
         return str(known)
     minhash, bands = _signature(event)
     me = features(event, minhash)
-    window = timedelta(seconds=window_s)
     story_id = event.id
-    if bands:
-        hits = (
-            select(story_bands.c.article_id)
-            .where(story_bands.c.band.in_(bands),
-                   story_bands.c.published_at >= me.published_at - window,
-                   story_bands.c.published_at <= me.published_at + window,
-                   story_bands.c.article_id != event.id)
-            .distinct()
-            .limit(MAX_CANDIDATES)
-        )
+    ids = await candidate_ids(session, article_id=event.id, bands=bands, published_at=me.published_at,
+                              window_s=window_s, max_candidates=max_candidates, bucket_cap=bucket_cap)
+    if ids:
         rows = (await session.execute(
             select(article_signatures)
-            .where(article_signatures.c.article_id.in_(hits))
+            .where(article_signatures.c.article_id.in_(ids))
             .order_by(article_signatures.c.published_at, article_signatures.c.article_id)
         )).all()
         story_id = cluster.best_story(event.id, ((r.story_id, _row_features(r)) for r in rows), me,

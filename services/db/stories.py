@@ -100,28 +100,56 @@ def _same_content(row: Article, values: dict[str, Any]) -> bool:
 
 async def upsert_enriched(session: AsyncSession, *, event: EnrichedArticle) -> StoryChange:
     """Store one enriched article and fold it into its story; replays change nothing."""
+    return (await upsert_batch(session, events=[event]))[0]
+
+
+async def upsert_batch(session: AsyncSession, *, events: Sequence[EnrichedArticle]) -> list[StoryChange]:
+    """Store a batch of enriched articles, then refresh each story they touched once.
+
+    Why once per batch: a story is recomputed from all its articles, so refreshing it after every article
+    made a batch of k articles joining an n-article story cost k * n rows (quadratic in a busy story). Each
+    article's :class:`StoryChange` reports what the batch did to its story (one version step at most).
+    """
+    written: list[tuple[str, Literal["new", "update", "replay"]]] = []
+    touched: dict[str, None] = {}
+    for event in events:
+        story_id, article_kind = await _write_article(session, event)
+        written.append((story_id, article_kind))
+        if article_kind != "replay":
+            touched[story_id] = None
+    refreshed = {story_id: await _refresh_story(session, story_id=story_id) for story_id in touched}
+    changes = []
+    for story_id, article_kind in written:
+        if story_id in refreshed:
+            kind, version = refreshed[story_id]
+        else:
+            story = await session.get(Story, story_id)
+            kind, version = "unchanged", story.version if story else 1
+        changes.append(StoryChange(story_id, kind, version, article_kind))
+    return changes
+
+
+async def _write_article(session: AsyncSession, event: EnrichedArticle) -> tuple[str, Literal["new", "update", "replay"]]:
+    """Insert or update one article row; (its story, what happened). A stored article keeps its story."""
     story_id = event.story_id or event.article.id
     existing = await session.get(Article, event.article.id)
     if existing is not None:
         story_id = existing.story_id
     values = _article_values(event, story_id)
     if existing is not None and _same_content(existing, values):
-        story = await session.get(Story, story_id)
-        return StoryChange(story_id, "unchanged", story.version if story else 1, "replay")
+        return story_id, "replay"
     if existing is None:
         session.add(Article(id=event.article.id, **values))
-        article_kind: Literal["new", "update", "replay"] = "new"
-    else:
-        for k, v in values.items():
-            setattr(existing, k, v)
-        existing.version += 1
-        article_kind = "update"
+        await session.flush()
+        return story_id, "new"
+    for k, v in values.items():
+        setattr(existing, k, v)
+    existing.version += 1
     await session.flush()
-    kind, version = await _refresh_story(session, story_id=story_id)
-    return StoryChange(story_id, kind, version, article_kind)
+    return story_id, "update"
 
 
-def _fold_topics(articles: Sequence[Article]) -> list[dict[str, Any]]:
+def _fold_topics(articles: Sequence[Any]) -> list[dict[str, Any]]:
     best: dict[str, dict[str, Any]] = {}
     for art in articles:
         for t in art.topics or []:
@@ -131,7 +159,7 @@ def _fold_topics(articles: Sequence[Article]) -> list[dict[str, Any]]:
     return sorted(best.values(), key=lambda t: -t["confidence"])
 
 
-def _fold_entities(articles: Sequence[Article]) -> list[dict[str, Any]]:
+def _fold_entities(articles: Sequence[Any]) -> list[dict[str, Any]]:
     merged: dict[str, dict[str, Any]] = {}
     for art in articles:
         for e in art.entities or []:
@@ -142,11 +170,16 @@ def _fold_entities(articles: Sequence[Article]) -> list[dict[str, Any]]:
     return sorted(merged.values(), key=lambda e: (not e["in_title"], -e["mentions"], e["name"]))
 
 
+# What a story is folded from: every article column it shows, not the article bodies (Core rows, no ORM).
+_FOLD_COLUMNS = (Article.id, Article.title, Article.link, Article.url, Article.summary, Article.lang, Article.state,
+                 Article.topics, Article.entities, Article.source, Article.published_at)
+
+
 async def _refresh_story(session: AsyncSession, *, story_id: str) -> tuple[ChangeKind, int]:
     """Recompute a story from its articles; bump its version only when something a reader sees changed."""
-    articles = list((await session.scalars(
-        select(Article).where(Article.story_id == story_id).order_by(Article.published_at, Article.id)
-    )).all())
+    articles = (await session.execute(
+        select(*_FOLD_COLUMNS).where(Article.story_id == story_id).order_by(Article.published_at, Article.id)
+    )).all()
     first = articles[0]
     topics, entities = _fold_topics(articles), _fold_entities(articles)
     sources = sorted({a.source for a in articles if a.source})

@@ -111,7 +111,59 @@ async def test_one_batch_clusters_too(sessions, enricher) -> None:
               for i, (src, title, text) in enumerate(REPORTS)]
     changes = await store_batch(sessions, _records(events))
     assert [c.story_id for c in changes] == [events[0].id] * 3
-    assert [c.kind for c in changes] == ["created", "updated", "updated"]
+    # the story is folded once per batch: each article reports what the batch did to it
+    assert [(c.kind, c.version, c.article_kind) for c in changes] == [("created", 1, "new")] * 3
+    async with sessions() as s:
+        story = await repo.get_story(s, story_id=events[0].id)
+        assert story is not None and story.article_count == 3 and story.headline == events[0].article.title
+        assert sorted(story.sources) == ["AP", "Kyiv Independent", "Reuters"]
+
+
+async def test_a_batch_folds_each_story_once(sessions, enricher, store_url) -> None:
+    """A batch of k articles joining a story reads the story's articles once, not k times (that made a busy
+    story quadratic: 2,000 syndicated copies of one report stored at 8 articles/s); the story it leaves is
+    the one storing them one at a time leaves."""
+    from sqlalchemy import event as sa_event
+
+    events = [_event(enricher, 40 + i, f"Outlet {i}", REPORTS[i % 3][1], REPORTS[i % 3][2] + f" Update {i}.",
+                     T0 + timedelta(minutes=i)) for i in range(9)]
+    engine = make_engine(Settings(), url=store_url)
+    folds: list[str] = []
+
+    def count(_conn, _cursor, statement, *_a):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and "FROM articles" in statement \
+                and "articles.story_id =" in statement and "articles.entities" in statement:
+            folds.append(statement)
+
+    sa_event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        batched = make_sessions(engine)
+        await store_batch(batched, _records(events[:3]))
+        folds.clear()
+        changes = await store_batch(batched, _records(events[3:]))
+        assert {c.story_id for c in changes} == {events[0].id}
+        assert len(folds) == 1, f"story folded {len(folds)} times for one batch"
+    finally:
+        sa_event.remove(engine.sync_engine, "before_cursor_execute", count)
+        await engine.dispose()
+    async with sessions() as s:
+        batched_view = await repo.get_story(s, story_id=events[0].id)
+        assert batched_view is not None
+        # the same articles one at a time, as new ids, into a fresh story
+    singles = [_event(enricher, 60 + i, f"Outlet {i}", REPORTS[i % 3][1], REPORTS[i % 3][2] + f" Update {i}.",
+                      T0 + timedelta(days=20, minutes=i)) for i in range(9)]
+    for ev in singles:
+        await store_batch(sessions, _records([ev]))
+    async with sessions() as s:
+        single_view = await repo.get_story(s, story_id=singles[0].id)
+        assert single_view is not None
+        assert single_view.version > batched_view.version  # one step per article against one per batch
+        for key in ("headline", "article_count", "sources", "state", "lang"):
+            assert getattr(single_view, key) == getattr(batched_view, key), key
+        assert [(t["name"], t["confidence"]) for t in single_view.topics] == \
+            [(t["name"], t["confidence"]) for t in batched_view.topics]
+        assert [(e["id"], e["mentions"]) for e in single_view.entities] == \
+            [(e["id"], e["mentions"]) for e in batched_view.entities]
 
 
 async def test_two_sinks_clustering_at_once_make_one_story(sessions, enricher) -> None:
@@ -130,3 +182,30 @@ async def test_two_sinks_clustering_at_once_make_one_story(sessions, enricher) -
         assert not other.done(), "the second sink clustered before the first one committed"
     changes = await asyncio.wait_for(other, 30)
     assert [(c.story_id, c.kind, c.article_kind) for c in changes] == [(first.id, "updated", "new")]
+
+
+async def test_candidates_most_shared_keys_first_and_hot_buckets_capped(sessions) -> None:
+    """A bucket filled by 300 copies of one boilerplate paragraph reads only its newest ``bucket_cap``
+    articles, and the article sharing the most keys comes first even though it is the oldest."""
+    from sqlalchemy import insert
+
+    from services.db.clusters import candidate_ids, story_bands
+
+    hot = "0:aaaaaaaaaaaa"
+    mine = [hot] + [f"{b}:{b:012x}" for b in range(1, 6)]
+    rows = [{"band": hot, "article_id": f"hot{i:03d}", "story_id": f"hot{i:03d}",
+             "published_at": T0 + timedelta(minutes=i)} for i in range(300)]
+    rows += [{"band": b, "article_id": "twin", "story_id": "twin", "published_at": T0 - timedelta(hours=1)}
+             for b in mine[1:]]
+    rows += [{"band": mine[1], "article_id": "far", "story_id": "far", "published_at": T0 - timedelta(days=9)}]
+    async with sessions() as s, s.begin():
+        await s.execute(insert(story_bands), rows)
+    async with sessions() as s:
+        ids = await candidate_ids(s, article_id="me", bands=mine, published_at=T0 + timedelta(hours=5),
+                                  window_s=72 * 3600, max_candidates=100, bucket_cap=25)
+        assert ids[0] == "twin"  # shares 5 keys
+        assert "far" not in ids  # outside the window
+        assert set(ids[1:]) == {f"hot{i:03d}" for i in range(275, 300)}  # the hot bucket's newest 25 only
+        top = await candidate_ids(s, article_id="me", bands=mine, published_at=T0 + timedelta(hours=5),
+                                  window_s=72 * 3600, max_candidates=3, bucket_cap=25)
+        assert top == ["twin", "hot275", "hot276"]  # then ties by id
