@@ -42,6 +42,9 @@ def _service_main(name: str) -> Callable[..., Any]:
 
 
 def run_one(name: str, settings: Settings) -> None:
+    from services.lean import skip_cli_frontends
+
+    skip_cli_frontends()
     if name == "api":
         from api.app import serve
 
