@@ -43,8 +43,10 @@ def _service_main(name: str) -> Callable[..., Any]:
 
 def run_one(name: str, settings: Settings) -> None:
     from services.lean import skip_cli_frontends
+    from services.runtime import limit_malloc_arenas
 
     skip_cli_frontends()
+    limit_malloc_arenas(settings.malloc_arena_max)
     if name == "api":
         from api.app import serve
 

@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     websub_maintain_interval_s: float = Field(60.0, gt=0, description="how often due subscriptions and renewals "
                                               "are sent (a newly discovered hub waits at most this long)")
 
+    malloc_arena_max: int = Field(2, ge=0, description="glibc malloc arenas per service process (0 = glibc's "
+                                  "default of 8 per core); fewer arenas, less scattered free memory")
     memory_trim_interval_s: float = Field(60.0, ge=0, description="how often each service hands freed heap back "
                                           "to the OS (glibc malloc_trim); 0 = never")
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import platform
+from pathlib import Path
 
 import pytest
 
 from services import runtime
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
@@ -34,3 +37,48 @@ async def test_trims_soon_after_start_then_every_interval(monkeypatch: pytest.Mo
 async def test_zero_interval_never_trims(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runtime, "release_free_memory", lambda: pytest.fail("trimmed"))
     await asyncio.wait_for(runtime.trim_memory_every(0, asyncio.Event()), 1)
+
+
+ARENAS_PROBE = """
+import ctypes, sys, threading
+from services import runtime
+if sys.argv[1] != "default":
+    assert runtime.limit_malloc_arenas(int(sys.argv[1]))
+def churn():
+    for _ in range(200):
+        blocks = [bytes(2000) for _ in range(200)]  # above Python's small-object size: glibc malloc
+        del blocks
+threads = [threading.Thread(target=churn) for _ in range(8)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+ctypes.CDLL(None).malloc_stats()  # one "Arena N:" block per arena, on stderr
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt(M_ARENA_MAX) is glibc's")
+def test_arena_cap_keeps_threads_in_few_arenas() -> None:
+    """Why: each allocating thread otherwise gets its own arena and freed memory stays scattered (ingest's
+    RSS with 10,000 feeds: 94 MB by default, 86 MB with 2 arenas)."""
+    import subprocess
+    import sys
+
+    def arenas(arg: str) -> int:
+        proc = subprocess.run([sys.executable, "-c", ARENAS_PROBE, arg], capture_output=True, text=True,
+                              timeout=120, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return proc.stderr.count("Arena ")
+
+    assert arenas("2") <= 2
+    assert arenas("default") > 2  # the probe does make glibc spread out without the cap
+
+
+def test_service_processes_apply_the_arena_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from services import cli, lean
+    from services.settings import Settings
+
+    applied: list[int] = []
+    monkeypatch.setattr(runtime, "limit_malloc_arenas", lambda n: applied.append(n) or True)
+    monkeypatch.setattr(runtime, "run_service", lambda *a: None)
+    monkeypatch.setattr(lean, "skip_cli_frontends", lambda: None)
+    cli.run_one("sink", Settings(malloc_arena_max=3))
+    assert applied == [3]
