@@ -80,13 +80,6 @@ NOTICES = {  # ?notice= values a redirect may carry; the text is ours, never ech
 }
 OVERVIEW_FEEDS = 50
 FEED_STATUSES = ("all", "failing", "ok", "pending", "disabled")
-FEED_SORTS = {
-    "feed": lambda f: (f.title or f.url).lower(), "status": lambda f: feed_status(f),
-    "last_success": lambda f: f.last_success_at or datetime.min.replace(tzinfo=UTC),
-    "failures": lambda f: f.consecutive_failures or 0, "interval": lambda f: f.current_interval_s or 0.0,
-    "next_check": lambda f: f.next_check_at or datetime.max.replace(tzinfo=UTC),
-    "items": lambda f: f.items_per_day or 0.0,
-}
 
 
 # --- who is looking ----------------------------------------------------------
@@ -258,11 +251,9 @@ async def live_data(request: Request, session: SessionDep) -> dict[str, Any]:
 
 async def overview_tables(session: SessionDep) -> dict[str, Any]:
     """The overview's server-only tables: feeds needing attention first, and the latest tagged stories."""
-    feeds = await feed_repo.list_feeds(session)
-    order = {"failing": 0, "pending": 1, "ok": 2, "disabled": 3}
-    feeds.sort(key=lambda f: (order[feed_status(f)], -(f.consecutive_failures or 0), f.url))
+    feeds, _ = await feed_repo.feed_table(session, sort="status", descending=True, limit=OVERVIEW_FEEDS)
     latest, _ = await story_repo.list_stories(session, filter=story_repo.StoryFilter(), limit=30)
-    return {"feeds": feeds[:OVERVIEW_FEEDS], "stories": [s for s in latest if s.topics][:10]}
+    return {"feeds": feeds, "stories": [s for s in latest if s.topics][:10]}
 
 
 def _jsonable(value: Any) -> Any:
@@ -276,25 +267,25 @@ def _jsonable(value: Any) -> Any:
 
 
 @router.get("/dashboard/feeds", response_class=HTMLResponse)
-async def feeds_page(request: Request, session: SessionDep, who: ViewDep, status: str = "all", q: str = "",
-                     sort: str = "status", dir: str = "desc") -> HTMLResponse:
+async def feeds_page(request: Request, session: SessionDep, who: ViewDep, settings: SettingsDep, status: str = "all",
+                     q: str = "", sort: str = "status", dir: str = "desc", page: int = 1) -> HTMLResponse:
+    """The feed table, filtered, sorted and paged by the store: 10,000 feeds never load at once."""
     status = status if status in FEED_STATUSES else "all"
-    sort = sort if sort in FEED_SORTS else "status"
+    sort = sort if sort in feed_repo.FEED_SORTS else "status"
+    size = settings.dashboard_page_size
+    page = max(1, min(page, 1_000_000))
     try:
-        rows = await feed_repo.list_feeds(session)
+        counts = await feed_repo.status_counts(session)
+        shown, matching = await feed_repo.feed_table(
+            session, status=None if status == "all" else status, q=q, sort=sort, descending=dir != "asc",
+            limit=size, offset=(page - 1) * size)
     except (SQLAlchemyError, OSError) as exc:
         return store_down(request, who, exc)
-    counts = {s: sum(1 for f in rows if feed_status(f) == s) for s in FEED_STATUSES[1:]}
-    needle = q.strip().lower()
-    shown = [f for f in rows if (status == "all" or feed_status(f) == status)
-             and (not needle or needle in f.url.lower() or needle in (f.title or "").lower())]
-    shown.sort(key=FEED_SORTS[sort], reverse=dir != "asc")
-    if sort == "status":  # failing first, then by failures
-        order = {"failing": 0, "pending": 1, "ok": 2, "disabled": 3}
-        shown.sort(key=lambda f: (order[feed_status(f)], -(f.consecutive_failures or 0), f.url))
-    return render(request, "feeds.html", {"who": who, "feeds": shown, "total": len(rows), "counts": counts,
-                                          "status": status, "q": q, "sort": sort, "dir": dir,
-                                          "statuses": FEED_STATUSES, "feed_status": feed_status})
+    pages = max(1, -(-matching // size))
+    return render(request, "feeds.html", {"who": who, "feeds": shown, "total": sum(counts.values()),
+                                          "counts": counts, "matching": matching, "page": page, "pages": pages,
+                                          "first": (page - 1) * size + 1, "status": status, "q": q, "sort": sort,
+                                          "dir": dir, "statuses": FEED_STATUSES, "feed_status": feed_status})
 
 
 @router.post("/dashboard/feeds/{feed_id}/{action}", dependencies=[AdminForm])

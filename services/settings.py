@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     admin_token: str = ""
     read_tokens: CommaList = Field(default_factory=list)
     dashboard_public: bool = Field(True, description="read-only dashboard without a token")
+    dashboard_page_size: int = Field(100, ge=1, le=1000, description="feeds per page of the dashboard's feed table")
     stories_default_limit: int = Field(20, ge=1)
     stories_max_limit: int = Field(200, ge=1)
     rate_limit_per_minute: int = Field(0, ge=0, description="per-client requests/min on public endpoints; 0 = off")

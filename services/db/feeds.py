@@ -10,10 +10,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import CursorResult, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, case, cast, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import TextClause
 
 from services.db.models import Feed, SeenArticle
 
@@ -78,19 +80,78 @@ async def count_failing(session: AsyncSession) -> int:
     return int((await session.execute(q)).scalar_one())
 
 
+def _has_tag(session: AsyncSession, tag: str) -> ColumnElement[bool] | TextClause:
+    """``tag`` is one of the feed's tags (a JSON array), matched by the store so paging happens there too."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.jsonb_exists(cast(Feed.tags, JSONB), tag)
+    return text("EXISTS (SELECT 1 FROM json_each(feeds.tags) WHERE json_each.value = :tag)").bindparams(tag=tag)
+
+
 async def list_feeds(session: AsyncSession, *, enabled: bool | None = None, failing: bool | None = None,
                      tag: str | None = None, limit: int | None = None, offset: int = 0) -> list[Feed]:
-    """Feeds by id, optionally only enabled/disabled, failing/healthy, or carrying a tag."""
-    q = select(Feed).order_by(Feed.id)
+    """Feeds by id, optionally only enabled/disabled, failing/healthy, or carrying a tag (paged in SQL)."""
+    q = select(Feed).order_by(Feed.id).offset(offset).limit(limit)
     if enabled is not None:
         q = q.where(Feed.enabled.is_(enabled))
     if failing is not None:
         q = q.where(Feed.consecutive_failures > 0 if failing else Feed.consecutive_failures == 0)
-    rows = list((await session.execute(q)).scalars())
     if tag is not None:
-        rows = [f for f in rows if tag in (f.tags or [])]
-    rows = rows[offset:]
-    return rows[:limit] if limit is not None else rows
+        q = q.where(_has_tag(session, tag))
+    return list((await session.execute(q)).scalars())
+
+
+# --- the dashboard's feed table: status, search, sort and paging in SQL (10,000 feeds never load at once) ---
+
+FEED_STATUSES = ("failing", "pending", "ok", "disabled")  # worst first
+status_of = case((Feed.enabled.is_(False), "disabled"), (Feed.consecutive_failures > 0, "failing"),
+              (Feed.last_success_at.is_(None), "pending"), else_="ok")
+_rank = case(*((status_of == name, rank) for rank, name in enumerate(FEED_STATUSES)))
+_PLAIN_SORTS: dict[str, Any] = {
+    "feed": func.lower(func.coalesce(func.nullif(Feed.title, ""), Feed.url)),
+    "failures": Feed.consecutive_failures,
+    "interval": func.coalesce(Feed.current_interval_s, 0.0),
+    "items": func.coalesce(Feed.items_per_day, 0.0),
+}
+FEED_SORTS = ("feed", "status", "last_success", "failures", "interval", "next_check", "items")
+
+
+def _order(sort: str, descending: bool) -> list[Any]:
+    """ORDER BY for a sort key; ties keep feed id order. ``status`` descending is "worst first": failing,
+    pending, ok, disabled, the most consecutive failures first, then by URL."""
+    if sort == "status":
+        keys = [_rank.asc(), Feed.consecutive_failures.desc(), Feed.url.asc()] if descending else \
+            [_rank.desc(), Feed.consecutive_failures.asc(), Feed.url.desc()]
+    elif sort == "last_success":  # never succeeded counts as the oldest
+        keys = [Feed.last_success_at.desc().nulls_last() if descending else Feed.last_success_at.asc().nulls_first()]
+    elif sort == "next_check":  # not scheduled counts as the latest
+        keys = [Feed.next_check_at.desc().nulls_first() if descending else Feed.next_check_at.asc().nulls_last()]
+    else:
+        expr = _PLAIN_SORTS[sort]
+        keys = [expr.desc() if descending else expr.asc()]
+    return [*keys, Feed.id.asc()]
+
+
+async def feed_table(session: AsyncSession, *, status: str | None = None, q: str = "", sort: str = "status",
+                     descending: bool = True, limit: int = 100, offset: int = 0) -> tuple[list[Feed], int]:
+    """One page of feeds with a status (None = any), whose URL or title contains ``q`` (case-insensitive),
+    sorted by a FEED_SORTS key; and how many feeds match in all."""
+    cond: list[ColumnElement[bool]] = []
+    if status:
+        cond.append(status_of == status)
+    needle = q.strip().lower()
+    if needle:
+        cond.append(or_(func.lower(Feed.url).contains(needle, autoescape=True),
+                        func.lower(Feed.title).contains(needle, autoescape=True)))
+    matching = int((await session.execute(select(func.count()).select_from(Feed).where(*cond))).scalar_one())
+    page = select(Feed).where(*cond).order_by(*_order(sort, descending)).offset(offset).limit(limit)
+    return list((await session.execute(page)).scalars()), matching
+
+
+async def status_counts(session: AsyncSession) -> dict[str, int]:
+    """How many feeds are in each status (every status present, 0 when none)."""
+    rows = (await session.execute(select(status_of, func.count()).group_by(status_of))).all()
+    got = {str(name): int(n) for name, n in rows}
+    return {name: got.get(name, 0) for name in FEED_STATUSES}
 
 
 async def update_feed(session: AsyncSession, *, feed_id: int, **changes: Any) -> Feed | None:

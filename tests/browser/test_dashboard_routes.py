@@ -87,6 +87,24 @@ async def test_every_page_renders_with_csp_and_real_rows(dash):
     assert data["charts"]["topics"]["series"]["ceasefire"][-1] == 1
 
 
+async def test_feed_table_is_paged_by_the_store(dash):
+    """One page of dashboard_page_size feeds at a time, the worst first, with previous/next links."""
+    client, _, _ = await dash(dashboard_page_size=1)
+    first = (await client.get("/dashboard/feeds")).text
+    assert "Down wire" in first and "OK wire" not in first
+    assert "1–1 of 2 matching feeds (2 in all), page 1 of 2" in first
+    assert 'rel="next" href="?status=all&amp;q=&amp;sort=status&amp;dir=desc&amp;page=2"' in first
+    assert 'rel="prev"' not in first
+    second = (await client.get("/dashboard/feeds?page=2")).text
+    assert "OK wire" in second and "Down wire" not in second and 'rel="prev"' in second and 'rel="next"' not in second
+    reversed_ = (await client.get("/dashboard/feeds?sort=status&dir=asc")).text
+    assert "OK wire" in reversed_ and "Down wire" not in reversed_
+    beyond = (await client.get("/dashboard/feeds?page=9")).text
+    assert "Page 9 is past the last page" in beyond and "page=2" in beyond
+    assert "No feed matches" in (await client.get("/dashboard/feeds?q=nothing-like-this")).text
+    assert (await client.get("/dashboard/feeds?page=x")).status_code == 422
+
+
 async def test_static_files_are_served_and_contained(dash):
     client, _, _ = await dash()
     r = await client.get("/static/dashboard.js")
