@@ -2,7 +2,8 @@
 
     python -m tests.bench.run [--only ingest,e2e] [--timeout 900]
 
-Each bench is its own process (``python -m ingest.bench``, ``enrich.bench``, ``api.bench``, ``tests.bench.e2e``)
+Each bench is its own process (``python -m ingest.bench``, ``enrich.bench``, ``api.bench``, ``api.sink_bench``,
+``tests.bench.e2e``)
 and writes var/bench/<name>.json. One failing bench is reported in the table and tolerated; more fail the run.
 Env: WIREWATCH_KAFKA_BOOTSTRAP (default 127.0.0.1:9092) for the benches that need Kafka.
 """
@@ -29,6 +30,7 @@ def benches(bootstrap: str) -> dict[str, list[str]]:
         "ingest": ["-m", "ingest.bench", "--bootstrap", bootstrap],
         "enrich": ["-m", "enrich.bench"],
         "api": ["-m", "api.bench"],
+        "sink": ["-m", "api.sink_bench"],
         "e2e": ["-m", "tests.bench.e2e"],
     }
 

@@ -1,0 +1,154 @@
+"""Store sink benchmark: articles/s through ``api.sink.store_batch`` (clustering + upsert), per store.
+
+    python -m api.sink_bench [--articles 2000] [--db sqlite|postgres|both] [--batch 32]
+
+Two workloads of enriched articles (MinHash signatures as enrichment computes them), stored in batches as
+the sink's consumer hands them over, into a fresh, migrated store:
+
+* ``syndicated``: one report republished by every outlet (the chaos suite's farm): every article
+  joins one story, so each batch reads that story's articles and each band key's bucket is full. This is
+  the case that was quadratic (7.6 articles/s on SQLite over 2,000 articles before the story was folded
+  once per batch and bucket reads were capped).
+* ``distinct``: unrelated reports, each its own story.
+
+Prints articles/s over the whole run and over its first and last quarter (a flat rate means no
+quadratic term), and the stories made. Writes var/bench/sink.json. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiokafka.structs import ConsumerRecord
+from sqlalchemy import text
+
+from api.sink import store_batch
+from enrich import cluster
+from ingest.farm import WORDS  # the chaos suite's farm writes its items from these
+from services.db.engine import make_engine, make_sessions
+from services.db.migrate import upgrade_async
+from services.events import EnrichedArticle, EntityMention, RawArticle, TopicTag
+from services.ids import article_id
+from services.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _event(i: int, title: str, body: str, when: datetime) -> EnrichedArticle:
+    link = f"https://outlet{i % 97}.example/{i}"
+    sig = cluster.signature(title, body)
+    return EnrichedArticle(
+        article=RawArticle(id=article_id(link=link, guid=None), url=link, title=title, summary=body,
+                           source=f"Outlet {i % 97}", published_at=when),
+        lang="en", topics=[TopicTag(name="ceasefire", confidence=0.9)],
+        entities=[EntityMention(id="Q71", name="Geneva", type="GPE")],
+        taxonomy_version="bench", minhash=list(sig.minhash), cluster_bands=list(sig.bands))
+
+
+def workload(kind: str, n: int) -> list[EnrichedArticle]:
+    t0 = datetime.now(UTC) - timedelta(hours=1)
+    out = []
+    for i in range(n):
+        if kind == "syndicated":  # the farm's shape: one body, a per-outlet title
+            title = f"Feed {i % 100} item {i // 100}: {' '.join(WORDS[i % 20:i % 20 + 5])}"
+            body = " ".join(WORDS[(i // 100 + k) % len(WORDS)] for k in range(24))
+        else:
+            rng = random.Random(i)
+            words = [f"w{rng.randrange(10**6)}" for _ in range(40)]
+            title, body = f"Report {i} " + " ".join(words[:6]), " ".join(words)
+        out.append(_event(i, title, body, t0 + timedelta(seconds=i)))
+    return out
+
+
+async def run_store(url: str, events: list[EnrichedArticle], batch: int) -> dict[str, Any]:
+    settings = Settings(database_url=url)
+    await upgrade_async(settings)
+    engine = make_engine(settings)
+    sessions = make_sessions(engine)
+    records = [ConsumerRecord("articles.enriched", 0, i, 0, 0, ev.id.encode(), ev.to_bytes(), None, 0, 0, ())
+               for i, ev in enumerate(events)]
+    marks: list[float] = []
+    started = time.perf_counter()
+    for k in range(0, len(records), batch):
+        await store_batch(sessions, records[k:k + batch])
+        marks.append(time.perf_counter())
+    total = time.perf_counter() - started
+    async with sessions() as s:
+        articles, stories, biggest = (await s.execute(text(
+            "SELECT (SELECT count(*) FROM articles), count(*), max(article_count) FROM stories"))).one()
+    await engine.dispose()
+    q = max(1, len(marks) // 4)
+    first = q * batch / (marks[q - 1] - started)
+    last = q * batch / (marks[-1] - marks[-q - 1])
+    return {"articles": int(articles), "stories": int(stories), "largest_story": int(biggest or 0),
+            "articles_per_s": round(len(events) / total, 1), "first_quarter_per_s": round(first, 1),
+            "last_quarter_per_s": round(last, 1)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m api.sink_bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--articles", type=int, default=2000)
+    p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    p.add_argument("--batch", type=int, default=32, help="records per store_batch call (the sink's poll)")
+    p.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "sink.json")
+    args = p.parse_args()
+    results: dict[str, Any] = {"at": datetime.now(UTC).isoformat(), "articles": args.articles,
+                               "batch": args.batch, "loadavg_1m": round(os.getloadavg()[0], 2)}
+    loads = {kind: workload(kind, args.articles) for kind in ("syndicated", "distinct")}
+    for db in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
+        with tempfile.TemporaryDirectory(prefix="wwsink-") as tmp:
+            os.chmod(tmp, 0o755)  # deploy/postgres.sh runs the server as the postgres user when root
+            script, env = str(ROOT / "deploy" / "postgres.sh"), {**os.environ, "PG_PORT": str(_free_port())}
+            if db == "postgres":
+                out = subprocess.run([script, "start", f"{tmp}/pg"], env=env, check=True, capture_output=True,
+                                     text=True)
+                base = out.stdout.strip().splitlines()[-1]
+            try:
+                for kind, events in loads.items():
+                    url = f"sqlite+aiosqlite:///{tmp}/{kind}.db" if db == "sqlite" else base
+                    if db == "postgres":
+                        asyncio.run(_reset_pg(base))
+                    res = asyncio.run(run_store(url, events, args.batch))
+                    results[f"{db}_{kind}"] = res
+                    print(f"sink {db:8s} {kind:10s}  {res['articles_per_s']:7.1f} articles/s  (first quarter "
+                          f"{res['first_quarter_per_s']}, last {res['last_quarter_per_s']}); {res['articles']} "
+                          f"articles in {res['stories']} stories, largest {res['largest_story']}", flush=True)
+            finally:
+                if db == "postgres":
+                    subprocess.run([script, "stop", f"{tmp}/pg"], env=env, check=False, capture_output=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {args.out}")
+
+
+async def _reset_pg(url: str) -> None:
+    """Empty the bench database between workloads (a fresh schema, migrated by run_store)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+if __name__ == "__main__":
+    main()
