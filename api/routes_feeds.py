@@ -41,7 +41,7 @@ def _now() -> datetime:
 @router.get("/feeds", response_model=list[FeedOut])
 async def list_feeds(session: SessionDep, enabled: bool | None = None, failing: bool | None = None,
                      tag: str | None = None, limit: int = Query(500, ge=1, le=5000),
-                     offset: int = Query(0, ge=0)) -> Any:
+                     offset: int = Query(0, ge=0, le=2**31 - 1)) -> Any:
     return await repo.list_feeds(session, enabled=enabled, failing=failing, tag=tag, limit=limit, offset=offset)
 
 

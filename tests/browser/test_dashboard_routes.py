@@ -103,6 +103,10 @@ async def test_feed_table_is_paged_by_the_store(dash):
     assert "Page 9 is past the last page" in beyond and "page=2" in beyond
     assert "No feed matches" in (await client.get("/dashboard/feeds?q=nothing-like-this")).text
     assert (await client.get("/dashboard/feeds?page=x")).status_code == 422
+    # GET /feeds pages in SQL too: an offset beyond what the store takes is a 422, not a 500 (found by fuzzing)
+    assert [f["title"] for f in (await client.get("/feeds?offset=1")).json()] == ["Down wire"]
+    r = await client.get("/feeds?offset=21808136260314348040224768")
+    assert r.status_code == 422 and "offset" in r.text
 
 
 async def test_static_files_are_served_and_contained(dash):
