@@ -82,3 +82,44 @@ def test_service_processes_apply_the_arena_setting(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(lean, "skip_cli_frontends", lambda: None)
     cli.run_one("sink", Settings(malloc_arena_max=3))
     assert applied == [3]
+
+
+async def test_first_round_collects_and_freezes_later_rounds_collect(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cyclic garbage in the old generation is freed before each trim; the start-up heap is frozen once (the
+    first round), so later full collections skip it."""
+    import gc
+    import weakref
+
+    class Node:
+        other: object
+
+    rounds: list[bool] = []
+    collect = runtime.collect_garbage
+    monkeypatch.setattr(runtime, "release_free_memory", lambda: True)
+    monkeypatch.setattr(runtime, "collect_garbage", lambda *, freeze=False: rounds.append(freeze) or collect())
+    a, b = Node(), Node()
+    a.other, b.other = b, a  # a cycle: only the cyclic collector frees it
+    gone = weakref.ref(a)
+    del a, b
+    gc.disable()  # no automatic collection may free it first
+    stop = asyncio.Event()
+    try:
+        task = asyncio.create_task(runtime.trim_memory_every(0.05, stop, first_after_s=0.01))
+        await asyncio.sleep(0.2)
+        stop.set()
+        await asyncio.wait_for(task, 1)
+    finally:
+        gc.enable()
+    assert gone() is None
+    assert len(rounds) >= 3 and rounds[0] is True and not any(rounds[1:])
+
+
+def test_freeze_moves_the_live_heap_to_the_permanent_generation() -> None:
+    import gc
+
+    before = gc.get_freeze_count()
+    try:
+        runtime.collect_garbage(freeze=True)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
