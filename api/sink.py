@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
@@ -73,12 +74,12 @@ async def store_batch(
 
 
 async def store_until_written(sessions: Sessions, records: list[ConsumerRecord[bytes, bytes]], *,
-                              retry_s: float = 1.0, **rules: float) -> list[StoryChange]:
+                              retry_s: float = 1.0, **rules: Any) -> list[StoryChange]:
     """:func:`store_batch` until it is written: a store outage, or a race lost to another sink (SQLite's
     stale snapshot), retries the whole batch, which is idempotent."""
     while True:
         try:
-            return await store_batch(sessions, records, **rules)  # type: ignore[arg-type]
+            return await store_batch(sessions, records, **rules)
         except (OperationalError, DBAPIError, OSError) as exc:
             log.warning("store unavailable, retrying batch: %s", exc)
             await asyncio.sleep(retry_s)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from api.routes_dashboard import feed_status
 from services.db import feeds as repo
 from services.db.engine import make_engine, make_sessions
 from services.db.models import Feed
@@ -22,12 +23,7 @@ T0 = datetime(2026, 11, 1, tzinfo=UTC)
 RANK = {"failing": 0, "pending": 1, "ok": 2, "disabled": 3}
 
 
-def status(f: Feed) -> str:
-    if not f.enabled:
-        return "disabled"
-    if f.consecutive_failures:
-        return "failing"
-    return "ok" if f.last_success_at else "pending"
+status = feed_status  # the badge the page shows for a feed: the SQL status must agree with it
 
 
 def reference(feeds: list[Feed], *, st: str | None, q: str, sort: str, descending: bool) -> list[int]:
