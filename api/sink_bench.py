@@ -32,6 +32,7 @@ from typing import Any
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import text
 
+from api.bench import free_port
 from api.sink import store_batch
 from enrich import cluster
 from ingest.farm import WORDS  # the chaos suite's farm writes its items from these
@@ -108,7 +109,7 @@ def main() -> None:
     for db in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
         with tempfile.TemporaryDirectory(prefix="wwsink-") as tmp:
             os.chmod(tmp, 0o755)  # deploy/postgres.sh runs the server as the postgres user when root
-            script, env = str(ROOT / "deploy" / "postgres.sh"), {**os.environ, "PG_PORT": str(_free_port())}
+            script, env = str(ROOT / "deploy" / "postgres.sh"), {**os.environ, "PG_PORT": str(free_port())}
             if db == "postgres":
                 out = subprocess.run([script, "start", f"{tmp}/pg"], env=env, check=True, capture_output=True,
                                      text=True)
@@ -140,14 +141,6 @@ async def _reset_pg(url: str) -> None:
         await conn.execute(text("DROP SCHEMA public CASCADE"))
         await conn.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 if __name__ == "__main__":
