@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-UI_STAMP := api/static/vendor/.built
+UI_STAMP := api/http/static/vendor/.built
 
 $(UI_STAMP): deploy/ui/package-lock.json deploy/ui/build.sh
 	deploy/ui/build.sh
@@ -33,7 +33,7 @@ kafka-stop:
 ## run: Kafka + the demo feed + every service on embedded defaults (Ctrl-C stops the services)
 run: kafka
 	@mkdir -p var/log
-	@$(BIN)/python -m ingest.farm --static deploy/demo --port $(DEMO_PORT) > var/log/demo-feed.log 2>&1 & echo $$! > var/demo-feed.pid
+	@$(BIN)/python -m tests.farm --static deploy/demo --port $(DEMO_PORT) > var/log/demo-feed.log 2>&1 & echo $$! > var/demo-feed.pid
 	@echo "API on http://127.0.0.1:8000  (dashboard: /dashboard, docs: /docs)"
 	@trap '$(MAKE) --no-print-directory stop' EXIT; WIREWATCH_KAFKA_PARTITIONS=$${WIREWATCH_KAFKA_PARTITIONS:-3} $(BIN)/wirewatch run all
 
@@ -58,7 +58,7 @@ unit: setup
 	$(BIN)/python -m pytest -q tests/unit
 
 eval: setup
-	$(BIN)/python -m enrich.evaluate
+	$(BIN)/python -m tests.eval.enrich
 
 ## bench: every benchmark plus the end-to-end one, one table, var/bench/results.json
 bench: kafka
@@ -69,16 +69,16 @@ chaos: setup
 	WIREWATCH_CHAOS=long $(BIN)/python -m pytest -q -p no:cacheprovider tests/chaos
 
 bench-ingest: kafka
-	$(BIN)/python -m ingest.bench
+	$(BIN)/python -m tests.bench.ingest
 
 bench-enrich: setup
-	$(BIN)/python -m enrich.bench
+	$(BIN)/python -m tests.bench.enrich
 
 bench-api: setup
-	$(BIN)/python -m api.bench
+	$(BIN)/python -m tests.bench.api
 
 bench-sink: setup
-	$(BIN)/python -m api.sink_bench
+	$(BIN)/python -m tests.bench.sink
 
 clean: stop
 	rm -rf var

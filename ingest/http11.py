@@ -1,6 +1,6 @@
 """A small HTTP/1.1 client for feed fetching: a keep-alive pool and streamed, framed bodies.
 
-Why it exists: profiling ``python -m ingest.bench`` showed httpx spending most of a
+Why it exists: profiling ``python -m tests.bench.ingest`` showed httpx spending most of a
 conditional GET in its own layers — the client (~0.7 ms per request on the bench
 machine, measured against a mock transport), httpcore's pool scan (quadratic in the
 requests waiting) and a failed ``import sniffio`` per lock — so 304s topped out near

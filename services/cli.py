@@ -33,7 +33,7 @@ def _service_main(name: str) -> Callable[..., Any]:
     elif name == "enrich":
         from enrich.service import main
     elif name == "sink":
-        from api.sink import main
+        from api.sink.service import main
     elif name == "webhooks":
         from api.webhooks.dispatcher import main
     else:
@@ -48,7 +48,7 @@ def run_one(name: str, settings: Settings) -> None:
     skip_cli_frontends()
     limit_malloc_arenas(settings.malloc_arena_max)
     if name == "api":
-        from api.app import serve
+        from api.http.app import serve
 
         serve(settings)
         return
@@ -153,7 +153,7 @@ def cmd_settings(settings: Settings) -> int:
 
 
 def cmd_retag(args: argparse.Namespace, settings: Settings) -> int:
-    from api.retag import retag_store
+    from enrich.retag import retag_store
 
     return asyncio.run(retag_store(settings, since=args.since))
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Build-time vendor assets for the ops dashboard: install the pinned chart library from npm
-# (package-lock.json) and copy its dist files into api/static/vendor/, which the API serves at
+# (package-lock.json) and copy its dist files into api/http/static/vendor/, which the API serves at
 # /static/vendor/. Nothing is loaded from a CDN at run time. Idempotent; safe to run from `make setup`.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-out="$root/api/static/vendor"
+out="$root/api/http/static/vendor"
 
 if ! command -v npm >/dev/null 2>&1; then
   echo "deploy/ui/build.sh: npm not found; install Node.js 18+ to build the dashboard charts" >&2

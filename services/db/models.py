@@ -1,7 +1,7 @@
 """ORM rows: what the store keeps. Alembic migrations under services/db/migrations own the schema.
 
 These are storage shapes only; events (services.events) and HTTP schemas
-(api.schemas) are converted at the edges.
+(api.http.schemas) are converted at the edges.
 """
 
 from __future__ import annotations

@@ -35,9 +35,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from ingest.farm import Farm
 from tests.chaos.stack import Stack, StoreView, Subscriber, poll
 from tests.conftest import ROOT
+from tests.farm import Farm
 
 
 def _q(values: list[float]) -> dict[str, float | int]:

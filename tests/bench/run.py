@@ -2,7 +2,7 @@
 
     python -m tests.bench.run [--only ingest,e2e] [--timeout 900]
 
-Each bench is its own process (``python -m ingest.bench``, ``enrich.bench``, ``api.bench``, ``api.sink_bench``,
+Each bench is its own process (``python -m tests.bench.ingest``, ``tests.bench.enrich``, ``tests.bench.api``, ``tests.bench.sink``,
 ``tests.bench.e2e``)
 and writes var/bench/<name>.json. One failing bench is reported in the table and tolerated; more fail the run.
 Env: WIREWATCH_KAFKA_BOOTSTRAP (default 127.0.0.1:9092) for the benches that need Kafka.
@@ -27,10 +27,10 @@ FIGURE = re.compile(r"^\s*(?P<label>[A-Za-z][^\n]*?)\s{2,}(?P<value>\d+(?:\.\d+)
 
 def benches(bootstrap: str) -> dict[str, list[str]]:
     return {
-        "ingest": ["-m", "ingest.bench", "--bootstrap", bootstrap],
-        "enrich": ["-m", "enrich.bench"],
-        "api": ["-m", "api.bench"],
-        "sink": ["-m", "api.sink_bench"],
+        "ingest": ["-m", "tests.bench.ingest", "--bootstrap", bootstrap],
+        "enrich": ["-m", "tests.bench.enrich"],
+        "api": ["-m", "tests.bench.api"],
+        "sink": ["-m", "tests.bench.sink"],
         "e2e": ["-m", "tests.bench.e2e"],
     }
 

@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from api.app import create_app
+from api.http.app import create_app
 from services.db import stories as story_repo
 from services.db import webhooks as hook_repo
 from services.db.engine import make_engine, make_sessions

@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 from standardwebhooks import Webhook as Verifier
 
-from ingest.farm import Farm
 from tests.chaos.stack import Stack, StoreView, Subscriber, poll
+from tests.farm import Farm
 
 TITLE = re.compile(r"^Feed (\d+) item (\d+):")
 LONG = os.environ.get("WIREWATCH_CHAOS") == "long"

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from api.app import create_app
+from api.http.app import create_app
 from services.db import stories as repo
 from tests.factories import enriched, raw
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.ratelimit import RateLimiter
+from api.http.ratelimit import RateLimiter
 from services.db import stories as repo
 from tests.factories import enriched, raw
 from tests.integration.test_api import client_for

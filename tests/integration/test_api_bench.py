@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from api.bench import hammer, open_loop
+from tests.bench.api import hammer, open_loop
 
 
 async def _stalling_server(stall: dict[str, float]) -> tuple[asyncio.Server, str]:

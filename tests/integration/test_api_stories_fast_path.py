@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 
-from api.app import create_app
-from api.schemas import PageQuery, StreamQuery
-from api.stream import StoreWatch
+from api.http.app import create_app
+from api.http.schemas import PageQuery, StreamQuery
+from api.http.stream import StoreWatch
 from services.db import stories as repo
 from services.db.engine import make_engine, make_sessions
 from services.db.migrate import upgrade_async

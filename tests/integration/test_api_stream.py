@@ -16,7 +16,7 @@ import httpx
 import pytest
 import uvicorn
 
-from api.app import create_app
+from api.http.app import create_app
 from services.db import stories as repo
 from tests.conftest import free_port
 from tests.factories import enriched, raw

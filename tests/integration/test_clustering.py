@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiokafka.structs import ConsumerRecord
 
-from api.sink import store_batch, store_until_written
+from api.sink.service import store_batch, store_until_written
 from enrich.pipeline import Enricher, shared_enricher
 from services.db import stories as repo
 from services.db.clusters import assign_story, lock_bands

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from api.routes_dashboard import feed_status
+from api.http.routes_dashboard import feed_status
 from services.db import feeds as repo
 from services.db.engine import make_engine, make_sessions
 from services.db.models import Feed

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingest import bench
-from ingest.farm import Farm
+from tests.bench import ingest as bench
+from tests.farm import Farm
 
 pytestmark = pytest.mark.kafka
 

@@ -14,11 +14,11 @@ import pytest
 import pytest_asyncio
 
 from ingest.errors import FetchError
-from ingest.farm import Farm
 from ingest.fetch import fetch, make_client
 from ingest.normalise import normalise_feed
 from ingest.parse import parse
 from services.settings import Settings
+from tests.farm import Farm
 
 REALWORLD = Path(__file__).resolve().parents[2].parent / "shared" / "realworld-feeds"
 MB = 1024 * 1024

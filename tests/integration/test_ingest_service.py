@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from ingest.farm import Farm
 from ingest.opml import OutlineFeed
 from ingest.service import Ingester, running_ingester
 from services import bus
@@ -20,6 +19,7 @@ from services.db.engine import Sessions, make_engine, make_sessions
 from services.db.migrate import upgrade_async
 from services.events import RawArticle
 from services.settings import Settings
+from tests.farm import Farm
 
 pytestmark = pytest.mark.kafka
 

@@ -19,15 +19,15 @@ import httpx
 import pytest
 import uvicorn
 
-from api import routes_feeds
-from api.app import create_app
-from ingest.farm import Farm
+from api.http import routes_feeds
+from api.http.app import create_app
 from ingest.service import running_ingester
 from services import bus
 from services.db import feeds as repo
 from services.db.engine import Sessions
 from services.settings import Settings
 from tests.conftest import free_port
+from tests.farm import Farm
 from tests.integration.test_ingest_service import add_farm_feeds, read_all, store
 
 pytestmark = pytest.mark.kafka

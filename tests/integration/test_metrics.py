@@ -1,5 +1,5 @@
 """/metrics as Prometheus and the dashboard read it: the API's and a worker's endpoint parse with the
-official text parser, names follow the conventions, and api.observe turns the same samples into rates,
+official text parser, names follow the conventions, and api.http.observe turns the same samples into rates,
 quantiles and consumer lag (against the real Kafka broker)."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from aiokafka import TopicPartition
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from api import observe
-from api.app import create_app
+from api.http import observe
+from api.http.app import create_app
 from services import bus, metrics
 from services.health import HealthServer
 from tests.conftest import free_port

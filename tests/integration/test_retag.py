@@ -8,9 +8,9 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import select
 
-from api.retag import parse_since, retag_store
-from api.sink import store_batch
+from api.sink.service import store_batch
 from enrich.pipeline import shared_enricher
+from enrich.retag import parse_since, retag_store
 from services.db import stories as repo
 from services.db.engine import make_engine, make_sessions
 from services.db.models import Article, Story

@@ -1,4 +1,4 @@
-"""``python -m api.sink_bench`` runs (short form) and its workloads are what it says they are: the syndicated
+"""``python -m tests.bench.sink`` runs (short form) and its workloads are what it says they are: the syndicated
 copies make one story, the distinct reports one story each, and every article is stored exactly once."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_sink_bench_short_form(tmp_path: Path) -> None:
     out = tmp_path / "sink.json"
-    proc = subprocess.run([sys.executable, "-m", "api.sink_bench", "--articles", "160", "--db", "sqlite",
+    proc = subprocess.run([sys.executable, "-m", "tests.bench.sink", "--articles", "160", "--db", "sqlite",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "articles/s" in proc.stdout

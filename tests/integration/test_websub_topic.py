@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 import pytest
 
-from ingest.farm import Farm
 from ingest.opml import OutlineFeed
 from ingest.service import running_ingester
 from services import bus
@@ -18,6 +17,7 @@ from services.db import feeds as repo
 from services.runtime import utcnow
 from services.settings import Settings
 from tests.conftest import free_port
+from tests.farm import Farm
 from tests.integration.test_ingest_service import read_all, store
 from tests.integration.test_ingest_websub import feed_subscribed, running_api, until
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.app import create_app
+from api.http.app import create_app
 from services.db import stories as repo
 from services.settings import Settings
 from tests.factories import enriched, raw

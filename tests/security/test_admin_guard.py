@@ -11,9 +11,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 
-from api.app import create_app
-from api.deps import require_admin
-from api.routes_dashboard import require_admin_form
+from api.http.app import create_app
+from api.http.deps import require_admin
+from api.http.routes_dashboard import require_admin_form
 from services.settings import Settings
 from tests.security.conftest import ADMIN_TOKEN
 

@@ -26,11 +26,11 @@ import pytest_asyncio
 from sqlalchemy import update
 
 from ingest.errors import ERROR_CLASSES
-from ingest.farm import Farm
 from services.db.engine import make_engine
 from services.db.models import Feed
 from tests.chaos.stack import Stack, StoreView, Subscriber, poll
 from tests.conftest import SHARED, _create_pg_database, free_port
+from tests.farm import Farm
 from tests.feedserver import FeedServer, rss
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(300)]

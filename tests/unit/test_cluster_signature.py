@@ -50,7 +50,7 @@ def test_jaccard_estimates_share_of_equal_positions() -> None:
 
 
 def test_the_sink_path_imports_neither_numpy_nor_datasketch() -> None:
-    code = ("import sys, services.db.clusters, api.sink; "
+    code = ("import sys, services.db.clusters, api.sink.service; "
             "print(sorted(m for m in ('numpy', 'datasketch', 'scipy', 'spacy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])

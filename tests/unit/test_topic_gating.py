@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from enrich.evaluate import load_devset
 from enrich.gazetteer import default_gazetteer, tokenize
 from enrich.topics import Scanner, TopicModel, Where, _within, needles, split_sentences
+from tests.eval.enrich import load_devset
 
 TRICKY = [
     "CEASEFIRE AGREED in Gaza as Hamas and Israel sign",

@@ -1,5 +1,5 @@
 """/dashboard: the ops pages. Server-rendered (tables work without JavaScript); one script polls
-/dashboard/data.json for the live charts. Numbers come from api.observe (the same series as
+/dashboard/data.json for the live charts. Numbers come from api.http.observe (the same series as
 /metrics) and from the store; admin actions are POST forms guarded by the admin cookie.
 
 Security: every page carries a Content-Security-Policy without inline script; the session
@@ -21,8 +21,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
 
-from api import observe
-from api.deps import SessionDep, SettingsDep, is_admin
+from api.http import observe
+from api.http.deps import SessionDep, SettingsDep, is_admin
 from services.db import feeds as feed_repo
 from services.db import stories as story_repo
 from services.db import webhooks as hook_repo

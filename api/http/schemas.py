@@ -112,7 +112,7 @@ MAX_Q = 500
 class StoryQuery(BaseModel):
     """The filters shared by /stories, its feeds and its stream.
 
-    Validated in one call from the query string and documented from this model (api.routes_stories),
+    Validated in one call from the query string and documented from this model (api.http.routes_stories),
     instead of as one FastAPI parameter each: FastAPI's per-parameter work was most of a cached request.
     """
 

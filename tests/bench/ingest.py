@@ -1,6 +1,6 @@
 """Ingest figures against the local feed farm (prints them and writes var/bench/ingest.json; not a test).
 
-    python -m ingest.bench [--feeds 200] [--bootstrap 127.0.0.1:9092]
+    python -m tests.bench.ingest [--feeds 200] [--bootstrap 127.0.0.1:9092]
 
 1. full parses: feeds/s through our path (fetch → parse → normalise, unconditional GETs on the
    ingester's worker bound) vs plain feedparser.parse on the same bodies (goal: ratio ≥ 0.8). After a
@@ -324,7 +324,7 @@ async def push_freshness(base: str, bootstrap: str, feeds: list[int], items: int
 
 async def run(args: argparse.Namespace) -> dict[str, float]:
     port = _port()
-    farm = subprocess.Popen([sys.executable, "-m", "ingest.farm", "--port", str(port), "--feeds", str(args.feeds)],  # noqa: ASYNC220
+    farm = subprocess.Popen([sys.executable, "-m", "tests.farm", "--port", str(port), "--feeds", str(args.feeds)],  # noqa: ASYNC220
                             stdout=subprocess.PIPE, cwd=ROOT)
     try:
         assert farm.stdout is not None
@@ -345,7 +345,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m ingest.bench")
+    ap = argparse.ArgumentParser(prog="python -m tests.bench.ingest")
     ap.add_argument("--feeds", type=int, default=200)
     ap.add_argument("--bootstrap", default=None,
                     help="Kafka for the freshness figures (default: WIREWATCH_KAFKA_BOOTSTRAP); '' skips them")

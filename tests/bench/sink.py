@@ -1,6 +1,6 @@
-"""Store sink benchmark: articles/s through ``api.sink.store_batch`` (clustering + upsert), per store.
+"""Store sink benchmark: articles/s through ``api.sink.service.store_batch`` (clustering + upsert), per store.
 
-    python -m api.sink_bench [--articles 2000] [--db sqlite|postgres|both] [--batch 32]
+    python -m tests.bench.sink [--articles 2000] [--db sqlite|postgres|both] [--batch 32]
 
 Two workloads of enriched articles (MinHash signatures as enrichment computes them), stored in batches as
 the sink's consumer hands them over, into a fresh, migrated store:
@@ -32,17 +32,17 @@ from typing import Any
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import text
 
-from api.bench import free_port
-from api.sink import store_batch
+from api.sink.service import store_batch
 from enrich import cluster
-from ingest.farm import WORDS  # the chaos suite's farm writes its items from these
 from services.db.engine import make_engine, make_sessions
 from services.db.migrate import upgrade_async
 from services.events import EnrichedArticle, EntityMention, RawArticle, TopicTag
 from services.ids import article_id
 from services.settings import Settings
+from tests.bench.api import free_port
+from tests.farm import WORDS  # the chaos suite's farm writes its items from these
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _event(i: int, title: str, body: str, when: datetime) -> EnrichedArticle:
@@ -97,7 +97,7 @@ async def run_store(url: str, events: list[EnrichedArticle], batch: int) -> dict
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(prog="python -m api.sink_bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tests.bench.sink", description=__doc__.split("\n\n")[0])
     p.add_argument("--articles", type=int, default=2000)
     p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     p.add_argument("--batch", type=int, default=32, help="records per store_batch call (the sink's poll)")

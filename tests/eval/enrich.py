@@ -1,6 +1,6 @@
 """Evaluate enrichment on the hand-labelled dev set; exit non-zero when goals are missed.
 
-Usage: ``python -m enrich.evaluate [--devset PATH] [--json OUT]``
+Usage: ``python -m tests.eval.enrich [--devset PATH] [--json OUT]``
 
 Why: topic rules are easy to over-fit to whatever article one is looking at;
 a fixed dev set with hard negatives keeps every change honest. Metrics:
@@ -23,7 +23,7 @@ from typing import Any
 
 from services.events import RawArticle
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEVSET = ROOT / "tests" / "data" / "devset.jsonl"
 GOALS = {"ceasefire_f1": 0.95, "macro_f1": 0.85, "entity_recall": 0.95}
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -45,7 +45,7 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 def evaluate(items: Iterable[dict[str, Any]], enricher: Any | None = None) -> dict[str, Any]:
     """Run the enricher over ``items`` and compute every metric."""
     if enricher is None:
-        from .pipeline import shared_enricher
+        from enrich.pipeline import shared_enricher
 
         enricher = shared_enricher()
     items = list(items)

@@ -14,8 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
 
-from api.deps import AdminDep, SessionDep, SettingsDep
-from api.schemas_feeds import FeedCreate, FeedOut, FeedPatch, ImportResult
+from api.http.deps import AdminDep, SessionDep, SettingsDep
+from api.http.schemas_feeds import FeedCreate, FeedOut, FeedPatch, ImportResult
 from ingest import websub
 from ingest.errors import FetchError, ParseError
 from ingest.fetch import fetch, make_client

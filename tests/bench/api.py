@@ -1,6 +1,6 @@
 """API benchmark: /stories against a trivial route of the same app, and SSE fan-out latency.
 
-    python -m api.bench [--stories 100000] [--db sqlite|postgres|both] [--duration 5] [--connections 32]
+    python -m tests.bench.api [--stories 100000] [--db sqlite|postgres|both] [--duration 5] [--connections 32]
                         [--rate 500] [--rate-share 0.5]
 
 Loads N stories into a fresh store (bulk SQL inserts), starts the API under uvicorn in a subprocess on a
@@ -43,7 +43,7 @@ from typing import Any
 import httpx
 import uvloop
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOPICS = ["ceasefire", "peace_talks", "energy_infrastructure_strike", "military_aid", "sanctions",
           "prisoner_exchange", "humanitarian_aid", "territorial_change"]
 ENTITIES = [(f"Q{i}", f"Entity {i}", "GPE") for i in range(200)]
@@ -125,7 +125,7 @@ def serve(url: str, port: int, cache: bool) -> None:
     """Subprocess entry: the real app under uvicorn (migrations already applied by the parent)."""
     import uvicorn
 
-    from api.app import create_app
+    from api.http.app import create_app
     from services.settings import Settings
 
     raise_fd_limit()
@@ -139,7 +139,7 @@ class Server:
     def __init__(self, url: str, *, cache: bool) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "api.bench", "--serve", url, "--port", str(self.port)]
+        args = [sys.executable, "-m", "tests.bench.api", "--serve", url, "--port", str(self.port)]
         self.proc = subprocess.Popen(args + ([] if cache else ["--no-cache"]), cwd=ROOT)
 
     async def __aenter__(self) -> Server:
@@ -410,7 +410,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(prog="python -m api.bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tests.bench.api", description=__doc__.split("\n\n")[0])
     p.add_argument("--stories", type=int, default=100_000)
     p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     p.add_argument("--duration", type=float, default=5.0, help="seconds per measured route")

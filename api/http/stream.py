@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.schemas import StoryOut
+from api.http.schemas import StoryOut
 from services.db import stories as repo
 from services.db.engine import Sessions
 from services.db.models import Story

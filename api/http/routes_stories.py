@@ -2,8 +2,8 @@
 
 Thin views over services.db.stories. Every route here is public: behind PublicDep (the per-client
 rate limit, then the optional read token, also accepted as ?token= for feed readers). The /stories
-family reads its query through one pydantic model (api.schemas.PageQuery), which also documents it.
-The router's lifespan runs the process's one StoreWatch (api.stream); its change generation lets
+family reads its query through one pydantic model (api.http.schemas.PageQuery), which also documents it.
+The router's lifespan runs the process's one StoreWatch (api.http.stream); its change generation lets
 identical /stories requests share one rendered page until the store changes. A cache hit skips the
 query parsing and the store, never the guard.
 """
@@ -26,10 +26,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from sse_starlette import EventSourceResponse
 
-from api import feeds_out, stream
-from api.deps import SessionDep
-from api.ratelimit import PublicDep
-from api.schemas import (
+from api.http import feeds_out, stream
+from api.http.deps import SessionDep
+from api.http.ratelimit import PublicDep
+from api.http.schemas import (
     LIFECYCLE,
     STORY_ROWS,
     ArticleOut,

@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api import routes_dashboard, routes_feeds, routes_stories, routes_webhooks
+from api.http import routes_dashboard, routes_feeds, routes_stories, routes_webhooks
 from services import bus
 from services.db.engine import make_engine, make_sessions
 from services.db.migrate import upgrade_async

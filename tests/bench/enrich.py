@@ -1,6 +1,6 @@
 """Throughput benchmark: ``Enricher.enrich`` vs bare spaCy on the same texts, and all cores.
 
-Usage: ``python -m enrich.bench [--n 400] [--rounds 3]``. Prints figures only (not a test).
+Usage: ``python -m tests.bench.enrich [--n 400] [--rounds 3]``. Prints figures only (not a test).
 
 Why: enrichment must cost little above the NER it cannot avoid (goal: >= 0.8 of
 bare ``nlp.pipe`` articles/s). Both sides use the same loaded pipeline, the same
@@ -24,8 +24,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from services.events import RawArticle
-
-from .evaluate import load_devset
+from tests.eval.enrich import load_devset
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 _T = TypeVar("_T")
@@ -40,7 +39,7 @@ def _articles(n: int, english_only: bool = True) -> list[RawArticle]:
 
 def _init() -> None:
     global _worker
-    from .pipeline import Enricher
+    from enrich.pipeline import Enricher
 
     _worker = Enricher()
 
@@ -63,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--procs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args(argv)
-    from .pipeline import Enricher
+    from enrich.pipeline import Enricher
 
     enricher = Enricher()
     bs = enricher.settings.enrich_batch_size

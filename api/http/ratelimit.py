@@ -3,7 +3,7 @@
 WIREWATCH_RATE_LIMIT_PER_MINUTE requests a minute on average, bursts up to the same number;
 0 turns it off. A client over its budget gets 429 with Retry-After. Buckets live in the
 process (each API replica limits on its own). PublicDep is the whole guard of a public route:
-this limit, then the read token (api.deps).
+this limit, then the read token (api.http.deps).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
 
-from api.deps import Credentials, check_reader, is_admin, reader_token
+from api.http.deps import Credentials, check_reader, is_admin, reader_token
 from services.settings import Settings
 
 MAX_CLIENTS = 50_000

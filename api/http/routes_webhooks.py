@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
-from api.deps import AdminDep, SessionDep, SettingsDep
-from api.schemas import (
+from api.http.deps import AdminDep, SessionDep, SettingsDep
+from api.http.schemas import (
     DeliveryOut,
     ReplayIn,
     WebhookCreated,

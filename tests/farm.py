@@ -5,8 +5,8 @@ Serves N synthetic RSS/Atom feeds that grow over time, with ETag/Last-Modified
 small WebSub hub. A plain asyncio HTTP/1.1 server (keep-alive) so the hostile
 cases can misbehave at the byte level.
 
-    python -m ingest.farm --port 8900 --feeds 100
-    python -m ingest.farm --static deploy/demo --port 8765      # serves /demo.rss
+    python -m tests.farm --port 8900 --feeds 100
+    python -m tests.farm --static deploy/demo --port 8765      # serves /demo.rss
 
     async with Farm(feeds=10) as farm: farm.url(3)
 
@@ -467,7 +467,7 @@ def _bomb(kind: str) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m ingest.farm", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m tests.farm", description=__doc__.split("\n\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8900)
     ap.add_argument("--feeds", type=int, default=100)

@@ -1,0 +1,1 @@
+"""The store sink stage: articles.enriched -> story assignment -> the store."""
