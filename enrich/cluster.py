@@ -15,13 +15,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import operator
-import re
 import struct
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from services.text import WORD
 
 if TYPE_CHECKING:  # numpy is imported only where signatures are computed: the sink never needs it
     import numpy as np
@@ -30,7 +31,6 @@ NUM_PERM = 64
 BANDS = 32  # 32 bands x 2 rows: rewrites of one report (Jaccard ~0.2) collide with p ~0.8, unrelated texts rarely
 SHINGLE = 3
 SEED = 7
-_WORD = re.compile(r"[^\W_]+")
 _PRIME = (1 << 61) - 1
 _MAX_HASH = (1 << 32) - 1
 
@@ -45,7 +45,7 @@ class Signature:
 
 def shingles(title: str, text: str, k: int = SHINGLE) -> set[str]:
     """Lower-cased word k-shingles of title + text (single words for very short texts)."""
-    words = _WORD.findall(f"{title} {text}".lower())
+    words = WORD.findall(f"{title} {text}".lower())
     if len(words) < k:
         return set(words)
     return {" ".join(words[i:i + k]) for i in range(len(words) - k + 1)}

@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from services.text import WORD
+
 GAZETTEER_PATH = Path(__file__).with_name("gazetteer.json")
-TOKEN_RE = re.compile(r"[^\W_]+")
+TOKEN_RE = WORD
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _CYR_ENDINGS = "аеиіїоуюяйьыэє"

@@ -21,8 +21,9 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
 from services import bus, metrics
+from services.clock import utcnow
 from services.events import EnrichedArticle, RawArticle
-from services.runtime import utcnow, wait_or_stop
+from services.runtime import wait_or_stop
 from services.settings import Settings
 from services.worker import consumer_worker
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.events import Evidence, TopicTag
+from services.text import WORD  # the gazetteer's tokens too: the enricher hands them to tag()
 
 TAXONOMY_PATH = Path(__file__).with_name("taxonomy.json")
 _SENT_END = re.compile(r"(?<=[.!?。؟])[\"”’»)]*\s+(?=[\"“‘«(]?[A-ZА-ЯЁІЇЄҐ0-9\u0600-\u06ff])|\n\s*\n|\n(?=\S)")
@@ -218,7 +219,6 @@ class Scanner:
                     yield m
 
 
-_WORD = re.compile(r"[^\W_]+")  # = gazetteer.TOKEN_RE: the enricher hands the gazetteer's tokens to tag()
 Token = tuple[str, int, int]
 """A word of a document (a run of letters and digits) with its start and end offsets."""
 _NO_NEEDLES: tuple[str, ...] = ()
@@ -265,7 +265,7 @@ class NeedleIndex:
         ``tokens``: the words of ``doc`` as ``(word, start, end)``, when the caller already has them.
         """
         if tokens is None:
-            tokens = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(doc)]
+            tokens = [(m.group(), m.start(), m.end()) for m in WORD.finditer(doc)]
         where: Where = {}
         cache = self._cache
         for word, start, _ in tokens:

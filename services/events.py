@@ -6,20 +6,19 @@ events. A consumer refuses a schema it does not know rather than guessing.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from services.clock import utcnow
+from services.vocabulary import LifecycleState
 
 RAW_SCHEMA: Final = "wirewatch.article.raw/1"
 ENRICHED_SCHEMA: Final = "wirewatch.article.enriched/1"
 
 EntityType = Literal["PERSON", "ORG", "GPE", "LOC", "NORP"]
-LifecycleState = Literal["proposed", "agreed", "rejected", "violated", "extended", "collapsed"]
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class _Event(BaseModel):

@@ -17,7 +17,6 @@ import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
@@ -144,9 +143,6 @@ async def trim_memory_every(interval_s: float, stop: asyncio.Event, *, first_aft
         release_free_memory()
         delay, first = interval_s, False
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 async def wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:

@@ -27,6 +27,7 @@ from services.db import feeds as feed_repo
 from services.db import stories as story_repo
 from services.db import webhooks as hook_repo
 from services.db.models import Feed
+from services.matching import StoryFilter
 from services.settings import Settings
 
 HERE = Path(__file__).resolve().parent
@@ -252,7 +253,7 @@ async def live_data(request: Request, session: SessionDep) -> dict[str, Any]:
 async def overview_tables(session: SessionDep) -> dict[str, Any]:
     """The overview's server-only tables: feeds needing attention first, and the latest tagged stories."""
     feeds, _ = await feed_repo.feed_table(session, sort="status", descending=True, limit=OVERVIEW_FEEDS)
-    latest, _ = await story_repo.list_stories(session, filter=story_repo.StoryFilter(), limit=30)
+    latest, _ = await story_repo.list_stories(session, filter=StoryFilter(), limit=30)
     return {"feeds": feeds, "stories": [s for s in latest if s.topics][:10]}
 
 
@@ -303,7 +304,7 @@ async def feed_action(feed_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)], ac
 @router.get("/dashboard/stories", response_class=HTMLResponse)
 async def stories_page(request: Request, session: SessionDep, who: ViewDep, topic: str = "", entity: str = "",
                        cursor: str | None = None) -> HTMLResponse:
-    flt = story_repo.StoryFilter(topics=[topic] if topic else [], entities=[entity] if entity else [])
+    flt = StoryFilter(topics=[topic] if topic else [], entities=[entity] if entity else [])
     try:
         try:
             stories, next_cursor = await story_repo.list_stories(session, filter=flt, limit=25, cursor=cursor)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
@@ -23,6 +22,7 @@ from ingest.opml import OPMLError, OutlineFeed, export_opml, parse_opml
 from ingest.parse import parse
 from ingest.pipeline import process_body
 from services import bus, netguard
+from services.clock import utcnow
 from services.db import feeds as repo
 from services.settings import Settings
 
@@ -33,9 +33,6 @@ router = APIRouter(tags=["feeds"])
 MAX_OPML_BYTES = 5 * 1024 * 1024
 MAX_PUSH_BYTES = 5 * 1024 * 1024
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @router.get("/feeds", response_model=list[FeedOut])
@@ -98,7 +95,7 @@ async def add_feed(body: FeedCreate, session: SessionDep, settings: SettingsDep)
                             f"not a usable feed ({exc.error_class}): {exc}") from exc
     try:
         return await repo.add_feed(session, url=feed_url, title=title or found_title, tags=body.tags,
-                                   interval_override_s=body.interval_override_s, enabled=body.enabled, now=_now())
+                                   interval_override_s=body.interval_override_s, enabled=body.enabled, now=utcnow())
     except repo.DuplicateFeed as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, "feed already exists") from exc
 
@@ -121,7 +118,7 @@ async def delete_feed(feed_id: FeedId, session: SessionDep) -> Response:
 
 @router.post("/feeds/{feed_id}/fetch", status_code=status.HTTP_202_ACCEPTED, dependencies=[AdminDep])
 async def fetch_now(feed_id: FeedId, session: SessionDep) -> dict[str, Any]:
-    now = _now()
+    now = utcnow()
     if not await repo.schedule_now(session, feed_id=feed_id, now=now):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed")
     return {"id": feed_id, "next_check_at": now.isoformat()}
@@ -143,7 +140,7 @@ async def import_feeds(request: Request, session: SessionDep, settings: Settings
             usable.append(o)
         except netguard.BlockedTarget:
             log.warning("OPML feed refused by the SSRF guard", extra={"url": o.url})
-    added, existing = await repo.import_opml(session, feeds=usable, now=_now())
+    added, existing = await repo.import_opml(session, feeds=usable, now=utcnow())
     return ImportResult(added=added, existing=existing)
 
 
@@ -159,13 +156,13 @@ async def websub_verify(feed_id: FeedId, request: Request, session: SessionDep, 
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed")
     if params.get("hub.mode") == "denied":
         await repo.set_websub(session, feed_id=feed_id, hub_url=feed.hub_url, state="denied",
-                              lease_until=websub.lease_until(_now(), None, settings.websub_lease_s))
+                              lease_until=websub.lease_until(utcnow(), None, settings.websub_lease_s))
         return PlainTextResponse("")
     challenge = websub.verify_intent(params, topic=feed.websub_topic or feed.url, state=feed.websub_state)
     if challenge is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no matching subscription intent")
     if params.get("hub.mode") == "subscribe":
-        lease_end = websub.lease_until(_now(), params.get("hub.lease_seconds"), settings.websub_lease_s)
+        lease_end = websub.lease_until(utcnow(), params.get("hub.lease_seconds"), settings.websub_lease_s)
         await repo.set_websub(session, feed_id=feed_id, hub_url=feed.hub_url, state="subscribed", lease_until=lease_end)
     return PlainTextResponse(challenge)
 
@@ -207,7 +204,7 @@ async def websub_push(feed_id: FeedId, request: Request, session: SessionDep, se
         return Response(status_code=status.HTTP_202_ACCEPTED)
     try:
         await process_body(body, feed_url=feed.url, feed_id=feed.id, sessions=request.app.state.sessions,
-                           producer=await _producer(request), settings=settings, now=_now(),
+                           producer=await _producer(request), settings=settings, now=utcnow(),
                            content_type=request.headers.get("content-type", ""), source=feed.title, via="push")
     except ParseError as exc:
         log.warning("websub push not parseable", extra={"feed_id": feed_id, "error": str(exc)})

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any, TypeVar, get_args, get_origin
 from urllib.parse import urlencode
 
@@ -43,7 +41,9 @@ from api.http.schemas import (
     ValidationProblem,
 )
 from services.db import stories as repo
+from services.matching import StoryFilter
 from services.settings import Settings
+from services.vocabulary import TOPICS
 
 
 @asynccontextmanager
@@ -66,26 +66,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(tags=["stories"], dependencies=[PublicDep], lifespan=lifespan)
 
-TAXONOMY = Path(__file__).resolve().parent.parent / "enrich" / "taxonomy.json"
-DEFAULT_TOPICS = ("ceasefire", "peace_talks", "energy_infrastructure_strike", "military_aid", "sanctions",
-                  "prisoner_exchange", "humanitarian_aid", "territorial_change")
 MAX_REPEAT = 10
 
 
-@functools.cache
-def _taxonomy_topics() -> tuple[str, ...]:
-    try:
-        data = json.loads(TAXONOMY.read_text())
-        topics = data.get("topics", {})
-        names = list(topics) if isinstance(topics, dict) else [t["name"] for t in topics]
-        return tuple(names or DEFAULT_TOPICS)
-    except (OSError, ValueError, KeyError, TypeError):
-        return DEFAULT_TOPICS
-
-
 def known_topics() -> list[str]:
-    """Topic names from the shipped taxonomy (read once per process; the API validates ?topic= against it)."""
-    return list(_taxonomy_topics())
+    """The topic names a ?topic= may ask for (the shared vocabulary the enricher tags with)."""
+    return list(TOPICS)
 
 
 def unprocessable(param: str, msg: str) -> HTTPException:
@@ -142,7 +128,7 @@ def parse_query(request: Request, model: type[Q]) -> Q:
         raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
 
 
-def story_filter(request: Request, query: StoryQuery) -> repo.StoryFilter:
+def story_filter(request: Request, query: StoryQuery) -> StoryFilter:
     """The checks a schema cannot express (NUL bytes, repeat caps, known topics, date order), then the filter."""
     for name, value in request.query_params.multi_items():
         if "\x00" in value or "\x00" in name:
@@ -160,9 +146,9 @@ def story_filter(request: Request, query: StoryQuery) -> repo.StoryFilter:
     since, until = _utc("since", query.since), _utc("until", query.until)
     if since and until and since >= until:
         raise unprocessable("since", "since must be before until")
-    return repo.StoryFilter(topics=tuple(topics), entities=tuple(entities), lang=query.lang,
-                            state=tuple(dict.fromkeys(query.state or ())), source=query.source, feed_id=query.feed,
-                            since=since, until=until, min_confidence=query.min_confidence, q=query.q)
+    return StoryFilter(topics=topics, entities=entities, langs=[query.lang] if query.lang else (),
+                       states=query.state or (), sources=[query.source] if query.source else (), feed_id=query.feed,
+                       since=since, until=until, min_confidence=query.min_confidence, q=query.q)
 
 
 def check_limit(limit: int | None, settings: Settings) -> int:
@@ -248,7 +234,7 @@ async def cached(request: Request, render: Callable[[], Awaitable[bytes]], media
 # --- /stories --------------------------------------------------------------------------------------
 
 
-async def fetch_rows(request: Request) -> tuple[repo.StoryFilter, list[repo.PageRow], str | None]:
+async def fetch_rows(request: Request) -> tuple[StoryFilter, list[repo.PageRow], str | None]:
     """Parse and check the query, then read one page (a plain connection: a session costs more and adds nothing)."""
     query = parse_query(request, PageQuery)
     f = story_filter(request, query)
@@ -284,7 +270,7 @@ def base_url(request: Request, settings: Settings) -> str:
     return str(settings.public_url).rstrip("/") or str(request.base_url).rstrip("/")
 
 
-def feed_meta(request: Request, base: str, f: repo.StoryFilter, nxt: str | None) -> feeds_out.FeedMeta:
+def feed_meta(request: Request, base: str, f: StoryFilter, nxt: str | None) -> feeds_out.FeedMeta:
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("token", "cursor")]
     self_url = f"{base}{request.url.path}" + (f"?{urlencode(params)}" if params else "")
     next_url = f"{base}{request.url.path}?{urlencode([*params, ('cursor', nxt)])}" if nxt else None

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, Json, TypeAdapter
 
 from services.db.models import Article, Delivery, DeliveryAttempt, Story, Webhook
+from services.vocabulary import LIFECYCLE_STATES, LifecycleState
 
-LIFECYCLE = ("proposed", "agreed", "rejected", "violated", "extended", "collapsed")
-Lifecycle = Literal["proposed", "agreed", "rejected", "violated", "extended", "collapsed"]
+LIFECYCLE = LIFECYCLE_STATES
+Lifecycle = LifecycleState
 
 
 class EvidenceOut(BaseModel):

@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
-import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +25,7 @@ from api.http.schemas import StoryOut
 from services.db import stories as repo
 from services.db.engine import Sessions
 from services.db.models import Story
+from services.matching import StoryFacts, StoryFilter, matches
 
 log = logging.getLogger(__name__)
 
@@ -35,31 +34,18 @@ OVERLAP = timedelta(seconds=10)
 PAGE = 500
 QUEUE_SIZE = 1000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
 class StoryEvent:
-    """One stored change of a story, serialised once for every listener."""
+    """One stored change of a story, serialised once for every listener, with the facts filters test."""
 
     story_id: str
     version: int
     position: str
     kind: str
     data: str
-    topics: dict[str, float]
-    entities: frozenset[str]
-    lang: str | None
-    state: str | None
-    sources: frozenset[str]
-    feed_ids: frozenset[int]
-    published_at: datetime
-    text: str
-
-
-def fold(s: str) -> str:
-    """Case- and accent-insensitive text, the way the FTS indexes see it."""
-    return "".join(c for c in unicodedata.normalize("NFKD", s.casefold()) if not unicodedata.combining(c))
+    facts: StoryFacts
 
 
 def position_of(story: Story) -> str:
@@ -81,46 +67,17 @@ def parse_position(value: str) -> tuple[datetime, str]:
 
 def to_event(story: Story, feed_ids: set[int], titles: str) -> StoryEvent:
     out = StoryOut.model_validate(story, from_attributes=True)
-    return StoryEvent(
-        story_id=story.id, version=story.version, position=position_of(story),
-        kind="created" if story.first_seen == story.last_seen else "updated",
-        data=out.model_dump_json(),
-        topics={t["name"]: float(t["confidence"]) for t in story.topics or []},
-        entities=frozenset(k for e in story.entities or [] for k in (e["id"], e["name"].lower())),
-        lang=story.lang, state=story.state, sources=frozenset(story.sources or []),
-        feed_ids=frozenset(feed_ids), published_at=story.published_at,
-        text=fold(f"{story.headline} {story.summary} {titles}"),
-    )
-
-
-def matches(f: repo.StoryFilter, ev: StoryEvent) -> bool:
-    """The StoryFilter semantics of services.db.stories, evaluated on one event in memory."""
-    for topic in f.topics:
-        conf = ev.topics.get(topic)
-        if conf is None or (f.min_confidence is not None and conf < f.min_confidence):
-            return False
-    if not f.topics and f.min_confidence is not None and not any(
-            c >= f.min_confidence for c in ev.topics.values()):
-        return False
-    if any(e not in ev.entities and e.lower() not in ev.entities for e in f.entities):
-        return False
-    if (f.lang and ev.lang != f.lang) or (f.state and ev.state not in f.state):
-        return False
-    if (f.source and f.source not in ev.sources) or (f.feed_id is not None and f.feed_id not in ev.feed_ids):
-        return False
-    if (f.since and ev.published_at < f.since) or (f.until and ev.published_at >= f.until):
-        return False
-    if f.q is not None:
-        words = set(_WORD.findall(ev.text))
-        terms = [fold(t) for t in repo.search_terms(f.q)]
-        if not terms or any(t not in words for t in terms):
-            return False
-    return True
+    facts = StoryFacts.of(topics=story.topics or [], entities=story.entities or [], lang=story.lang,
+                          state=story.state, sources=story.sources or [], published_at=story.published_at,
+                          feed_ids=feed_ids, text=f"{story.headline} {story.summary} {titles}")
+    return StoryEvent(story_id=story.id, version=story.version, position=position_of(story),
+                      kind="created" if story.first_seen == story.last_seen else "updated",
+                      data=out.model_dump_json(), facts=facts)
 
 
 @dataclass(eq=False)
 class Listener:
-    filter: repo.StoryFilter
+    filter: StoryFilter
     queue: asyncio.Queue[StoryEvent | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     overflowed: bool = False
 
@@ -172,7 +129,7 @@ class StoreWatch:
         for lst in list(self._listeners):
             self._close(lst)
 
-    def subscribe(self, f: repo.StoryFilter) -> Listener:
+    def subscribe(self, f: StoryFilter) -> Listener:
         lst = Listener(f)
         self._listeners.add(lst)
         return lst
@@ -218,7 +175,7 @@ class StoreWatch:
 
     def _fan_out(self, ev: StoryEvent) -> None:
         for lst in list(self._listeners):
-            if not matches(lst.filter, ev):
+            if not matches(lst.filter, ev.facts):
                 continue
             try:
                 lst.queue.put_nowait(ev)
@@ -239,7 +196,7 @@ def sse(ev: StoryEvent) -> dict[str, Any]:
     return {"id": ev.position, "event": ev.kind, "data": ev.data}
 
 
-async def events(watch: StoreWatch, sessions: Sessions, f: repo.StoryFilter,
+async def events(watch: StoreWatch, sessions: Sessions, f: StoryFilter,
                  resume: tuple[datetime, str] | None) -> AsyncIterator[dict[str, Any]]:
     """Replay what a reconnecting client missed, then follow the watch; unsubscribe on the way out."""
     lst = watch.subscribe(f)  # before the replay query, so nothing falls between the two

@@ -23,12 +23,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from services import metrics
+from services.clock import utcnow
 from services.db.clusters import assign_story, lock_bands
 from services.db.engine import Sessions
 from services.db.models import Article
 from services.db.stories import StoryChange, upsert_batch
 from services.events import EnrichedArticle
-from services.runtime import utcnow
 from services.settings import Settings
 from services.worker import consumer_worker
 

@@ -19,7 +19,7 @@ import json
 import logging
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 from aiokafka import AIOKafkaConsumer
@@ -27,12 +27,15 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from api.webhooks import policy, signing
+from api.webhooks.payload import story_payload
 from services import metrics, netguard
+from services.clock import utcnow
 from services.db import webhooks as repo
 from services.db.engine import Sessions
 from services.db.models import Delivery
 from services.db.stories import get_article, get_story
 from services.events import EnrichedArticle
+from services.matching import StoryFacts, StoryFilter, matches
 from services.settings import Settings
 from services.worker import consumer_worker
 
@@ -40,9 +43,6 @@ log = logging.getLogger(__name__)
 
 STORE_WAIT_S = 0.1
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def enqueue_for(settings: Settings, sessions: Sessions, event: EnrichedArticle) -> int | None:
@@ -54,19 +54,20 @@ async def enqueue_for(settings: Settings, sessions: Sessions, event: EnrichedArt
         story = await get_story(session, story_id=article.story_id)
         if story is None:
             return None
-        view = {"topics": story.topics, "entities": story.entities, "sources": story.sources,
-                "lang": story.lang, "state": story.state}
+        facts = StoryFacts.of(topics=story.topics, entities=story.entities, lang=story.lang, state=story.state,
+                              sources=story.sources, published_at=story.published_at,
+                              text=f"{story.headline} {story.summary}")
         queued = 0
         for hook in await repo.list_webhooks(session, enabled_only=True):
-            if not policy.matches(hook.filters or {}, view):
+            if not matches(StoryFilter.from_subscription(hook.filters), facts):
                 continue
             seen = await repo.delivered_version(session, webhook_id=hook.id, story_id=story.id)
             if seen is not None and seen >= story.version:
                 continue
             kind = "story.created" if seen is None else "story.updated"
-            payload = repo.story_payload(story, event_type=kind, api_base=settings.api_base,
-                                         max_bytes=settings.webhook_max_payload_bytes)
-            payload["data"]["detected_at"] = event.article.fetched_at.isoformat()
+            payload = story_payload(story, event_type=kind, api_base=settings.api_base,
+                                    max_bytes=settings.webhook_max_payload_bytes, now=utcnow(),
+                                    detected_at=event.article.fetched_at)
             if await repo.enqueue(session, webhook_id=hook.id, story_id=story.id, event_type=kind,
                                   version=story.version, payload=payload):
                 queued += 1
@@ -116,7 +117,7 @@ class Sender:
         """Claim what is due (skipping saturated endpoints) and start sending it."""
         lease = self.settings.webhook_timeout_s * 3
         async with self.sessions() as session, session.begin():
-            claimed = await repo.claim_due(session, now=_now(), lease_s=lease, limit=100,
+            claimed = await repo.claim_due(session, now=utcnow(), lease_s=lease, limit=100,
                                            exclude_webhooks=self.busy_endpoints())
             metrics.WEBHOOK_BACKLOG.set(await repo.backlog(session))
         started = 0
@@ -125,7 +126,7 @@ class Sender:
                 async with self.sessions() as session, session.begin():  # give it back for the next tick
                     row = await session.get(Delivery, d.id)
                     if row is not None:
-                        row.next_attempt_at = _now()
+                        row.next_attempt_at = utcnow()
                 continue
             self.in_flight[d.webhook_id] += 1
             task = asyncio.create_task(self._send(d))
@@ -150,10 +151,10 @@ class Sender:
             async with self.sessions() as session, session.begin():
                 await repo.record_attempt(session, delivery_id=d.id, status_code=None, latency_ms=None,
                                           error="subscription disabled or deleted", excerpt=None,
-                                          outcome="disabled", next_at=None, now=_now())
+                                          outcome="disabled", next_at=None, now=utcnow())
             return "disabled"
         body = json.dumps(d.payload, separators=(",", ":")).encode()
-        now = _now()
+        now = utcnow()
         headers = signing.headers(repo.signing_secrets(hook, now), d.id, int(now.timestamp()), body)
         headers["user-agent"] = s.ua
         status: int | None = None
@@ -166,7 +167,7 @@ class Sender:
             resp = await self.client.post(hook.url, content=body, headers=headers)
             status = resp.status_code
             excerpt = resp.text[: s.webhook_response_excerpt_bytes]
-            retry_after = policy.retry_after(resp.headers.get("retry-after"), _now())
+            retry_after = policy.retry_after(resp.headers.get("retry-after"), utcnow())
         except netguard.BlockedTarget as exc:
             error = f"blocked: {exc}"
         except httpx.HTTPError as exc:
@@ -178,7 +179,7 @@ class Sender:
         outcome = policy.classify(status) if error is None else "retry"
         step = None
         if outcome == "retry":
-            step = policy.next_attempt(attempts=d.attempts + 1, schedule=s.retry_delays, now=_now(),
+            step = policy.next_attempt(attempts=d.attempts + 1, schedule=s.retry_delays, now=utcnow(),
                                        status=status, retry_after_s=retry_after)
             outcome_rec = "dead" if step.dead else "retry"
         elif outcome == "gone":
@@ -188,7 +189,7 @@ class Sender:
         async with self.sessions() as session, session.begin():
             await repo.record_attempt(session, delivery_id=d.id, status_code=status, latency_ms=latency_ms,
                                       error=error, excerpt=excerpt, outcome=outcome_rec,
-                                      next_at=step.at if step else None, now=_now())
+                                      next_at=step.at if step else None, now=utcnow())
             if outcome == "gone":
                 await repo.disable_webhook(session, webhook_id=hook.id, reason="endpoint answered 410 Gone")
         metrics.WEBHOOK_ATTEMPTS.labels(outcome=outcome_rec).inc()
@@ -197,7 +198,7 @@ class Sender:
         if outcome_rec == "success":
             detected = d.payload.get("data", {}).get("detected_at")
             since = datetime.fromisoformat(detected) if detected else d.created_at
-            metrics.FRESHNESS.labels(stage="webhook").observe(max((_now() - since).total_seconds(), 0.0))
+            metrics.FRESHNESS.labels(stage="webhook").observe(max((utcnow() - since).total_seconds(), 0.0))
         log.info("webhook attempt", extra={"delivery_id": d.id, "story_id": d.story_id, "webhook_id": hook.id,
                                            "status": status, "outcome": outcome_rec, "error": error})
         return outcome_rec

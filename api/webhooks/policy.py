@@ -1,4 +1,4 @@
-"""Delivery policy: which stories match a subscription, what an attempt's outcome means, when to retry.
+"""Delivery policy: what an attempt's outcome means, when to retry (which stories match: services.matching).
 
 Pure functions so the rules are testable without HTTP or a database.
 """
@@ -9,35 +9,11 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Literal
 
 Outcome = Literal["success", "retry", "gone", "failure"]
 
 RETRY_AFTER_STATUSES = {429, 502, 503, 504}
-
-
-def matches(filters: dict[str, Any], story: dict[str, Any]) -> bool:
-    """A story matches when every filter set on the subscription is satisfied (empty filter = any)."""
-    topics = {t["name"]: t["confidence"] for t in story.get("topics", [])}
-    want_topics = filters.get("topics") or []
-    min_conf = float(filters.get("min_confidence") or 0)
-    if want_topics and not any(topics.get(t, -1) >= min_conf for t in want_topics):
-        return False
-    if not want_topics and min_conf and not any(c >= min_conf for c in topics.values()):
-        return False
-    ents = filters.get("entities") or []
-    if ents:
-        have = {e["id"] for e in story.get("entities", [])} | {e["name"].lower() for e in story.get("entities", [])}
-        if not any(e in have or e.lower() in have for e in ents):
-            return False
-    sources = filters.get("sources") or []
-    if sources and not set(sources) & set(story.get("sources", [])):
-        return False
-    langs = filters.get("languages") or []
-    if langs and story.get("lang") not in langs:
-        return False
-    states = filters.get("states") or []
-    return not (states and story.get("state") not in states)
 
 
 def classify(status: int | None) -> Outcome:

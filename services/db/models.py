@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.clock import utcnow
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
@@ -44,9 +46,6 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -85,8 +84,8 @@ class Feed(Base):
     websub_secret: Mapped[str | None] = mapped_column(String(128), nullable=True)
     websub_lease_until: Mapped[datetime | None] = mapped_column(nullable=True)
     websub_state: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(default=_now)
-    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class SeenArticle(Base):
@@ -98,8 +97,8 @@ class SeenArticle(Base):
     feed_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     title_key: Mapped[str] = mapped_column(String(64), default="", index=True)
     content_hash: Mapped[str] = mapped_column(String(64), default="")
-    first_seen: Mapped[datetime] = mapped_column(default=_now)
-    last_seen: Mapped[datetime] = mapped_column(default=_now)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Article(Base):
@@ -121,7 +120,7 @@ class Article(Base):
     published_at: Mapped[datetime] = mapped_column(index=True)
     fetched_at: Mapped[datetime] = mapped_column()
     enriched_at: Mapped[datetime] = mapped_column()
-    stored_at: Mapped[datetime] = mapped_column(default=_now)
+    stored_at: Mapped[datetime] = mapped_column(default=utcnow)
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     state: Mapped[str | None] = mapped_column(String(16), nullable=True)
     topics: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -147,8 +146,8 @@ class Story(Base):
     sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
     article_count: Mapped[int] = mapped_column(Integer, default=1)
     published_at: Mapped[datetime] = mapped_column(index=True)
-    first_seen: Mapped[datetime] = mapped_column(default=_now, index=True)
-    last_seen: Mapped[datetime] = mapped_column(default=_now, index=True)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __table_args__ = (Index("ix_stories_first_seen_id", "first_seen", "id"),)
@@ -190,8 +189,8 @@ class Webhook(Base):
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(default=_now)
-    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Delivery(Base):
@@ -207,12 +206,12 @@ class Delivery(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=_now, index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     response_excerpt: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(default=_now, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     delivered_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     __table_args__ = (UniqueConstraint("webhook_id", "event_key", name="uq_deliveries_event"),)
@@ -226,7 +225,7 @@ class DeliveryAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
     attempt: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(default=_now)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -241,7 +240,7 @@ class Heartbeat(Base):
     service: Mapped[str] = mapped_column(String(32), primary_key=True)
     instance: Mapped[str] = mapped_column(String(128), primary_key=True)
     pid: Mapped[int] = mapped_column(Integer, default=0)
-    started_at: Mapped[datetime] = mapped_column(default=_now)
-    last_seen: Mapped[datetime] = mapped_column(default=_now)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     metrics_url: Mapped[str | None] = mapped_column(String(512), nullable=True)
     info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

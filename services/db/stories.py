@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import functools
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,8 +37,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from services.clock import utcnow
 from services.db.models import Article, Story, StoryEntity, StoryTopic
 from services.events import EnrichedArticle
+from services.matching import StoryFilter, search_terms
 
 ChangeKind = Literal["created", "updated", "unchanged"]
 
@@ -51,8 +52,6 @@ story_search = Table(
     Column("story_id", String(64), primary_key=True),
     Column("headline", Text), Column("summary", Text), Column("titles", Text),
 )
-MAX_SEARCH_TERMS = 16
-_TERM = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -64,9 +63,6 @@ class StoryChange:
     version: int
     article_kind: Literal["new", "update", "replay"]
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _article_values(ev: EnrichedArticle, story_id: str) -> dict[str, Any]:
@@ -190,7 +186,7 @@ async def _refresh_story(session: AsyncSession, *, story_id: str) -> tuple[Chang
         "article_count": len(articles), "published_at": first.published_at,
     }
     story = await session.get(Story, story_id)
-    now = _now()
+    now = utcnow()
     if story is None:
         story = Story(id=story_id, first_seen=now, last_seen=now, version=1, **view)
         session.add(story)
@@ -228,14 +224,6 @@ async def _index_story(session: AsyncSession, *, story_id: str, headline: str, s
 # --- queries ---------------------------------------------------------------
 
 
-def search_terms(q: str) -> list[str]:
-    """The words of a free-text query (letters and digits only), at most MAX_SEARCH_TERMS.
-
-    Only words survive, so no FTS5 or tsquery operator can be smuggled in; every term must match.
-    """
-    return list(dict.fromkeys(t.casefold() for t in _TERM.findall(q)))[:MAX_SEARCH_TERMS]
-
-
 def fts5_query(terms: Sequence[str]) -> str:
     """An FTS5 MATCH expression: each term a quoted string, implicitly AND-ed."""
     return " ".join('"' + t.replace('"', '""') + '"' for t in terms)
@@ -254,26 +242,6 @@ def _search_condition(q: str, dialect: str) -> ColumnElement[bool]:
         hits = select(story_search.c.story_id).where(
             text("story_search.tsv @@ plainto_tsquery('simple', :tsq)").bindparams(tsq=" ".join(terms)))
     return Story.id.in_(hits)
-
-
-@dataclass(frozen=True)
-class StoryFilter:
-    """What a reader asked for; hashable (sequences become tuples), so a page's statement can be reused."""
-
-    topics: Sequence[str] = ()
-    entities: Sequence[str] = ()
-    lang: str | None = None
-    state: Sequence[str] = ()
-    source: str | None = None
-    feed_id: int | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    min_confidence: float | None = None
-    q: str | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("topics", "entities", "state"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
 
 
 # What a page of stories shows: every story column but the internal seq, as Core rows (no ORM objects).
@@ -307,28 +275,38 @@ def _dialect(db: AsyncSession | AsyncConnection) -> str:
     return db.dialect.name if isinstance(db, AsyncConnection) else db.get_bind().dialect.name
 
 
+def _has_entity(ents: Sequence[str]) -> ColumnElement[bool]:
+    """The story has one of ``ents`` (an id, or a name compared case-insensitively)."""
+    conds = [or_(StoryEntity.entity_id == e, func.lower(StoryEntity.name) == e.lower()) for e in ents]
+    return select(StoryEntity.story_id).where(StoryEntity.story_id == Story.id, or_(*conds)).exists()
+
+
 def _apply_filter(stmt: Select[Any], f: StoryFilter, dialect: str = "sqlite") -> Select[Any]:
     for topic in f.topics:
         cond = [StoryTopic.story_id == Story.id, StoryTopic.topic == topic]
         if f.min_confidence is not None:
             cond.append(StoryTopic.confidence >= f.min_confidence)
         stmt = stmt.where(select(StoryTopic.story_id).where(and_(*cond)).exists())
-    if not f.topics and f.min_confidence is not None:
+    if not f.topics and not f.any_topics and f.min_confidence is not None:
         stmt = stmt.where(select(StoryTopic.story_id).where(
             StoryTopic.story_id == Story.id, StoryTopic.confidence >= f.min_confidence).exists())
+    if f.any_topics:
+        cond = [StoryTopic.story_id == Story.id, StoryTopic.topic.in_(list(f.any_topics))]
+        if f.min_confidence is not None:
+            cond.append(StoryTopic.confidence >= f.min_confidence)
+        stmt = stmt.where(select(StoryTopic.story_id).where(and_(*cond)).exists())
     for ent in f.entities:
-        stmt = stmt.where(select(StoryEntity.story_id).where(
-            StoryEntity.story_id == Story.id,
-            or_(StoryEntity.entity_id == ent, func.lower(StoryEntity.name) == ent.lower()),
-        ).exists())
-    if f.lang:
-        stmt = stmt.where(Story.lang == f.lang)
-    if f.state:
-        stmt = stmt.where(Story.state.in_(list(f.state)))
-    if f.source or f.feed_id is not None:
+        stmt = stmt.where(_has_entity([ent]))
+    if f.any_entities:
+        stmt = stmt.where(_has_entity(f.any_entities))
+    if f.langs:
+        stmt = stmt.where(Story.lang.in_(list(f.langs)))
+    if f.states:
+        stmt = stmt.where(Story.state.in_(list(f.states)))
+    if f.sources or f.feed_id is not None:
         cond = [Article.story_id == Story.id]
-        if f.source:
-            cond.append(Article.source == f.source)
+        if f.sources:
+            cond.append(Article.source.in_(list(f.sources)))
         if f.feed_id is not None:
             cond.append(Article.feed_id == f.feed_id)
         stmt = stmt.where(select(Article.id).where(*cond).exists())

@@ -6,21 +6,17 @@ twice is a no-op: that is what makes the dispatcher safe to restart or replay.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.db.models import Delivery, DeliveryAttempt, Story, Webhook
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from services.clock import utcnow
+from services.db.models import Delivery, DeliveryAttempt, Webhook
 
 
 async def create_webhook(session: AsyncSession, *, url: str, filters: dict[str, Any], secret: str,
@@ -49,7 +45,7 @@ async def list_webhooks(session: AsyncSession, *, enabled_only: bool = False) ->
 async def rotate_secret(session: AsyncSession, *, hook: Webhook, new: str, overlap_s: float) -> Webhook:
     """New secret; the old one keeps signing too (space-delimited) until the overlap ends."""
     hook.previous_secret = hook.secret
-    hook.previous_secret_expires_at = _now() + timedelta(seconds=overlap_s)
+    hook.previous_secret_expires_at = utcnow() + timedelta(seconds=overlap_s)
     hook.secret = new
     await session.flush()
     return hook
@@ -87,7 +83,7 @@ async def enqueue(session: AsyncSession, *, webhook_id: str, story_id: str, even
         return None
     delivery = Delivery(id="msg_" + secrets.token_hex(12), webhook_id=webhook_id, story_id=story_id,
                         event_type=event_type, event_key=key, payload=payload, status="pending",
-                        next_attempt_at=now or _now(), created_at=now or _now())
+                        next_attempt_at=now or utcnow(), created_at=now or utcnow())
     try:
         async with session.begin_nested():
             session.add(delivery)
@@ -181,7 +177,7 @@ async def replay(session: AsyncSession, *, webhook_id: str, delivery_id: str | N
         stmt = stmt.where(Delivery.created_at >= since)
     if until:
         stmt = stmt.where(Delivery.created_at < until)
-    res = await session.execute(stmt.values(status="pending", next_attempt_at=_now(), attempts=0))
+    res = await session.execute(stmt.values(status="pending", next_attempt_at=utcnow(), attempts=0))
     return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -198,27 +194,3 @@ async def webhook_stats(session: AsyncSession) -> dict[str, dict[str, Any]]:
         if last and (s["last_delivered_at"] is None or last > s["last_delivered_at"]):
             s["last_delivered_at"] = last
     return out
-
-
-def story_payload(story: Story, *, event_type: str, api_base: str, max_bytes: int) -> dict[str, Any]:
-    """The versioned event body: small (under max_bytes) with a link back to /stories/{id}."""
-    data: dict[str, Any] = {
-        "schema": "wirewatch.story/1",
-        "id": story.id,
-        "version": story.version,
-        "headline": story.headline[:500],
-        "url": story.url,
-        "link": f"{api_base}/stories/{story.id}",
-        "lang": story.lang,
-        "state": story.state,
-        "topics": [{"name": t["name"], "confidence": t["confidence"]} for t in story.topics],
-        "entities": [{"id": e["id"], "name": e["name"], "type": e["type"]} for e in story.entities[:25]],
-        "sources": story.sources[:20],
-        "article_count": story.article_count,
-        "published_at": story.published_at.isoformat(),
-        "first_seen": story.first_seen.isoformat(),
-    }
-    payload = {"type": event_type, "timestamp": _now().isoformat(), "data": data}
-    while len(json.dumps(payload)) > max_bytes and data["entities"]:
-        data["entities"] = data["entities"][: len(data["entities"]) // 2]
-    return payload

@@ -138,10 +138,10 @@ class Stack:
         """Schema, topics and feed rows before any service starts (no migration races between them)."""
         from ingest.opml import OutlineFeed
         from services import bus
+        from services.clock import utcnow
         from services.db import feeds as feeds_repo
         from services.db.engine import make_engine, make_sessions
         from services.db.migrate import upgrade_async
-        from services.runtime import utcnow
 
         (self.workdir / "var").mkdir(parents=True, exist_ok=True)
         (self.workdir / "logs").mkdir(parents=True, exist_ok=True)

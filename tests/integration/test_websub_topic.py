@@ -13,8 +13,8 @@ import pytest
 from ingest.opml import OutlineFeed
 from ingest.service import running_ingester
 from services import bus
+from services.clock import utcnow
 from services.db import feeds as repo
-from services.runtime import utcnow
 from services.settings import Settings
 from tests.conftest import free_port
 from tests.farm import Farm

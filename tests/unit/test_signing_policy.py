@@ -40,27 +40,6 @@ def test_tampered_body_fails_verification():
         Verifier(secret).verify(b'{"a":2}', hdrs)
 
 
-STORY = {"topics": [{"name": "ceasefire", "confidence": 0.9}], "entities": [{"id": "Q7747", "name": "Vladimir Putin"}],
-         "sources": ["BBC"], "lang": "en", "state": "agreed"}
-
-
-@pytest.mark.parametrize(("filters", "expected"), [
-    ({}, True),
-    ({"topics": ["ceasefire"]}, True),
-    ({"topics": ["sanctions"]}, False),
-    ({"topics": ["ceasefire"], "min_confidence": 0.95}, False),
-    ({"entities": ["vladimir putin"]}, True),
-    ({"entities": ["Q7747"]}, True),
-    ({"entities": ["Q1"]}, False),
-    ({"sources": ["BBC"]}, True),
-    ({"languages": ["fr"]}, False),
-    ({"states": ["agreed", "extended"]}, True),
-    ({"states": ["collapsed"]}, False),
-])
-def test_filters(filters, expected):
-    assert policy.matches(filters, STORY) is expected
-
-
 @pytest.mark.parametrize(("status", "outcome"), [
     (200, "success"), (204, "success"), (299, "success"), (301, "retry"), (302, "retry"), (400, "retry"),
     (410, "gone"), (429, "retry"), (500, "retry"), (503, "retry"), (None, "retry"),

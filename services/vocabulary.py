@@ -1,0 +1,19 @@
+"""The shared words of the pipeline: topic names and ceasefire lifecycle states.
+
+Why here: the enricher produces them (``enrich/taxonomy.json`` holds the rules), the API validates
+filters against them, subscriptions store them. They are part of the event contract, so every stage
+reads them from this one module; a unit test checks the taxonomy defines exactly these topics.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, get_args
+
+TOPICS: Final = (
+    "ceasefire", "peace_talks", "energy_infrastructure_strike", "military_aid", "sanctions",
+    "prisoner_exchange", "humanitarian_aid", "territorial_change",
+)
+
+LifecycleState = Literal["proposed", "agreed", "in_force", "rejected", "violated", "extended", "collapsed",
+                         "expired"]
+LIFECYCLE_STATES: Final[tuple[str, ...]] = get_args(LifecycleState)
