@@ -1,25 +1,18 @@
-"""Pure story-clustering helpers: MinHash signatures, LSH band keys and a same-story decision.
+"""MinHash signatures and LSH band keys of an article's text, computed once at enrichment.
 
-Why: the sink groups articles about one event into a story. Candidate lookup
-must be cheap (band keys are indexable strings: two articles sharing any key are
-candidates), and the final decision combines text similarity with what
-enrichment found (shared entities and topics) inside a time window, so two
-different strikes on the same city on different days are not merged.
-
-Story id rule: a new story's id is the id of its first article; an article that
-joins a story takes that story's id (see :func:`assign_story`).
+Why: copies of one report (wire stories republished, light rewrites) must land in one story at once.
+Two texts sharing any band key are candidates for the sink's grouping (api/sink/linking.py), and the
+estimated Jaccard similarity of their MinHash values tells a near-copy apart from a new report.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import operator
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from services.text import WORD
@@ -94,74 +87,3 @@ def signature(title: str, text: str) -> Signature:
     """MinHash values and band keys for one article (to store next to the enriched event)."""
     values = tuple(minhash_values(title, text).tolist())
     return Signature(values, band_keys(values))
-
-
-def jaccard(a: Sequence[int], b: Sequence[int]) -> float:
-    """Estimated Jaccard similarity of two MinHash value vectors (share of equal positions)."""
-    if not a or len(a) != len(b):
-        return 0.0
-    return sum(map(operator.eq, a, b)) / len(a)  # map(eq): ~4x a generator, and the sink calls it per candidate
-
-
-@dataclass(frozen=True)
-class StoryFeatures:
-    """The inputs of :func:`same_story` for one article."""
-
-    minhash: Sequence[int]
-    published_at: datetime
-    entities: frozenset[str] = frozenset()  # entity ids
-    topics: frozenset[str] = frozenset()
-
-
-def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
-
-
-def story_score(a: StoryFeatures, b: StoryFeatures, *, window_s: float = 72 * 3600) -> float:
-    """How strongly two articles look like the same story (0 = never; 1 = near-duplicate).
-
-    Outside the time window: 0. Otherwise 0.6 x Jaccard + 0.3 x entity overlap + 0.1 x topic
-    overlap (overlaps relative to the smaller set); near-duplicates (Jaccard >= 0.8) score 1.
-    A different topic set with almost no text overlap scores 0.
-    """
-    if abs((a.published_at - b.published_at).total_seconds()) > window_s:
-        return 0.0
-    j = jaccard(a.minhash, b.minhash)
-    if j >= 0.8:
-        return 1.0
-    ents = _overlap(a.entities, b.entities)
-    tops = _overlap(a.topics, b.topics) if a.topics or b.topics else 1.0
-    if j < 0.05 and tops == 0.0:
-        return 0.0
-    return 0.6 * j + 0.3 * ents + 0.1 * tops
-
-
-def same_story(a: StoryFeatures, b: StoryFeatures, *, threshold: float = 0.5, window_s: float = 72 * 3600) -> bool:
-    """Whether two articles report the same story: :func:`story_score` reaches ``threshold``."""
-    score = story_score(a, b, window_s=window_s)
-    return score > 0.0 and score >= threshold
-
-
-def best_story(article_id: str, candidates: Iterable[tuple[str, StoryFeatures]], me: StoryFeatures, *,
-               threshold: float = 0.5, window_s: float = 72 * 3600) -> str:
-    """The story id of the best-scoring candidate that reaches ``threshold``, else ``article_id``.
-
-    Ties go to the candidate seen first (callers pass the oldest story first), so the choice is stable.
-    """
-    best, best_score = article_id, 0.0
-    for story_id, feats in candidates:
-        score = story_score(me, feats, window_s=window_s)
-        if score > best_score and score >= threshold:
-            best, best_score = story_id, score
-            if score >= 1.0:  # a near-duplicate: nothing later can score higher, and ties keep the first
-                break
-    return best
-
-
-def assign_story(article_id: str, candidates: Iterable[tuple[str, StoryFeatures]], me: StoryFeatures,
-                 **kw: float) -> str:
-    """The story id for ``article_id``: the first matching candidate's story id, else its own id."""
-    for story_id, feats in candidates:
-        if same_story(me, feats, **kw):
-            return story_id
-    return article_id

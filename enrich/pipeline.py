@@ -20,7 +20,7 @@ from typing import Any
 from services.events import EnrichedArticle, RawArticle, TopicTag
 from services.settings import Settings
 
-from . import cluster
+from . import cluster, event_features
 from .entities import EntityLinker, Span
 from .gazetteer import Gazetteer, Match, Token, default_gazetteer, tokenize
 from .language import detect, is_supported
@@ -145,6 +145,7 @@ class Enricher:
         has_ceasefire = any(t.name == "ceasefire" for t in tags)
         entities = self.linker.link(w.doc, w.title_end, w.matches, w.spans)
         sig = cluster.signature(w.article.title, w.article.text)
+        covered = [(m.start, m.end) for m in w.matches] + [(sp.start, sp.end) for sp in w.spans]
         return EnrichedArticle(
             article=w.article,
             lang=w.lang,
@@ -156,6 +157,8 @@ class Enricher:
             story_id=w.article.id,
             cluster_bands=list(sig.bands),
             minhash=list(sig.minhash),
+            terms=event_features.salient_terms(w.doc, w.title_end, w.lang, covered),
+            numbers=event_features.numbers(w.doc),
             taxonomy_version=self.taxonomy_version,
         )
 

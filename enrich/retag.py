@@ -4,8 +4,8 @@ Why: rules improve after articles were stored. This streams the store's
 articles (optionally only those published since a date) in keyset batches back
 through the same Enricher the Kafka worker uses and writes the result through
 the sink's own idempotent upsert, so stories are refreshed the same way and a
-second run changes nothing. Articles keep their stories; the progress bar goes
-to stderr.
+second run changes nothing. Articles keep their stories (and the grouping profile
+they were first grouped with); the progress bar goes to stderr.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from sqlalchemy import and_, func, or_, select, true
 from tqdm import tqdm
 
 from enrich.pipeline import Enricher
-from services.db.clusters import refresh_signature
 from services.db.engine import make_engine, make_sessions
 from services.db.migrate import upgrade_async
 from services.db.models import Article
@@ -88,8 +87,6 @@ async def retag_store(settings: Settings, *, since: str | None) -> int:
                         ev.story_id = stories[ev.id]
                         change = await upsert_enriched(s, event=ev)
                         kinds[change.article_kind] += 1
-                        if change.article_kind == "update":
-                            await refresh_signature(s, event=ev)
                 bar.update(len(rows))
     finally:
         await engine.dispose()

@@ -99,6 +99,9 @@ class EnrichedArticle(_Event):
     story_id: str = ""
     cluster_bands: list[str] = Field(default_factory=list, description="MinHash LSH band keys for clustering")
     minhash: list[int] = Field(default_factory=list, description="MinHash signature (for Jaccard estimates)")
+    terms: dict[str, float] = Field(default_factory=dict,
+                                    description="salient words (outside entity mentions) with their weights")
+    numbers: list[str] = Field(default_factory=list, description='numbers the text reports, as "n:<value>"')
     taxonomy_version: str = ""
     enriched_at: datetime = Field(default_factory=utcnow)
 

@@ -27,6 +27,7 @@ ENRICH_ERRORS = Counter("wirewatch_enrich_errors_total", "Records enrichment cou
 
 STORED = Counter("wirewatch_sink_articles_stored_total", "Articles upserted into the store", ["kind"])
 SINK_ERRORS = Counter("wirewatch_sink_errors_total", "Records or batches the sink could not store", ["reason"])
+STORY_MERGES = Counter("wirewatch_sink_story_merges_total", "Stories merged into another (shown to be one event)")
 SINK_LATENCY = Histogram("wirewatch_sink_batch_duration_seconds", "Store write time per batch",
                          buckets=LATENCY_BUCKETS)
 FRESHNESS = Histogram(

@@ -111,14 +111,22 @@ class Settings(BaseSettings):
     enrich_batch_size: int = Field(32, ge=1)
     enrich_max_chars: int = Field(20_000, ge=100, description="text beyond this is not analysed")
     topic_min_confidence: float = Field(0.5, ge=0, le=1)
-    cluster_window_s: float = Field(72 * 3600, ge=0)
-    cluster_similarity: float = Field(0.5, ge=0, le=1)
+    cluster_window_s: float = Field(72 * 3600, ge=0, description="articles further apart in publication time "
+                                    "never join one story (follow-ups a day or two later still do)")
+    cluster_similarity: float = Field(0.5, ge=0, description="link score two articles in one language need to "
+                                      "be one event (api/sink/linking.py)")
+    cluster_cross_language_similarity: float = Field(0.55, ge=0, description="link score two articles in "
+                                                     "different languages need (fewer signals: no shared words)")
+    cluster_near_duplicate: float = Field(0.5, ge=0, le=1, description="MinHash Jaccard at which two texts are "
+                                          "copies of one report and always one story")
     cluster_max_candidates: int = Field(100, ge=1, description="articles a new article is compared with to pick "
                                         "its story: those sharing the most LSH band keys")
     cluster_bucket_cap: int = Field(25, ge=1, description="newest articles read per shared band key: bounds the "
                                     "lookup when boilerplate or a syndicated report fills a bucket")
 
     # --- Webhooks ----------------------------------------------------------
+    story_update_min_interval_s: float = Field(300.0, ge=0, description="a subscriber gets story.updated for one "
+                                               "story at most this often (the latest version; never one per article)")
     webhook_allowed_hosts: CommaList = Field(default_factory=list)
     webhook_timeout_s: float = Field(10.0, gt=0)
     webhook_retry_schedule_s: CommaList = Field(

@@ -3,30 +3,28 @@
 Thin views over services.db.stories. Every route here is public: behind PublicDep (the per-client
 rate limit, then the optional read token, also accepted as ?token= for feed readers). The /stories
 family reads its query through one pydantic model (api.http.schemas.PageQuery), which also documents it.
-The router's lifespan runs the process's one StoreWatch (api.http.stream); its change generation lets
-identical /stories requests share one rendered page until the store changes. A cache hit skips the
-query parsing and the store, never the guard.
+The process's one StoreWatch (api.http.stream, in the app context) feeds the live stream; its change
+generation lets identical /stories requests share one rendered page (api.http.pagecache) until the store
+changes. A cache hit skips the query parsing and the store, never the guard.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar, get_args, get_origin
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from sse_starlette import EventSourceResponse
 
 from api.http import feeds_out, stream
-from api.http.deps import SessionDep
-from api.http.ratelimit import PublicDep
+from api.http.context import context_of
+from api.http.deps import PublicDep, SessionDep
 from api.http.schemas import (
     LIFECYCLE,
     STORY_ROWS,
@@ -45,26 +43,7 @@ from services.matching import StoryFilter
 from services.settings import Settings
 from services.vocabulary import TOPICS
 
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the store watch once the app's own lifespan has built the sessions."""
-    sessions = getattr(app.state, "sessions", None)
-    if sessions is None:  # an app without a store (never in production); stream and cache stay off
-        yield
-        return
-    watch = stream.StoreWatch(sessions, interval_s=app.state.settings.sse_poll_interval_s)
-    await watch.start()
-    app.state.store_watch = watch
-    app.state.page_cache = PageCache() if getattr(app.state, "page_cache_enabled", True) else None
-    try:
-        yield
-    finally:
-        await watch.stop()
-        app.state.store_watch = None
-
-
-router = APIRouter(tags=["stories"], dependencies=[PublicDep], lifespan=lifespan)
+router = APIRouter(tags=["stories"], dependencies=[PublicDep])
 
 MAX_REPEAT = 10
 
@@ -162,31 +141,6 @@ def check_limit(limit: int | None, settings: Settings) -> int:
 # --- the page cache ------------------------------------------------------------------------------
 
 
-class PageCache:
-    """Rendered responses keyed by request, valid for one store generation (bounded LRU)."""
-
-    def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self._gen = -1
-        self._items: OrderedDict[str, tuple[bytes, str, str]] = OrderedDict()
-
-    def get(self, gen: int, key: str) -> tuple[bytes, str, str] | None:
-        if gen != self._gen:
-            self._items.clear()
-            self._gen = gen
-            return None
-        hit = self._items.get(key)
-        if hit is not None:
-            self._items.move_to_end(key)
-        return hit
-
-    def put(self, gen: int, key: str, value: tuple[bytes, str, str]) -> None:
-        if gen == self._gen:
-            self._items[key] = value
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
 def tag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
@@ -216,10 +170,9 @@ async def cached(request: Request, render: Callable[[], Awaitable[bytes]], media
 
     A hit skips parsing and the store; the router's guard (read token, rate limit) has already run.
     """
-    state = request.app.state
-    watch: stream.StoreWatch | None = getattr(state, "store_watch", None)
-    cache: PageCache | None = getattr(state, "page_cache", None)
-    if cache is None or watch is None or not watch.fresh:
+    ctx = context_of(request)
+    watch, cache = ctx.store_watch, ctx.page_cache
+    if cache is None or not watch.fresh:
         body = await render()
         return conditional(request, body, tag_of(body), media_type)
     key, gen = cache_key(request, key_prefix), watch.generation
@@ -238,8 +191,9 @@ async def fetch_rows(request: Request) -> tuple[StoryFilter, list[repo.PageRow],
     """Parse and check the query, then read one page (a plain connection: a session costs more and adds nothing)."""
     query = parse_query(request, PageQuery)
     f = story_filter(request, query)
-    n = check_limit(query.limit, request.app.state.settings)
-    async with request.app.state.engine.connect() as conn:
+    ctx = context_of(request)
+    n = check_limit(query.limit, ctx.settings)
+    async with ctx.engine.connect() as conn:
         try:
             rows, nxt = await repo.list_stories(conn, filter=f, limit=n, cursor=query.cursor, json_text=True)
         except ValueError as exc:
@@ -281,7 +235,7 @@ def feed_meta(request: Request, base: str, f: StoryFilter, nxt: str | None) -> f
 
 def feed_route(renderer: Callable[..., bytes], media_type: str) -> Callable[[Request], Awaitable[Response]]:
     async def route(request: Request) -> Response:
-        base = base_url(request, request.app.state.settings)
+        base = base_url(request, context_of(request).settings)
 
         async def render() -> bytes:
             f, rows, nxt = await fetch_rows(request)
@@ -313,8 +267,9 @@ LAST_EVENT_ID = {"name": "last-event-id", "in": "header", "required": False,
 async def story_stream(request: Request) -> Response:
     query = parse_query(request, StreamQuery)
     f = story_filter(request, query)
-    watch: stream.StoreWatch | None = getattr(request.app.state, "store_watch", None)
-    if watch is None:
+    ctx = context_of(request)
+    watch = ctx.store_watch
+    if not watch.running:
         raise HTTPException(503, "the live stream is not running", headers={"Retry-After": "5"})
     resume = None
     if position := request.headers.get("last-event-id") or query.after:
@@ -322,9 +277,8 @@ async def story_stream(request: Request) -> Response:
             resume = stream.parse_position(position)
         except ValueError as exc:
             raise unprocessable("Last-Event-ID", str(exc)) from exc
-    settings: Settings = request.app.state.settings
-    return EventSourceResponse(stream.events(watch, request.app.state.sessions, f, resume),
-                               ping=settings.sse_keepalive_s, headers={"Cache-Control": "no-cache"})
+    return EventSourceResponse(stream.events(watch, ctx.sessions, f, resume),
+                               ping=ctx.settings.sse_keepalive_s, headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/stories/{story_id}", response_model=StoryDetail, summary="One story with its articles",
@@ -334,7 +288,7 @@ async def get_story(story_id: str, request: Request, session: SessionDep) -> Res
     story = await repo.get_story(session, story_id=story_id) if valid else None
     if story is None:
         raise HTTPException(404, f"no story with id {story_id[:100]!r}")
-    arts = await repo.story_articles(session, story_id=story_id)
+    arts = await repo.story_articles(session, story_id=story.id)
     detail = StoryDetail(**StoryOut.model_validate(story, from_attributes=True).model_dump(),
                          articles=[ArticleOut.of(a) for a in arts])
     body = detail.model_dump_json().encode()

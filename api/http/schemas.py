@@ -43,6 +43,7 @@ class StoryOut(BaseModel):
     topics: list[TopicOut]
     entities: list[EntityOut]
     sources: list[str]
+    languages: list[str] = Field(default_factory=list, description="languages of the story's articles")
     article_count: int
     published_at: datetime
     first_seen: datetime
@@ -55,7 +56,7 @@ class StoryOut(BaseModel):
             id=s.id, headline=s.headline, url=s.url, summary=s.summary, lang=s.lang, state=s.state,
             topics=[TopicOut.model_validate(t) for t in s.topics],
             entities=[EntityOut.model_validate(e) for e in s.entities],
-            sources=list(s.sources), article_count=s.article_count, published_at=s.published_at,
+            sources=list(s.sources), languages=list(s.languages or []), article_count=s.article_count, published_at=s.published_at,
             first_seen=s.first_seen, last_seen=s.last_seen, version=s.version,
         )
 
@@ -92,6 +93,7 @@ class StoryRow(StoryOut):
     topics: Json[list[TopicOut]]
     entities: Json[list[EntityOut]]
     sources: Json[list[str]]
+    languages: Json[list[str]]
 
 
 # A page validated from plain row dicts in one call, not one call (or one ORM object) per story.

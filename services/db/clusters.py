@@ -1,19 +1,17 @@
-"""Story clustering index: which story a newly stored article joins.
+"""The story-grouping index: article profiles, their keys, and story aliases (reads and writes only).
 
-Why: the same event reported by several outlets must become one story. The
-store sink (the single writer of stories) calls :func:`assign_story` for every
-article it has not stored before; the decision itself is the pure
-``enrich.cluster.story_score``, this module only finds the candidates (articles
-sharing a MinHash LSH band key, published inside the window) and records the
-new article's bands and signature. Tables live in migration 0004.
+Why: the store sink decides which story an article joins (``api/sink``); it needs, per batch, the
+stored articles that share an index key with the batch's new ones inside the time window, their
+profiles and current stories. This module reads and writes exactly that, and merges stories when the
+sink says two are one event. Tables live in migration 0006.
 """
 
 from __future__ import annotations
 
 import functools
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -26,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    delete,
     insert,
     select,
     text,
@@ -34,162 +33,152 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enrich import cluster
-from services.events import EnrichedArticle
-from services.settings import Settings
+from services.db.models import Article, Story, StoryEntity, StoryTopic
+from services.db.search import story_search
 
 _meta = MetaData()
-story_bands = Table(
-    "story_bands", _meta,
-    Column("band", String(32), primary_key=True),
+article_profiles = Table(
+    "article_profiles", _meta,
     Column("article_id", String(64), primary_key=True),
-    Column("story_id", String(64), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("profile", JSON, nullable=False),
+)
+profile_keys = Table(
+    "profile_keys", _meta,
+    Column("key", String(200), primary_key=True),
+    Column("article_id", String(64), primary_key=True),
     Column("published_at", DateTime(timezone=True), nullable=False),
 )
-article_signatures = Table(
-    "article_signatures", _meta,
-    Column("article_id", String(64), primary_key=True),
+story_aliases = Table(
+    "story_aliases", _meta,
+    Column("old_id", String(64), primary_key=True),
     Column("story_id", String(64), nullable=False),
-    Column("minhash", JSON, nullable=False),
-    Column("entities", JSON, nullable=False),
-    Column("topics", JSON, nullable=False),
-    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("merged_at", DateTime(timezone=True), nullable=False),
 )
+MAX_KEY = 200
 
-_DEFAULTS = Settings.model_fields
 
-
-def _utc(when: datetime) -> datetime:
+def utc(when: datetime) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def _signature(event: EnrichedArticle) -> tuple[list[int], list[str]]:
-    """The event's MinHash and band keys; computed here for events enriched before they were carried."""
-    if event.minhash and event.cluster_bands:
-        return list(event.minhash), list(event.cluster_bands)
-    sig = cluster.signature(event.article.title, event.article.text)
-    return list(sig.minhash), list(sig.bands)
+def key_lock_ids(keys: Iterable[str]) -> list[int]:
+    """Advisory-lock ids (signed 64-bit) for index keys, sorted so two sinks never deadlock."""
+    return sorted({int.from_bytes(hashlib.blake2b(k.encode(), digest_size=8).digest(), "big", signed=True)
+                   for k in keys})
 
 
-def band_lock_ids(bands: Iterable[str]) -> list[int]:
-    """Advisory-lock ids for band keys ``"<band>:<12 hex>"`` (band number in the high bits), sorted."""
-    ids = set()
-    for key in bands:
-        band, _, digest = key.partition(":")
-        ids.add((int(band) << 48) | int(digest[:12], 16))
-    return sorted(ids)
+async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
+    """Make grouping race-free between sink instances: call it first in the batch's transaction.
 
-
-async def lock_bands(session: AsyncSession, events: Iterable[EnrichedArticle]) -> None:
-    """Make clustering race-free between sink instances (one consumer group, several partitions): call it
-    first in the batch's transaction, so a sink that clusters related articles after another one sees
-    that one's story instead of creating its own.
-
-    PostgreSQL: transaction-scoped advisory locks on the batch's band keys, taken in ascending order (so
-    two sinks never deadlock); unrelated batches proceed in parallel. SQLite: the database write lock,
-    taken up front by a no-op UPDATE (the driver opens the transaction before it), so every read of the
-    batch sees what the previous writer committed.
+    Two articles that may link share an index key, so a sink grouping related articles after another
+    one waits for it and then sees its story. PostgreSQL: transaction-scoped advisory locks on the
+    batch's keys; unrelated batches proceed in parallel. SQLite: the database write lock, taken up front
+    by a no-op UPDATE, so every read of the batch sees what the previous writer committed.
     """
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        await session.execute(update(article_signatures).where(text("0")).values(
-            story_id=article_signatures.c.story_id))
+        await session.execute(update(article_profiles).where(text("0")).values(
+            published_at=article_profiles.c.published_at))
         return
-    if dialect != "postgresql":
-        return
-    ids = band_lock_ids(b for ev in events for b in _signature(ev)[1])
-    if ids:
+    ids = key_lock_ids(keys)
+    if dialect == "postgresql" and ids:
         await session.execute(text("SELECT pg_advisory_xact_lock(x) FROM unnest(CAST(:ids AS bigint[])) AS t(x)"),
                               {"ids": ids})
 
 
-def features(event: EnrichedArticle, minhash: list[int]) -> cluster.StoryFeatures:
-    """What :func:`enrich.cluster.story_score` compares, for one event."""
-    return cluster.StoryFeatures(
-        minhash=minhash,
-        published_at=_utc(event.article.published_at),
-        entities=frozenset(e.id for e in event.entities),
-        topics=frozenset(t.name for t in event.topics),
-    )
-
-
-def _row_features(row: Any) -> cluster.StoryFeatures:
-    return cluster.StoryFeatures(minhash=list(row.minhash), published_at=_utc(row.published_at),
-                                 entities=frozenset(row.entities or ()), topics=frozenset(row.topics or ()))
-
-
 @functools.cache
 def _bucket_reads(n: int) -> CompoundSelect:
-    """``n`` bucket reads in one statement, built once per key count so its compiled form is reused."""
-    lo = bindparam("lo", type_=story_bands.c.published_at.type)
-    hi = bindparam("hi", type_=story_bands.c.published_at.type)
-    per_band = [
-        select(story_bands.c.article_id)
-        .where(story_bands.c.band == bindparam(f"b{i}"), story_bands.c.published_at >= lo,
-               story_bands.c.published_at <= hi)
-        .order_by(story_bands.c.published_at.desc())
+    """``n`` capped bucket reads in one statement, built once per key count so its compiled form is reused."""
+    lo = bindparam("lo", type_=profile_keys.c.published_at.type)
+    hi = bindparam("hi", type_=profile_keys.c.published_at.type)
+    per_key = [
+        select(profile_keys.c.key, profile_keys.c.article_id, profile_keys.c.published_at)
+        .where(profile_keys.c.key == bindparam(f"k{i}"), profile_keys.c.published_at >= lo,
+               profile_keys.c.published_at <= hi)
+        .order_by(profile_keys.c.published_at.desc())
         .limit(bindparam("cap", type_=Integer))
         .subquery()
         for i in range(n)
     ]
-    return union_all(*(select(q.c.article_id) for q in per_band))
+    return union_all(*(select(q.c.key, q.c.article_id, q.c.published_at) for q in per_key))
 
 
-async def candidate_ids(session: AsyncSession, *, article_id: str, bands: Sequence[str], published_at: datetime,
-                        window_s: float, max_candidates: int, bucket_cap: int) -> list[str]:
-    """Articles sharing band keys with a new one inside the window, those sharing the most keys first.
+async def key_hits(session: AsyncSession, *, keys: Sequence[str], lo: datetime, hi: datetime,
+                   cap: int) -> list[tuple[str, str, datetime]]:
+    """(key, article id, published) of stored articles under ``keys`` in [lo, hi], newest ``cap`` per key.
 
-    Each key reads at most its ``bucket_cap`` newest articles (one index range scan on (band,
-    published_at)), so a bucket filled by boilerplate or a report syndicated to hundreds of outlets costs
-    the same as any other; such an article's story still shows up through its newest members.
+    Each key is one index range scan on (key, published_at), so a key every report shares ("Russia")
+    costs the same as any other.
     """
-    keys = list(dict.fromkeys(bands))
+    keys = list(dict.fromkeys(keys))
     if not keys:
         return []
-    window = timedelta(seconds=window_s)
-    params: dict[str, Any] = {f"b{i}": key for i, key in enumerate(keys)}
-    params.update(lo=published_at - window, hi=published_at + window, cap=bucket_cap)
-    shared = Counter(row[0] for row in await session.execute(_bucket_reads(len(keys)), params))
-    shared.pop(article_id, None)
-    return sorted(shared, key=lambda a: (-shared[a], a))[:max_candidates]
+    params: dict[str, Any] = {f"k{i}": k for i, k in enumerate(keys)}
+    params.update(lo=lo, hi=hi, cap=cap)
+    return [(r[0], r[1], utc(r[2])) for r in await session.execute(_bucket_reads(len(keys)), params)]
 
 
-async def assign_story(session: AsyncSession, *, event: EnrichedArticle, window_s: float, threshold: float,
-                       max_candidates: int = _DEFAULTS["cluster_max_candidates"].default,
-                       bucket_cap: int = _DEFAULTS["cluster_bucket_cap"].default) -> str:
-    """The story a new article joins (else its own id); records its bands and signature under that story.
-
-    Idempotent: an article already recorded keeps the story it was given.
-    """
-    known = await session.scalar(
-        select(article_signatures.c.story_id).where(article_signatures.c.article_id == event.id))
-    if known is not None:
-        return str(known)
-    minhash, bands = _signature(event)
-    me = features(event, minhash)
-    story_id = event.id
-    ids = await candidate_ids(session, article_id=event.id, bands=bands, published_at=me.published_at,
-                              window_s=window_s, max_candidates=max_candidates, bucket_cap=bucket_cap)
-    if ids:
-        rows = (await session.execute(
-            select(article_signatures)
-            .where(article_signatures.c.article_id.in_(ids))
-            .order_by(article_signatures.c.published_at, article_signatures.c.article_id)
-        )).all()
-        story_id = cluster.best_story(event.id, ((r.story_id, _row_features(r)) for r in rows), me,
-                                      threshold=threshold, window_s=window_s)
-    await session.execute(insert(article_signatures).values(
-        article_id=event.id, story_id=story_id, minhash=minhash, entities=sorted(me.entities),
-        topics=sorted(me.topics), published_at=me.published_at))
-    if bands:
-        await session.execute(insert(story_bands), [
-            {"band": b, "article_id": event.id, "story_id": story_id, "published_at": me.published_at}
-            for b in dict.fromkeys(bands)])
-    return story_id
+async def load_profiles(session: AsyncSession, *, article_ids: Iterable[str]
+                        ) -> dict[str, tuple[Mapping[str, Any], str, datetime]]:
+    """Article id -> (profile JSON, its current story id, that story's first publication) for stored articles."""
+    ids = list(dict.fromkeys(article_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(article_profiles.c.article_id, article_profiles.c.profile, Article.story_id, Story.published_at)
+        .join(Article, Article.id == article_profiles.c.article_id)
+        .join(Story, Story.id == Article.story_id)
+        .where(article_profiles.c.article_id.in_(ids)))
+    return {r[0]: (r[1], r[2], utc(r[3])) for r in rows}
 
 
-async def refresh_signature(session: AsyncSession, *, event: EnrichedArticle) -> None:
-    """After a re-tag: keep a recorded article's entities and topics current (its story never changes)."""
-    await session.execute(
-        update(article_signatures).where(article_signatures.c.article_id == event.id).values(
-            entities=sorted({e.id for e in event.entities}), topics=sorted({t.name for t in event.topics})))
+async def save_profiles(session: AsyncSession, *, rows: Sequence[tuple[str, datetime, Mapping[str, Any], Sequence[str]]]
+                        ) -> None:
+    """Record (article id, published, profile JSON, keys) for newly grouped articles."""
+    if not rows:
+        return
+    await session.execute(insert(article_profiles), [
+        {"article_id": aid, "published_at": when, "profile": prof} for aid, when, prof, _ in rows])
+    keyed = [{"key": k[:MAX_KEY], "article_id": aid, "published_at": when}
+             for aid, when, _, ks in rows for k in dict.fromkeys(ks)]
+    if keyed:
+        await session.execute(insert(profile_keys), keyed)
+
+
+async def known_articles(session: AsyncSession, *, article_ids: Iterable[str]) -> set[str]:
+    """The ids among ``article_ids`` that already have a profile (grouped before: they keep their story)."""
+    ids = list(dict.fromkeys(article_ids))
+    if not ids:
+        return set()
+    rows = await session.scalars(select(article_profiles.c.article_id).where(article_profiles.c.article_id.in_(ids)))
+    return set(rows.all())
+
+
+async def merge_stories(session: AsyncSession, *, into: str, merged: Sequence[str], now: datetime) -> None:
+    """Move the articles of ``merged`` stories to ``into``; their ids become aliases of it."""
+    if not merged:
+        return
+    olds = list(merged)
+    await session.execute(update(Article).where(Article.story_id.in_(olds)).values(story_id=into))
+    await session.execute(update(story_aliases).where(story_aliases.c.story_id.in_(olds)).values(story_id=into))
+    existing = set((await session.scalars(select(story_aliases.c.old_id).where(story_aliases.c.old_id.in_(olds)))).all())
+    fresh = [o for o in olds if o not in existing and o != into]
+    if fresh:
+        await session.execute(insert(story_aliases), [{"old_id": o, "story_id": into, "merged_at": now} for o in fresh])
+    for table_col in (StoryTopic.story_id, StoryEntity.story_id, story_search.c.story_id):
+        await session.execute(delete(table_col.table).where(table_col.in_(olds)))
+    await session.execute(delete(Story).where(Story.id.in_(olds)))
+
+
+async def resolve(session: AsyncSession, *, story_id: str) -> str:
+    """The surviving id of a story that may have merged into another (else ``story_id`` itself)."""
+    found = await session.scalar(select(story_aliases.c.story_id).where(story_aliases.c.old_id == story_id))
+    return str(found) if found is not None else story_id
+
+
+async def aliases_of(session: AsyncSession, *, story_id: str) -> list[str]:
+    """The ids that merged into ``story_id``."""
+    rows = await session.scalars(select(story_aliases.c.old_id).where(story_aliases.c.story_id == story_id)
+                                 .order_by(story_aliases.c.old_id))
+    return list(rows.all())

@@ -144,6 +144,7 @@ class Story(Base):
     topics: Mapped[list[Any]] = mapped_column(JSON, default=list)
     entities: Mapped[list[Any]] = mapped_column(JSON, default=list)
     sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     article_count: Mapped[int] = mapped_column(Integer, default=1)
     published_at: Mapped[datetime] = mapped_column(index=True)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)

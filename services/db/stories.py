@@ -15,44 +15,28 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
-    Column,
     ColumnElement,
-    Integer,
-    MetaData,
     Row,
     Select,
-    String,
-    Table,
     Text,
     and_,
     cast,
     delete,
-    false,
     func,
     insert,
-    literal_column,
     or_,
     select,
-    text,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.clock import utcnow
+from services.db.clusters import story_aliases
 from services.db.models import Article, Story, StoryEntity, StoryTopic
+from services.db.search import search_condition, story_search
 from services.events import EnrichedArticle
-from services.matching import StoryFilter, search_terms
+from services.matching import StoryFilter
 
 ChangeKind = Literal["created", "updated", "unchanged"]
-
-# The search document of each story (migration 0003); not an ORM model because only this module
-# reads or writes it, and its index (FTS5 / tsvector) is dialect-specific.
-story_search = Table(
-    "story_search", MetaData(),
-    Column("id", Integer),  # SQLite only: the FTS5 content rowid
-    Column("story_id", String(64), primary_key=True),
-    Column("headline", Text), Column("summary", Text), Column("titles", Text),
-)
-
 
 @dataclass(frozen=True)
 class StoryChange:
@@ -166,6 +150,21 @@ def _fold_entities(articles: Sequence[Any]) -> list[dict[str, Any]]:
     return sorted(merged.values(), key=lambda e: (not e["in_title"], -e["mentions"], e["name"]))
 
 
+REPRESENTATIVE_ENTITIES = 8  # the story's most named entities a headline article is scored on
+
+
+def representative(articles: Sequence[Any], entities: Sequence[dict[str, Any]]) -> Any:
+    """The article that best stands for the story: it names most of the story's main entities, has a
+    summary, and came first. Decided from the whole story, so it does not depend on arrival order."""
+    main = {e["id"] for e in entities[:REPRESENTATIVE_ENTITIES]}
+
+    def rank(a: Any) -> tuple[int, bool, Any, str]:
+        named = len(main & {e["id"] for e in a.entities or []})
+        return (-named, not a.summary, a.published_at, a.id)
+
+    return min(articles, key=rank)
+
+
 # What a story is folded from: every article column it shows, not the article bodies (Core rows, no ORM).
 _FOLD_COLUMNS = (Article.id, Article.title, Article.link, Article.url, Article.summary, Article.lang, Article.state,
                  Article.topics, Article.entities, Article.source, Article.published_at)
@@ -180,9 +179,11 @@ async def _refresh_story(session: AsyncSession, *, story_id: str) -> tuple[Chang
     topics, entities = _fold_topics(articles), _fold_entities(articles)
     sources = sorted({a.source for a in articles if a.source})
     state = next((a.state for a in sorted(articles, key=lambda a: a.published_at, reverse=True) if a.state), None)
+    lead = representative(articles, entities)
     view = {
-        "headline": first.title, "url": first.link or first.url, "summary": first.summary[:1000],
-        "lang": first.lang, "state": state, "topics": topics, "entities": entities, "sources": sources,
+        "headline": lead.title, "url": lead.link or lead.url, "summary": lead.summary[:1000],
+        "lang": lead.lang, "state": state, "topics": topics, "entities": entities, "sources": sources,
+        "languages": sorted({a.lang for a in articles if a.lang}),
         "article_count": len(articles), "published_at": first.published_at,
     }
     story = await session.get(Story, story_id)
@@ -222,26 +223,6 @@ async def _index_story(session: AsyncSession, *, story_id: str, headline: str, s
 
 
 # --- queries ---------------------------------------------------------------
-
-
-def fts5_query(terms: Sequence[str]) -> str:
-    """An FTS5 MATCH expression: each term a quoted string, implicitly AND-ed."""
-    return " ".join('"' + t.replace('"', '""') + '"' for t in terms)
-
-
-def _search_condition(q: str, dialect: str) -> ColumnElement[bool]:
-    terms = search_terms(q)
-    if not terms:
-        return false()
-    if dialect == "sqlite":
-        hits = select(story_search.c.story_id).where(story_search.c.id.in_(
-            select(literal_column("rowid")).select_from(text("story_fts"))
-            .where(text("story_fts MATCH :fts").bindparams(fts=fts5_query(terms)))
-        ))
-    else:
-        hits = select(story_search.c.story_id).where(
-            text("story_search.tsv @@ plainto_tsquery('simple', :tsq)").bindparams(tsq=" ".join(terms)))
-    return Story.id.in_(hits)
 
 
 # What a page of stories shows: every story column but the internal seq, as Core rows (no ORM objects).
@@ -315,7 +296,7 @@ def _apply_filter(stmt: Select[Any], f: StoryFilter, dialect: str = "sqlite") ->
     if f.until:
         stmt = stmt.where(Story.published_at < f.until)
     if f.q is not None:
-        stmt = stmt.where(_search_condition(f.q, dialect))
+        stmt = stmt.where(search_condition(f.q, dialect))
     return stmt
 
 
@@ -387,8 +368,12 @@ async def article_facets(session: AsyncSession, *, story_ids: Sequence[str]) -> 
 
 
 async def get_story(session: AsyncSession, *, story_id: str) -> Story | None:
-    """One story by id, or None."""
-    return await session.get(Story, story_id)
+    """One story by id, or None; the id of a story that merged into another resolves to the survivor."""
+    story = await session.get(Story, story_id)
+    if story is None:
+        survivor = await session.scalar(select(story_aliases.c.story_id).where(story_aliases.c.old_id == story_id))
+        story = await session.get(Story, survivor) if survivor is not None else None
+    return story
 
 
 async def story_articles(session: AsyncSession, *, story_id: str) -> list[Article]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from api.sink.linking import jaccard
 from enrich import cluster
 
 SEED = (Path(__file__).resolve().parent.parent / "data" / "seed_article.txt").read_text()
@@ -43,10 +44,10 @@ def test_jaccard_estimates_share_of_equal_positions() -> None:
     lead = " ".join(SEED.split()[:60])
     a = cluster.signature("Ceasefire agreed", lead).minhash
     b = cluster.signature("Ceasefire agreed", lead + " Kyiv reacted cautiously to the news on Wednesday.").minhash
-    assert cluster.jaccard(a, a) == 1.0
-    assert 0.5 < cluster.jaccard(a, b) < 1.0
-    assert cluster.jaccard(a, b) == sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
-    assert cluster.jaccard(a, a[:10]) == 0.0 and cluster.jaccard((), ()) == 0.0
+    assert jaccard(a, a) == 1.0
+    assert 0.5 < jaccard(a, b) < 1.0
+    assert jaccard(a, b) == sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
+    assert jaccard(a, a[:10]) == 0.0 and jaccard((), ()) == 0.0
 
 
 def test_the_sink_path_imports_neither_numpy_nor_datasketch() -> None:

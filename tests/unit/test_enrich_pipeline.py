@@ -163,14 +163,6 @@ def test_cluster_helpers() -> None:
     c = cluster.signature("Storm hits Scotland", "Heavy rain and strong winds closed roads across the Highlands.")
     assert len(a.bands) == cluster.BANDS and all(isinstance(k, str) and len(k) < 20 for k in a.bands)
     assert set(a.bands) & set(b.bands) and not set(a.bands) & set(c.bands)
-    fa = cluster.StoryFeatures(a.minhash, T0, frozenset({"Q7747"}), frozenset({"ceasefire"}))
-    fb = cluster.StoryFeatures(b.minhash, T0, frozenset({"Q7747"}), frozenset({"ceasefire"}))
-    fc = cluster.StoryFeatures(c.minhash, T0)
-    assert cluster.same_story(fa, fb) and not cluster.same_story(fa, fc)
-    late = cluster.StoryFeatures(b.minhash, datetime(2026, 4, 30, tzinfo=UTC), fb.entities, fb.topics)
-    assert not cluster.same_story(fa, late, window_s=72 * 3600)
-    assert cluster.assign_story("new", [("s1", fc), ("s2", fb)], fa) == "s2"
-    assert cluster.assign_story("new", [("s1", fc)], fa) == "new"
 
 
 FORBIDDEN = {"aiokafka", "sqlalchemy", "httpx", "fastapi"}

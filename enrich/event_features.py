@@ -1,0 +1,104 @@
+"""What an article says about its event, beyond its entities: salient terms and the numbers it reports.
+
+Why: reports of one event by different outlets share few exact phrases (so MinHash of the text only
+merges near-copies), but they share the event's rare words ("maritime", "navigation", "prisoners")
+and its numbers ("30-day", "175 prisoners"). The sink groups articles into stories with these next
+to the language-independent entity ids (``api/sink/linking.py``).
+
+- :func:`salient_terms`: content words weighted by how rare they are in the language (an inverse
+  document frequency taken from the frequency lists that the ``wordfreq`` package ships, loaded
+  lazily per language), title words counted twice; words inside an entity mention are left out
+  (entities are compared by id). Languages written without spaces (zh, ja, th, my, km) use
+  character bigrams.
+- :func:`numbers`: the numbers a text reports (any digits, Arabic-Indic and Persian ones included),
+  without years and clock times, as language-independent tokens ("n:30", "n:175").
+
+Pure: no I/O beyond reading the package's frequency data once per language.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Iterable, Mapping
+
+from services.text import WORD
+
+MAX_TERMS = 40
+RARE_ZIPF = 0.0  # a word absent from the language's list counts as this rare (zipf scale)
+COMMON_ZIPF = 6.0  # at or above this, a word carries no weight ("the", "said", "and")
+KEEP_ZIPF = 3.0  # only words at least this common are kept in memory; rarer ones weigh the most anyway
+MIN_WORD = 3
+NO_SPACE_SCRIPTS = frozenset({"zh", "ja", "th", "my", "km", "lo", "bo"})
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹०१२३४५६७८९", "0123456789" * 3)
+_NUMBER = re.compile(r"(?<![\d.,:])(\d{1,3}(?:[ ,.\u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)?(?![\d:])")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f\u1000-\u109f\u1780-\u17ff]+")
+
+
+@functools.cache
+def _zipf_table(lang: str) -> Mapping[str, float] | None:
+    """Word -> zipf frequency for the common words of ``lang`` (None when wordfreq has no list)."""
+    try:
+        import wordfreq
+    except ImportError:  # pragma: no cover - a declared dependency
+        return None
+    if lang not in wordfreq.available_languages(wordlist="small"):
+        return None
+    table: dict[str, float] = {}
+    for word, freq in wordfreq.get_frequency_dict(lang, wordlist="small").items():
+        zipf = math.log10(freq) + 9 if freq > 0 else 0.0
+        if zipf < KEEP_ZIPF:
+            break  # the list is sorted from the most common word down
+        table[word] = round(zipf, 2)
+    return table
+
+
+def term_weight(word: str, lang: str) -> float:
+    """How much a shared ``word`` says about sharing an event: 0 for the commonest words, up to ~6."""
+    table = _zipf_table(lang)
+    if table is None:
+        return 1.0
+    zipf = table.get(word, RARE_ZIPF)
+    return max(COMMON_ZIPF - zipf, 0.0)
+
+
+def _tokens(text: str, lang: str) -> Iterable[tuple[str, int, int]]:
+    for m in WORD.finditer(text):
+        word = m.group()
+        if lang in NO_SPACE_SCRIPTS or _CJK.fullmatch(word):
+            for i in range(max(len(word) - 1, 1)):
+                yield word[i:i + 2].lower(), m.start() + i, m.start() + i + 2
+        elif len(word) >= MIN_WORD and not word.isdigit():
+            yield word.lower(), m.start(), m.end()
+
+
+def salient_terms(doc: str, title_end: int, lang: str, entity_spans: Iterable[tuple[int, int]] = (),
+                  limit: int = MAX_TERMS) -> dict[str, float]:
+    """The ``limit`` most telling words of ``doc`` (title first, ending at ``title_end``), with weights."""
+    covered = sorted(entity_spans)
+    scores: dict[str, float] = {}
+    for word, start, end in _tokens(doc, lang):
+        if any(s <= start and end <= e for s, e in covered):
+            continue
+        w = term_weight(word, lang)
+        if w <= 0:
+            continue
+        scores[word] = scores.get(word, 0.0) + w * (2.0 if start < title_end else 1.0)
+    # Sub-linear in repetitions: a word repeated in a long text should not drown the rest.
+    ranked = sorted(((math.sqrt(v), k) for k, v in scores.items()), reverse=True)[:limit]
+    return {k: round(v, 3) for v, k in ranked}
+
+
+def numbers(text: str) -> list[str]:
+    """Distinct numbers reported in ``text`` as "n:<value>", leaving out years (1900-2100) and 0-1."""
+    out: dict[str, None] = {}
+    for m in _NUMBER.finditer(text.translate(_DIGITS)):
+        digits = re.sub(r"\D", "", m.group(1))
+        if not digits or len(digits) > 9:
+            continue
+        value = int(digits)
+        if value <= 1 or 1900 <= value <= 2100:
+            continue
+        out[f"n:{value}"] = None
+    return list(out)
