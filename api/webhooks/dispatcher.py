@@ -3,8 +3,10 @@
 Two loops in one process:
 - *enqueue*: consumes ``articles.enriched`` in its own group; once the sink has
   stored the article, it queues ``story.created`` (once per story) or
-  ``story.updated`` (when the story's version moved) for each matching
-  subscription, then commits the offset. Queuing is idempotent (unique event key).
+  ``story.updated`` (when the story's version moved; at most once per
+  ``WIREWATCH_STORY_UPDATE_MIN_INTERVAL_S``: a waiting update carries the newest version) for each
+  matching subscription, and ``story.merged`` when a story it announced joined another; then commits
+  the offset. Queuing is idempotent (unique event key).
 - *send*: claims due deliveries from the store, POSTs them with Standard Webhooks
   signatures (``webhook-id`` = delivery id, stable across retries), and records
   the attempt; failures back off on the configured schedule, then dead-letter.
@@ -25,14 +27,16 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.webhooks import policy, signing
-from api.webhooks.payload import story_payload
+from api.webhooks.payload import merge_payload, story_payload
 from services import metrics, netguard
 from services.clock import utcnow
+from services.db import clusters
 from services.db import webhooks as repo
 from services.db.engine import Sessions
-from services.db.models import Delivery
+from services.db.models import Delivery, Story
 from services.db.stories import get_article, get_story
 from services.events import EnrichedArticle
 from services.matching import StoryFacts, StoryFilter, matches
@@ -57,21 +61,45 @@ async def enqueue_for(settings: Settings, sessions: Sessions, event: EnrichedArt
         facts = StoryFacts.of(topics=story.topics, entities=story.entities, lang=story.lang, state=story.state,
                               sources=story.sources, published_at=story.published_at,
                               text=f"{story.headline} {story.summary}")
+        merged = await clusters.aliases_of(session, story_id=story.id)
         queued = 0
         for hook in await repo.list_webhooks(session, enabled_only=True):
-            if not matches(StoryFilter.from_subscription(hook.filters), facts):
-                continue
-            seen = await repo.delivered_version(session, webhook_id=hook.id, story_id=story.id)
-            if seen is not None and seen >= story.version:
-                continue
-            kind = "story.created" if seen is None else "story.updated"
-            payload = story_payload(story, event_type=kind, api_base=settings.api_base,
-                                    max_bytes=settings.webhook_max_payload_bytes, now=utcnow(),
-                                    detected_at=event.article.fetched_at)
-            if await repo.enqueue(session, webhook_id=hook.id, story_id=story.id, event_type=kind,
-                                  version=story.version, payload=payload):
-                queued += 1
+            if matches(StoryFilter.from_subscription(hook.filters), facts):
+                queued += await _queue_for_hook(settings, session, hook.id, story, merged, event)
         return queued
+
+
+async def _queue_for_hook(settings: Settings, session: AsyncSession, hook_id: str, story: Story,
+                          merged: list[str], event: EnrichedArticle) -> int:
+    """story.merged for each part of the story this subscriber knew, then the story's own event."""
+    now, queued = utcnow(), 0
+    knew_merged = False
+    for old in merged:
+        if await repo.delivered_version(session, webhook_id=hook_id, story_id=old) is None:
+            continue
+        knew_merged = True
+        key = f"story.merged:{old}"
+        if not await repo.has_event(session, webhook_id=hook_id, key=key):
+            body = merge_payload(old, story, api_base=settings.api_base, now=now)
+            queued += await repo.enqueue(session, webhook_id=hook_id, story_id=old, event_type="story.merged",
+                                         version=0, payload=body, key=key) is not None
+    plan = policy.plan_story_event(
+        seen_version=await repo.delivered_version(session, webhook_id=hook_id, story_id=story.id),
+        knew_merged=knew_merged, version=story.version,
+        last_sent_at=await repo.last_story_event_at(session, webhook_id=hook_id, story_id=story.id),
+        now=now, min_interval_s=settings.story_update_min_interval_s)
+    if plan.kind is None:
+        return queued
+    payload = story_payload(story, event_type=plan.kind, api_base=settings.api_base,
+                            max_bytes=settings.webhook_max_payload_bytes, now=now, detected_at=event.article.fetched_at)
+    if plan.kind == "story.updated":
+        waiting = await repo.pending_update(session, webhook_id=hook_id, story_id=story.id, now=now)
+        if waiting is not None and await repo.coalesce(session, delivery=waiting, version=story.version,
+                                                        payload=payload):
+            return queued  # the waiting update now carries this version: one message, not one per article
+    delivery = await repo.enqueue(session, webhook_id=hook_id, story_id=story.id, event_type=plan.kind,
+                                  version=story.version, payload=payload, now=now, not_before=plan.not_before)
+    return queued + (delivery is not None)
 
 
 async def enqueue_loop(settings: Settings, sessions: Sessions, consumer: AIOKafkaConsumer,

@@ -82,3 +82,28 @@ def story_payload(story: Story, *, event_type: str, api_base: str, max_bytes: in
     while len(event.model_dump_json(by_alias=True)) > max_bytes and data.entities:
         data.entities = data.entities[: len(data.entities) // 2]
     return event.model_dump(mode="json", by_alias=True)
+
+
+class MergeData(_Model):
+    """Two stories were one event: ``id`` now resolves to ``merged_into`` (version 1)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    schema_: Literal["wirewatch.story-merge/1"] = Field("wirewatch.story-merge/1", alias="schema")
+    id: str
+    merged_into: str
+    link: str
+    headline: str
+
+
+class MergeEvent(_Model):
+    type: Literal["story.merged"] = "story.merged"
+    timestamp: datetime
+    data: MergeData
+
+
+def merge_payload(old_id: str, story: Story, *, api_base: str, now: datetime) -> dict[str, Any]:
+    """The JSON body announcing that story ``old_id`` merged into ``story``."""
+    data = MergeData(id=old_id, merged_into=story.id, link=f"{api_base}/stories/{story.id}",
+                     headline=story.headline[:MAX_HEADLINE])
+    return MergeEvent(timestamp=now, data=data).model_dump(mode="json", by_alias=True)

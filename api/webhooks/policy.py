@@ -60,3 +60,23 @@ def next_attempt(*, attempts: int, schedule: list[float], now: datetime, status:
     if status in RETRY_AFTER_STATUSES and retry_after_s is not None:
         delay = max(delay, retry_after_s)
     return NextStep(dead=False, at=now + timedelta(seconds=delay))
+
+
+@dataclass(frozen=True)
+class StoryPlan:
+    """What a story change means for one subscriber: nothing, or an event to queue (not before a time)."""
+
+    kind: Literal["story.created", "story.updated"] | None
+    not_before: datetime | None = None
+
+
+def plan_story_event(*, seen_version: int | None, knew_merged: bool, version: int,
+                     last_sent_at: datetime | None, now: datetime, min_interval_s: float) -> StoryPlan:
+    """``story.created`` once (not for a survivor of a merge the subscriber knew a part of), then
+    ``story.updated`` for newer versions at most once per ``min_interval_s``."""
+    if seen_version is not None and seen_version >= version:
+        return StoryPlan(None)
+    if seen_version is None and not knew_merged:
+        return StoryPlan("story.created", now)
+    slot = last_sent_at + timedelta(seconds=min_interval_s) if last_sent_at else now
+    return StoryPlan("story.updated", max(slot, now))

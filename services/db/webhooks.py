@@ -68,22 +68,62 @@ async def delivered_version(session: AsyncSession, *, webhook_id: str, story_id:
     rows = await session.scalars(
         select(Delivery.event_key).where(Delivery.webhook_id == webhook_id, Delivery.story_id == story_id)
     )
-    versions = [int(k.rsplit(":", 1)[1]) for k in rows.all() if k.startswith("story.")]
+    versions = [int(k.rsplit(":", 1)[1]) for k in rows.all() if k.startswith(("story.created:", "story.updated:"))]
     return max(versions) if versions else None
 
 
+async def last_story_event_at(session: AsyncSession, *, webhook_id: str, story_id: str) -> datetime | None:
+    """When the newest story.created/story.updated for this subscriber and story was queued to go out."""
+    found = await session.scalar(
+        select(func.max(Delivery.scheduled_at)).where(
+            Delivery.webhook_id == webhook_id, Delivery.story_id == story_id,
+            Delivery.event_type.in_(("story.created", "story.updated"))))
+    return found
+
+
+async def pending_update(session: AsyncSession, *, webhook_id: str, story_id: str, now: datetime) -> Delivery | None:
+    """A story.updated for this subscriber and story that waits for its slot and was never tried."""
+    return await session.scalar(
+        select(Delivery).where(Delivery.webhook_id == webhook_id, Delivery.story_id == story_id,
+                               Delivery.event_type == "story.updated", Delivery.status == "pending",
+                               Delivery.attempts == 0, Delivery.next_attempt_at > now)
+        .order_by(Delivery.next_attempt_at.desc()).limit(1))
+
+
+async def coalesce(session: AsyncSession, *, delivery: Delivery, version: int, payload: dict[str, Any]) -> bool:
+    """Carry a newer version in a waiting story.updated instead of queueing another (same webhook-id).
+
+    Conditional on the row being untouched since it was read, so a sender that claimed it meanwhile
+    wins and the caller queues a new delivery instead.
+    """
+    res = await session.execute(
+        update(Delivery).where(Delivery.id == delivery.id, Delivery.attempts == 0, Delivery.status == "pending",
+                               Delivery.next_attempt_at == delivery.next_attempt_at)
+        .values(event_key=event_key("story.updated", delivery.story_id, version), payload=payload))
+    return bool(res.rowcount)  # type: ignore[attr-defined]
+
+
+async def has_event(session: AsyncSession, *, webhook_id: str, key: str) -> bool:
+    return await session.scalar(
+        select(Delivery.id).where(Delivery.webhook_id == webhook_id, Delivery.event_key == key)) is not None
+
+
 async def enqueue(session: AsyncSession, *, webhook_id: str, story_id: str, event_type: str, version: int,
-                  payload: dict[str, Any], now: datetime | None = None) -> Delivery | None:
-    """Queue one event for one subscriber; None when that exact event was already queued."""
-    key = event_key(event_type, story_id, version)
+                  payload: dict[str, Any], now: datetime | None = None, not_before: datetime | None = None,
+                  key: str | None = None) -> Delivery | None:
+    """Queue one event for one subscriber (to go out at ``not_before``, default now); None when that exact
+    event was already queued."""
+    key = key or event_key(event_type, story_id, version)
     exists = await session.scalar(
         select(Delivery.id).where(Delivery.webhook_id == webhook_id, Delivery.event_key == key)
     )
     if exists:
         return None
+    now = now or utcnow()
+    due = max(not_before or now, now)
     delivery = Delivery(id="msg_" + secrets.token_hex(12), webhook_id=webhook_id, story_id=story_id,
                         event_type=event_type, event_key=key, payload=payload, status="pending",
-                        next_attempt_at=now or utcnow(), created_at=now or utcnow())
+                        next_attempt_at=due, scheduled_at=due, created_at=now)
     try:
         async with session.begin_nested():
             session.add(delivery)

@@ -23,7 +23,7 @@ from tests.receiver import Receiver
 @pytest.fixture
 async def env(store_url, make_settings):
     settings = make_settings(database_url=store_url, webhook_retry_schedule_s="0,0", webhook_timeout_s=2,
-                             webhook_per_endpoint_concurrency=1)
+                             webhook_per_endpoint_concurrency=1, story_update_min_interval_s=0)
     engine = make_engine(settings)
     sessions = make_sessions(engine)
     async with httpx.AsyncClient(timeout=2) as client:
@@ -74,6 +74,38 @@ async def test_created_once_signed_then_updated_on_change(env):
         await _drain(sender)
         kinds = [json.loads(r.body)["type"] for r in rx.on("/hook")]
         assert kinds == ["story.created", "story.updated"]
+
+
+async def test_updates_are_throttled_to_one_per_interval_carrying_the_newest_version(store_url, make_settings):
+    """Five changes of one story inside the interval: story.created at once, then one story.updated when the
+    interval has passed since it, with the newest version; never one message per article."""
+    settings = make_settings(database_url=store_url, webhook_timeout_s=2, story_update_min_interval_s=1.5)
+    engine = make_engine(settings)
+    sessions = make_sessions(engine)
+    try:
+        async with httpx.AsyncClient(timeout=2) as client, Receiver() as rx:
+            sender = dispatcher.Sender(settings, sessions, client)
+            await _hook(sessions, rx.url(), topics=["ceasefire"])
+            ev = await _story(sessions, 1, topics={"ceasefire": 0.9})
+            assert await dispatcher.enqueue_for(settings, sessions, ev) == 1
+            await _drain(sender, rounds=3)
+            started = datetime.now(UTC)
+            for v in range(2, 7):
+                upd = enriched(ev.article.model_copy(update={"content_hash": f"v{v}", "title": f"Truce, take {v}"}),
+                               topics={"ceasefire": 0.9})
+                async with sessions() as s, s.begin():
+                    await story_repo.upsert_enriched(s, event=upd)
+                queued = await dispatcher.enqueue_for(settings, sessions, upd)
+                assert queued == (1 if v == 2 else 0)  # later versions ride on the waiting update
+            await _drain(sender, rounds=3)
+            assert [json.loads(r.body)["type"] for r in rx.on("/hook")] == ["story.created"]  # not yet due
+            while len(rx.on("/hook")) < 2 and (datetime.now(UTC) - started).total_seconds() < 10:
+                await _drain(sender, rounds=2)
+            got = [json.loads(r.body) for r in rx.on("/hook")]
+            assert [g["type"] for g in got] == ["story.created", "story.updated"]
+            assert got[1]["data"]["version"] == 6 and got[1]["data"]["headline"] == "Truce, take 6"
+    finally:
+        await engine.dispose()
 
 
 async def test_failures_retry_with_same_id_then_dead_letter(env):
@@ -137,3 +169,63 @@ async def test_blocked_target_is_refused_at_send_time(env, make_settings):
             (d,) = (await s.scalars(select(Delivery))).all()
             assert d.status == "dead" and "blocked" in (d.last_error or "")
     assert datetime.now(UTC)
+
+
+async def test_a_bridge_article_merges_two_stories_and_subscribers_hear_it_once(env):
+    """Two reports that do not link are two stories; a third that links both merges them into the older.
+    The old id keeps resolving; a subscriber that heard of both gets story.merged for the younger one,
+    then story.updated for the survivor; a replay adds nothing."""
+    from aiokafka.structs import ConsumerRecord
+
+    from api.sink.linking import LinkRules, linked, profile_of
+    from api.sink.service import store_batch
+    from services.events import EntityMention
+
+    settings, sessions, sender = env
+    putin, trump = ("Q7747", "Vladimir Putin", "PERSON"), ("Q22686", "Donald Trump", "PERSON")
+    russia, ukraine = ("Q159", "Russia", "GPE"), ("Q212", "Ukraine", "GPE")
+    peskov = ("ww:dmitry-peskov", "Dmitry Peskov", "PERSON")
+
+    def ev(n, lang, ents, topics, terms, numbers=(), hours=0):
+        from datetime import timedelta
+
+        e = enriched(raw(n, published=datetime(2025, 3, 18, 16, tzinfo=UTC) + timedelta(hours=hours)),
+                     topics=topics, entities=ents)
+        return e.model_copy(update={"lang": lang, "terms": terms, "numbers": list(numbers), "minhash": [],
+                                    "cluster_bands": [], "entities": [EntityMention(id=i, name=nm, type=t)
+                                                                      for i, nm, t in ents]})
+
+    a = ev(1, "en", [putin, trump, russia, ukraine], {"ceasefire": 0.9, "energy_infrastructure_strike": 0.8},
+           {"energy": 2.0, "pause": 2.4}, ["n:30"])
+    b = ev(2, "ru", [peskov, russia], {"ceasefire": 0.8}, {"удары": 2.0}, hours=1)
+    c = ev(3, "ru", [putin, trump, russia, ukraine, peskov], {"ceasefire": 0.9, "energy_infrastructure_strike": 0.7},
+           {"удары": 2.0}, ["n:30"], hours=2)
+    rules = LinkRules()
+    pa, pb, pc = (profile_of(x, rules) for x in (a, b, c))
+    assert not linked(pa, pb, rules) and linked(pa, pc, rules) and linked(pb, pc, rules)
+
+    def recs(*events):
+        return [ConsumerRecord("articles.enriched", 0, i, 0, 0, e.id.encode(), e.to_bytes(), None, 0, 0, ())
+                for i, e in enumerate(events)]
+
+    async with Receiver() as rx:
+        await _hook(sessions, rx.url(), topics=["ceasefire"])
+        for e in (a, b):
+            await store_batch(sessions, recs(e))
+            assert await dispatcher.enqueue_for(settings, sessions, e) == 1
+        await _drain(sender)
+        (changed,) = await store_batch(sessions, recs(c))
+        assert changed.story_id == a.id
+        async with sessions() as s:
+            survivor = await story_repo.get_story(s, story_id=b.id)
+            assert survivor is not None and survivor.id == a.id and survivor.article_count == 3
+            assert sorted(survivor.languages) == ["en", "ru"]
+        assert await dispatcher.enqueue_for(settings, sessions, c) == 2
+        assert await dispatcher.enqueue_for(settings, sessions, c) == 0
+        await _drain(sender)
+        got = [json.loads(r.body) for r in rx.on("/hook")]
+        assert [g["type"] for g in got[:2]] == ["story.created", "story.created"]
+        later = {g["type"]: g["data"] for g in got[2:]}  # sent together: their order is not promised
+        assert sorted(later) == ["story.merged", "story.updated"] and len(got) == 4
+        assert later["story.merged"]["id"] == b.id and later["story.merged"]["merged_into"] == a.id
+        assert later["story.updated"]["id"] == a.id and later["story.updated"]["article_count"] == 3

@@ -10,6 +10,7 @@ terms, numbers, topics, state, MinHash); ``profile_keys`` indexes them by key (e
 top word, MinHash band) and publication time, so the sink finds candidates with one indexed read per
 key. ``story_aliases`` maps the id of a story that merged into another to the surviving one, so old
 ids keep resolving. ``stories.languages`` lists the languages of a story's articles.
+``deliveries.scheduled_at`` is when a delivery was first due: story.updated is throttled from it.
 
 They replace ``story_bands`` and ``article_signatures`` (revision 0004): articles stored before this
 revision have no profile and are never candidates (``wirewatch retag`` rebuilds nothing here).
@@ -49,6 +50,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("stories") as batch:
         batch.add_column(sa.Column("languages", sa.JSON(), nullable=False, server_default="[]"))
+    with op.batch_alter_table("deliveries") as batch:
+        batch.add_column(sa.Column("scheduled_at", sa.DateTime(timezone=True), nullable=True))
     op.drop_table("article_signatures")
     op.drop_index("ix_story_bands_story", table_name="story_bands")
     op.drop_index("ix_story_bands_band_published", table_name="story_bands")
@@ -56,6 +59,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("deliveries") as batch:
+        batch.drop_column("scheduled_at")
     with op.batch_alter_table("stories") as batch:
         batch.drop_column("languages")
     op.drop_table("story_aliases")
