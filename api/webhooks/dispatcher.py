@@ -36,7 +36,7 @@ from services.clock import utcnow
 from services.db import clusters
 from services.db import webhooks as repo
 from services.db.engine import Sessions
-from services.db.models import Delivery, Story
+from services.db.models import Delivery, Story, Webhook
 from services.db.stories import get_article, get_story
 from services.events import EnrichedArticle
 from services.matching import StoryFacts, StoryFilter, matches
@@ -64,22 +64,25 @@ async def enqueue_for(settings: Settings, sessions: Sessions, event: EnrichedArt
         merged = await clusters.aliases_of(session, story_id=story.id)
         queued = 0
         for hook in await repo.list_webhooks(session, enabled_only=True):
+            if not any(policy.subscribed(hook.filters, t) for t in policy.STORY_EVENTS):
+                continue
             if matches(StoryFilter.from_subscription(hook.filters), facts):
-                queued += await _queue_for_hook(settings, session, hook.id, story, merged, event)
+                queued += await _queue_for_hook(settings, session, hook, story, merged, event)
         return queued
 
 
-async def _queue_for_hook(settings: Settings, session: AsyncSession, hook_id: str, story: Story,
+async def _queue_for_hook(settings: Settings, session: AsyncSession, hook: Webhook, story: Story,
                           merged: list[str], event: EnrichedArticle) -> int:
     """story.merged for each part of the story this subscriber knew, then the story's own event."""
-    now, queued = utcnow(), 0
+    now, queued, hook_id = utcnow(), 0, hook.id
     knew_merged = False
     for old in merged:
         if await repo.delivered_version(session, webhook_id=hook_id, story_id=old) is None:
             continue
         knew_merged = True
         key = f"story.merged:{old}"
-        if not await repo.has_event(session, webhook_id=hook_id, key=key):
+        if policy.subscribed(hook.filters, "story.merged") and not await repo.has_event(
+                session, webhook_id=hook_id, key=key):
             body = merge_payload(old, story, api_base=settings.api_base, now=now)
             queued += await repo.enqueue(session, webhook_id=hook_id, story_id=old, event_type="story.merged",
                                          version=0, payload=body, key=key) is not None
@@ -88,7 +91,7 @@ async def _queue_for_hook(settings: Settings, session: AsyncSession, hook_id: st
         knew_merged=knew_merged, version=story.version,
         last_sent_at=await repo.last_story_event_at(session, webhook_id=hook_id, story_id=story.id),
         now=now, min_interval_s=settings.story_update_min_interval_s)
-    if plan.kind is None:
+    if plan.kind is None or not policy.subscribed(hook.filters, plan.kind):
         return queued
     payload = story_payload(story, event_type=plan.kind, api_base=settings.api_base,
                             max_bytes=settings.webhook_max_payload_bytes, now=now, detected_at=event.article.fetched_at)

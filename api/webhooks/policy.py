@@ -9,11 +9,18 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Literal
+from typing import Any, Literal
 
 Outcome = Literal["success", "retry", "gone", "failure"]
 
 RETRY_AFTER_STATUSES = {429, 502, 503, 504}
+STORY_EVENTS = ("story.created", "story.updated", "story.merged")
+
+
+def subscribed(filters: dict[str, Any] | None, event_type: str) -> bool:
+    """Whether a subscription takes ``event_type``: the types its ``events`` lists, else story events only."""
+    events = (filters or {}).get("events")
+    return event_type in events if events else event_type in STORY_EVENTS
 
 
 def classify(status: int | None) -> Outcome:

@@ -66,3 +66,29 @@ def test_retry_after_is_honoured_for_429_and_503_only():
     assert policy.retry_after("30", NOW) == 30
     assert policy.retry_after("Wed, 18 Mar 2026 12:01:00 GMT", NOW) == 60
     assert policy.retry_after("soon", NOW) is None
+
+
+@pytest.mark.parametrize(("filters", "event", "expected"), [
+    ({}, "story.created", True),
+    ({}, "story.merged", True),
+    ({}, "ceasefire.created", False),
+    ({"events": ["ceasefire.state_changed"]}, "story.created", False),
+    ({"events": ["ceasefire.state_changed"]}, "ceasefire.state_changed", True),
+    ({"events": ["story.created", "ceasefire.created"]}, "story.updated", False),
+])
+def test_subscriptions_take_the_event_types_they_list(filters, event, expected):
+    assert policy.subscribed(filters, event) is expected
+
+
+def test_story_updates_are_planned_once_per_interval():
+    created = policy.plan_story_event(seen_version=None, knew_merged=False, version=1, last_sent_at=None,
+                                      now=NOW, min_interval_s=300)
+    assert (created.kind, created.not_before) == ("story.created", NOW)
+    later = policy.plan_story_event(seen_version=1, knew_merged=False, version=3, last_sent_at=NOW,
+                                    now=NOW + timedelta(seconds=10), min_interval_s=300)
+    assert (later.kind, later.not_before) == ("story.updated", NOW + timedelta(seconds=300))
+    assert policy.plan_story_event(seen_version=3, knew_merged=False, version=3, last_sent_at=NOW, now=NOW,
+                                   min_interval_s=300).kind is None
+    survivor = policy.plan_story_event(seen_version=None, knew_merged=True, version=2, last_sent_at=None,
+                                       now=NOW, min_interval_s=300)
+    assert survivor.kind == "story.updated"  # the subscriber knew part of it: no second "created"
