@@ -44,6 +44,7 @@ stop:
 lint: setup
 	$(BIN)/ruff check services ingest enrich api tests
 	$(BIN)/mypy services ingest enrich api
+	$(BIN)/lint-imports
 
 ## test: everything — lint, types, unit, integration (real Kafka, SQLite and PostgreSQL), end-to-end, browser
 test: setup
@@ -52,6 +53,7 @@ test: setup
 	@if [ -x deploy/validate.sh ]; then deploy/validate.sh; fi
 	$(BIN)/ruff check services ingest enrich api tests
 	$(BIN)/mypy services ingest enrich api
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
 
 unit: setup
@@ -59,6 +61,7 @@ unit: setup
 
 eval: setup
 	$(BIN)/python -m tests.eval.enrich
+	$(BIN)/python -m tests.eval.stories
 
 ## bench: every benchmark plus the end-to-end one, one table, var/bench/results.json
 bench: kafka
