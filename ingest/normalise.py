@@ -178,7 +178,8 @@ def normalise(entry: ParsedEntry, feed: ParsedFeed, *, feed_url: str, feed_id: i
         id=art_id,
         feed_id=feed_id,
         feed_url=feed_url,
-        source=source or feed.title or (urlsplit(feed_url).hostname or ""),
+        # An aggregator's item names its outlet (<source>): that is who reported it, not the aggregator.
+        source=clean_text(entry.source, 200) or source or feed.title or (urlsplit(feed_url).hostname or ""),
         url=ids.canonical_url(link) if link else "",
         link=link,
         guid=guid,

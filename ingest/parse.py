@@ -66,6 +66,7 @@ class ParsedEntry:
     published: datetime | None = None
     updated: datetime | None = None
     lang: str | None = None
+    source: str = ""  # the outlet an aggregator names for this entry (RSS/Atom <source>)
 
 
 @dataclass
@@ -196,6 +197,7 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
             published=_dt(e.get("published_parsed")) or _dt(e.get("updated_parsed")),
             updated=_dt(e.get("updated_parsed")),
             lang=(e.get("language") or _detail_lang(e) or None),
+            source=str((e.get("source") or {}).get("title") or ""),
         ))
     return feed
 

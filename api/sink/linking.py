@@ -46,7 +46,7 @@ class LinkRules:
     term_weight: float = 0.4
     number_weight: float = 0.1
     topic_weight: float = 0.1
-    state_conflict_penalty: float = 0.6  # "truce agreed" vs "truce collapsed": different events
+    state_conflict_penalty: float = 0.6  # only "truce agreed" vs only "truce collapsed": different events
     topic_mismatch_penalty: float = 0.3  # both tagged, no topic shared: an energy strike vs a prisoner swap
     # Countries and cities are named by every report of a conflict, nationalities even more: they say
     # less about which event it is than a person, an organisation or a named sea or region does.
@@ -64,14 +64,14 @@ class Profile:
     lang: str | None = None
     entities: Mapping[str, float] = field(default_factory=dict)  # id -> weight
     topics: frozenset[str] = frozenset()
-    state: str | None = None
+    states: frozenset[str] = frozenset()  # every lifecycle state the article reports
     terms: Mapping[str, float] = field(default_factory=dict)
     numbers: frozenset[str] = frozenset()
     minhash: Sequence[int] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"t": self.published_at.isoformat(), "lang": self.lang, "e": dict(self.entities),
-                "topics": sorted(self.topics), "state": self.state, "terms": dict(self.terms),
+                "topics": sorted(self.topics), "states": sorted(self.states), "terms": dict(self.terms),
                 "n": sorted(self.numbers), "mh": list(self.minhash)}
 
     @classmethod
@@ -79,7 +79,8 @@ class Profile:
         when = datetime.fromisoformat(d["t"])
         return cls(article_id=article_id, published_at=when if when.tzinfo else when.replace(tzinfo=UTC),
                    lang=d.get("lang"), entities=d.get("e") or {}, topics=frozenset(d.get("topics") or ()),
-                   state=d.get("state"), terms=d.get("terms") or {}, numbers=frozenset(d.get("n") or ()),
+                   states=frozenset(d.get("states") or ()), terms=d.get("terms") or {},
+                   numbers=frozenset(d.get("n") or ()),
                    minhash=tuple(d.get("mh") or ()))
 
 
@@ -132,10 +133,17 @@ def score(a: Profile, b: Profile, rules: LinkRules) -> float:
         s += rules.number_weight
     if a.topics and b.topics:
         s += rules.topic_weight if a.topics & b.topics else -rules.topic_mismatch_penalty
-    if a.state and b.state and ((a.state in ENDED) != (b.state in ENDED)) and (
-            a.state in STANDING or b.state in STANDING):
+    if _ended_only(a.states) and _standing_only(b.states) or _ended_only(b.states) and _standing_only(a.states):
         s -= rules.state_conflict_penalty
     return s
+
+
+def _ended_only(states: frozenset[str]) -> bool:
+    return bool(states & ENDED) and not states & STANDING
+
+
+def _standing_only(states: frozenset[str]) -> bool:
+    return bool(states & STANDING) and not states & ENDED
 
 
 def linked(a: Profile, b: Profile, rules: LinkRules) -> bool:
@@ -153,7 +161,7 @@ def profile_of(event: Any, rules: LinkRules) -> Profile:
         lang=event.lang,
         entities=entity_weights(event.entities, rules),
         topics=frozenset(t.name for t in event.topics),
-        state=event.state,
+        states=frozenset(event.states or ([event.state] if event.state else [])),
         terms=dict(event.terms),
         numbers=frozenset(event.numbers),
         minhash=tuple(event.minhash),

@@ -26,7 +26,8 @@ def prof(aid: str, *, hours: float = 0, lang: str = "en", ents: dict[str, float]
          topics: tuple[str, ...] = ("ceasefire",), state: str | None = None, terms: dict[str, float] | None = None,
          numbers: tuple[str, ...] = (), minhash: tuple[int, ...] = ()) -> Profile:
     return Profile(article_id=aid, published_at=T0 + timedelta(hours=hours), lang=lang, entities=ents or {},
-                   topics=frozenset(topics), state=state, terms=terms or {}, numbers=frozenset(numbers),
+                   topics=frozenset(topics), states=frozenset([state] if state else []), terms=terms or {},
+                   numbers=frozenset(numbers),
                    minhash=minhash)
 
 
