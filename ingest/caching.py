@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
+from services.http_headers import retry_after_seconds
+
 # A server asking for more than a day is ignored beyond that: news must not go stale.
 MAX_HONOURED_S = 24 * 3600.0
 
@@ -30,22 +32,14 @@ def http_date(value: str) -> datetime | None:
     """An HTTP date, or None when it is not one."""
     try:
         parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # a year past C's range overflows
         return None
     return parsed if parsed.tzinfo else None
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Retry-After as seconds from ``now`` (delta-seconds or an HTTP date); None when absent or junk."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), MAX_HONOURED_S)
-    when = http_date(value)
-    if when is None:
-        return None
-    return min(max(0.0, (when - now).total_seconds()), MAX_HONOURED_S)
+    """Retry-After as seconds from ``now``, at most MAX_HONOURED_S (see services.http_headers for the rules)."""
+    return retry_after_seconds(value, now, cap_s=MAX_HONOURED_S)
 
 
 def retry_after(status: int, headers: Mapping[str, str], now: datetime) -> float | None:

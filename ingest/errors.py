@@ -4,6 +4,13 @@ Every failure a feed can have ends as a ``FetchError`` with an ``error_class``
 (the value stored in ``feeds.last_error_class``), a ``retriable`` flag and,
 when the server said so, ``retry_after`` seconds.
 
+``retriable`` is what the scheduler branches on (``ingest.service``): a retriable failure
+(the network, a timeout, 408/425/429/5xx) backs off exponentially from the feed's interval,
+as a passing fault deserves; a permanent one (the same request would fail the same way:
+other 4xx, a refused target, an oversized or unparsable body, a redirect loop) goes straight
+to the error ceiling (``poll_error_max_interval_s``) instead of being asked again soon.
+The fetcher sets it from the exception's type, never from its message (``ingest.transport``).
+
     FetchError
     ├── DNSError          dns        name does not resolve
     ├── ConnectError      tcp        refused / reset / protocol garbage
