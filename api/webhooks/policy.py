@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
+
+from services.http_headers import retry_after_seconds
 
 Outcome = Literal["success", "retry", "gone", "failure"]
 
@@ -35,19 +36,9 @@ def classify(status: int | None) -> Outcome:
 
 
 def retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - now).total_seconds(), 0.0)
+    """Seconds from a Retry-After header (delta-seconds or HTTP date), or None; uncapped: a subscriber's
+    wish is honoured up to the retry schedule (see :func:`next_attempt`)."""
+    return retry_after_seconds(value, now)
 
 
 @dataclass(frozen=True)
