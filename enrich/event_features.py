@@ -10,6 +10,9 @@ to the language-independent entity ids (``api/sink/linking.py``).
   lazily per language), title words counted twice; words inside an entity mention are left out
   (entities are compared by id). Languages written without spaces (zh, ja, th, my, km) use
   character bigrams.
+- :func:`names`: capitalised words that no entity covers ("Pahalgam", "Bukavu", "Eternity"), folded to
+  plain lower-case letters: in languages written in Latin script they are spelt alike across languages,
+  so they carry names the gazetteer does not know from one language to another.
 - :func:`numbers`: the numbers a text reports (any digits, Arabic-Indic and Persian ones included),
   without years and clock times, as language-independent tokens ("n:30", "n:175").
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 
 from services.text import WORD
@@ -101,4 +105,29 @@ def numbers(text: str) -> list[str]:
         if value <= 1 or 1900 <= value <= 2100:
             continue
         out[f"n:{value}"] = None
+    return list(out)
+
+
+MAX_NAMES = 20
+_CAPITALISED = re.compile(r"(?<![\w.])([A-ZÀ-ÖØ-ÞĀ-Ž][a-zà-öø-ÿā-ž]{3,})")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;«»\"“”]\s*|\n\s*)$")
+
+
+def _plain(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", word.casefold()) if c.isalpha() and c.isascii())
+
+
+def names(doc: str, entity_spans: Iterable[tuple[int, int]] = (), limit: int = MAX_NAMES) -> list[str]:
+    """Capitalised Latin-script words not at a sentence start and outside entity mentions, as "nm:<plain>"."""
+    covered = sorted(entity_spans)
+    out: dict[str, None] = {}
+    for m in _CAPITALISED.finditer(doc):
+        start = m.start()
+        if _SENTENCE_START.search(doc[max(0, start - 3):start]) or any(s <= start < e for s, e in covered):
+            continue
+        plain = _plain(m.group(1))
+        if len(plain) >= 4:
+            out[f"nm:{plain}"] = None
+        if len(out) >= limit:
+            break
     return list(out)

@@ -102,6 +102,7 @@ class EnrichedArticle(_Event):
     terms: dict[str, float] = Field(default_factory=dict,
                                     description="salient words (outside entity mentions) with their weights")
     numbers: list[str] = Field(default_factory=list, description='numbers the text reports, as "n:<value>"')
+    names: list[str] = Field(default_factory=list, description='capitalised words no entity covers, as "nm:<plain>"')
     taxonomy_version: str = ""
     enriched_at: datetime = Field(default_factory=utcnow)
 

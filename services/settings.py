@@ -113,10 +113,10 @@ class Settings(BaseSettings):
     topic_min_confidence: float = Field(0.5, ge=0, le=1)
     cluster_window_s: float = Field(72 * 3600, ge=0, description="articles further apart in publication time "
                                     "never join one story (follow-ups a day or two later still do)")
-    cluster_similarity: float = Field(0.5, ge=0, description="link score two articles in one language need to "
-                                      "be one event (api/sink/linking.py)")
-    cluster_cross_language_similarity: float = Field(0.55, ge=0, description="link score two articles in "
-                                                     "different languages need (fewer signals: no shared words)")
+    cluster_similarity: float = Field(0.85, ge=0, le=1, description="probability of one event at which two "
+                                      "articles link on their own (api/sink/linking.py)")
+    cluster_supported_similarity: float = Field(0.8, ge=0, le=1, description="probability at which two articles "
+                                                "link when a third links to both")
     cluster_near_duplicate: float = Field(0.5, ge=0, le=1, description="MinHash Jaccard at which two texts are "
                                           "copies of one report and always one story")
     cluster_max_candidates: int = Field(100, ge=1, description="articles a new article is compared with to pick "

@@ -10,12 +10,13 @@ Pure: no I/O imports.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from api.sink.linking import LinkRules, Profile, linked
+from api.sink.linking import LinkRules, Profile, probability
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,20 @@ def rank(hits: Counter[str], max_candidates: int) -> list[str]:
 
 def decide(me: Profile, candidates: Iterable[tuple[Profile, str]],
            story_start: Mapping[str, tuple[datetime, str]], rules: LinkRules) -> Decision:
-    """Link ``me`` to each candidate (profile, its story); join the linked stories, oldest surviving.
+    """Link ``me`` to the candidates (profile, its story); join the linked stories, the oldest surviving.
 
-    ``story_start`` gives each candidate story's (first published, id): the survivor of a merge is the
-    smallest, so whichever order the articles came in, the same stories merge the same way.
+    A candidate links on its own at ``rules.alone``, or at ``rules.supported`` when another candidate
+    that ``me`` also links to at ``supported`` links to it too (a triangle). ``story_start`` gives each
+    candidate story's (first published, id): the survivor of a merge is the smallest, so whichever order
+    the articles came in, the same stories merge the same way.
     """
-    stories = {story for prof, story in candidates if linked(me, prof, rules)}
+    cands = list(candidates)
+    probs = [probability(me, prof, rules) for prof, _ in cands]
+    stories = {story for (_, story), p in zip(cands, probs, strict=True) if p >= rules.alone}
+    near = [c for c, p in zip(cands, probs, strict=True) if rules.supported <= p]
+    for (pa, sa), (pb, sb) in itertools.combinations(near, 2):
+        if (sa not in stories or sb not in stories) and probability(pa, pb, rules) >= rules.supported:
+            stories.update((sa, sb))
     if not stories:
         return Decision(me.article_id)
     ordered = sorted(stories, key=lambda s: story_start[s])

@@ -38,8 +38,7 @@ log = logging.getLogger(__name__)
 def grouping_rules(settings: Settings) -> GroupingRules:
     """The grouping thresholds and candidate limits, from settings."""
     link = LinkRules(window_s=settings.cluster_window_s, near_duplicate=settings.cluster_near_duplicate,
-                     same_lang_threshold=settings.cluster_similarity,
-                     cross_lang_threshold=settings.cluster_cross_language_similarity)
+                     alone=settings.cluster_similarity, supported=settings.cluster_supported_similarity)
     return GroupingRules(link=link, bucket_cap=settings.cluster_bucket_cap,
                          max_candidates=settings.cluster_max_candidates)
 

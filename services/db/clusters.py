@@ -56,6 +56,7 @@ story_aliases = Table(
     Column("merged_at", DateTime(timezone=True), nullable=False),
 )
 MAX_KEY = 200
+KEYS_PER_STATEMENT = 250
 
 
 def utc(when: datetime) -> datetime:
@@ -112,11 +113,13 @@ async def key_hits(session: AsyncSession, *, keys: Sequence[str], lo: datetime, 
     costs the same as any other.
     """
     keys = list(dict.fromkeys(keys))
-    if not keys:
-        return []
-    params: dict[str, Any] = {f"k{i}": k for i, k in enumerate(keys)}
-    params.update(lo=lo, hi=hi, cap=cap)
-    return [(r[0], r[1], utc(r[2])) for r in await session.execute(_bucket_reads(len(keys)), params)]
+    out: list[tuple[str, str, datetime]] = []
+    for start in range(0, len(keys), KEYS_PER_STATEMENT):  # SQLite allows 500 terms in one compound SELECT
+        chunk = keys[start:start + KEYS_PER_STATEMENT]
+        params: dict[str, Any] = {f"k{i}": k for i, k in enumerate(chunk)}
+        params.update(lo=lo, hi=hi, cap=cap)
+        out += [(r[0], r[1], utc(r[2])) for r in await session.execute(_bucket_reads(len(chunk)), params)]
+    return out
 
 
 async def load_profiles(session: AsyncSession, *, article_ids: Iterable[str]

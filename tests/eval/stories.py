@@ -106,6 +106,8 @@ def evaluate(items: list[dict[str, Any]], events: list[EnrichedArticle] | None =
     out: dict[str, Any] = {}
     for part in ("dev", "heldout"):
         sel = [it for it in items if it["split"] == part]
+        if not sel:
+            continue
         gold = {it["id"]: it["event"] for it in sel}
         langs = {it["id"]: it["lang"] for it in sel}
         out[part] = score(gold, {a: pred[a] for a in gold}, langs)
@@ -134,7 +136,8 @@ def errors(items: list[dict[str, Any]], pred: Mapping[str, str], limit: int = 40
 
 
 def missed_goals(r: Mapping[str, Any]) -> list[str]:
-    return [f"{k} {r['heldout'][k]:.3f} < {v}" for k, v in GOALS.items() if r["heldout"][k] < v]
+    part = r.get("heldout") or {}
+    return [f"{k} {part[k]:.3f} < {v}" for k, v in GOALS.items() if k in part and part[k] < v]
 
 
 def format_report(r: Mapping[str, Any], show_errors: bool = False) -> str:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from api.sink.grouping import Grouping, decide
-from api.sink.linking import LinkRules, Profile, keys, linked, score
+from api.sink.linking import LinkRules, Profile, keys, linked, probability
 
 T0 = datetime(2025, 3, 18, 16, 0, tzinfo=UTC)
 RULES = LinkRules()
@@ -39,7 +39,14 @@ SEA = dict(ents={RU: 0.5, UA: 0.5, US: 0.5, BLACK_SEA: 1.5}, topics=("ceasefire"
 def test_near_copies_link_whatever_else_differs() -> None:
     mh = tuple(range(64))
     a, b = prof("a", minhash=mh), prof("b", hours=1, minhash=mh[:40] + (0,) * 24, topics=("sanctions",))
-    assert score(a, b, RULES) == 1.0 and linked(a, b, RULES)
+    assert probability(a, b, RULES) == 1.0 and linked(a, b, RULES)
+
+
+def test_nothing_shared_nothing_linked() -> None:
+    """A nationality adjective and the same hour are not an event: the pair must share something specific."""
+    a = prof("a", ents={"ww:american": 0.2}, topics=(), terms={"rates": 2.0})
+    b = prof("b", hours=0.5, ents={"ww:american": 0.2, PUTIN: 1.5}, terms={"truce": 2.0})
+    assert probability(a, b, RULES) == 0.0
 
 
 def test_reports_of_one_event_link_in_one_language_and_across_languages() -> None:
@@ -57,14 +64,14 @@ def test_same_parties_other_event_or_the_collapse_stay_apart() -> None:
     collapse = prof("collapse", hours=30, **{**CALL, "state": "collapsed"}, terms={"energy": 2.0, "resumed": 2.3})
     assert not linked(call, sea, RULES)
     assert not linked(call, swap, RULES)
-    assert score(call, collapse, RULES) < score(call, prof("again", hours=30, **CALL, terms={"energy": 2.0}), RULES)
+    assert probability(call, collapse, RULES) < probability(call, prof("again", hours=30, **CALL, terms={"energy": 2.0}), RULES)
     assert not linked(call, collapse, RULES)
 
 
 def test_nothing_links_across_the_window() -> None:
     a = prof("a", **CALL, minhash=tuple(range(64)))
     late = prof("late", hours=RULES.window_s / 3600 + 1, **CALL, minhash=tuple(range(64)))
-    assert score(a, late, RULES) == 0.0
+    assert probability(a, late, RULES) == 0.0
 
 
 def test_keys_reach_every_article_a_link_needs() -> None:
@@ -115,3 +122,12 @@ def test_any_arrival_order_groups_the_same(seed: int) -> None:
     assert _partition(g) == _partition(reference)
     assert _partition(reference) == {frozenset({f"call{i}" for i in range(4)}),
                                      frozenset({f"sea{i}" for i in range(3)}), frozenset({"swap0", "swap1"})}
+
+
+def test_settings_defaults_are_the_rules_defaults() -> None:
+    from api.sink.service import grouping_rules
+    from services.settings import Settings
+
+    rules, d = grouping_rules(Settings()), LinkRules()
+    assert (rules.link.alone, rules.link.supported, rules.link.window_s, rules.link.near_duplicate) == (
+        d.alone, d.supported, d.window_s, d.near_duplicate)
