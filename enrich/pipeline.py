@@ -159,6 +159,7 @@ class Enricher:
             minhash=list(sig.minhash),
             terms=event_features.salient_terms(w.doc, w.title_end, w.lang, covered),
             numbers=event_features.numbers(w.doc),
+            names=event_features.names(w.doc, covered),
             taxonomy_version=self.taxonomy_version,
         )
 
