@@ -60,8 +60,7 @@ unit: setup
 	$(BIN)/python -m pytest -q tests/unit
 
 eval: setup
-	$(BIN)/python -m tests.eval.enrich
-	$(BIN)/python -m tests.eval.stories
+	$(BIN)/python -m tests.eval.run
 
 ## bench: every benchmark plus the end-to-end one, one table, var/bench/results.json
 bench: kafka
