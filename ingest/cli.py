@@ -1,4 +1,9 @@
-"""``wirewatch feeds …`` commands: add, import, export, list, fetch (registered by services/cli.py)."""
+"""``wirewatch feeds …`` commands: add, import, export, list, fetch (registered by services/cli.py).
+
+Each command is ``args.handler(args, settings)``: services/cli.py builds the settings once and passes them.
+``feeds add`` stores the URL as given (it works offline); discovery from a page is ``POST /feeds``
+(ingest.discover).
+"""
 
 from __future__ import annotations
 
@@ -46,9 +51,8 @@ Command = Callable[[Settings, Sessions, argparse.Namespace], Awaitable[int]]
 
 
 def _command(parser: argparse.ArgumentParser, fn: Command) -> None:
-    """Both dispatch conventions of services/cli.py: ``args.handler(args, settings)`` and ``args.func(args)``."""
-    handle = _handler(fn)
-    parser.set_defaults(handler=handle, func=lambda args: handle(args, Settings()))
+    """Register ``fn`` as what services/cli.py calls: ``args.handler(args, settings)``."""
+    parser.set_defaults(handler=_handler(fn))
 
 
 def _handler(fn: Command) -> Callable[[argparse.Namespace, Settings], int]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -83,6 +84,48 @@ async def ping(settings: Settings, timeout: float = 5.0) -> bool:
     except (KafkaError, OSError, TimeoutError):
         return False
     finally:
+        await admin.close()
+
+
+@dataclass(frozen=True)
+class LagRow:
+    """How far one consumer group is behind on one partition (committed None: the group never committed)."""
+
+    group: str
+    topic: str
+    partition: int
+    committed: int | None
+    end: int
+    lag: int
+
+
+async def consumer_lag(settings: Settings, *, groups: Mapping[str, str]) -> list[LagRow]:
+    """Lag of each group (group -> the topic it reads) on every partition of its topic: the end offset (last
+    stable, so transaction markers don't count) minus the committed offset, else minus the earliest offset."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap,
+                                client_id=f"{settings.kafka_client_id}-dashboard-admin")
+    reader = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False,
+                              isolation_level="read_committed",
+                              client_id=f"{settings.kafka_client_id}-dashboard-lag")
+    try:
+        await admin.start()
+        await reader.start()
+        described = await admin.describe_topics(sorted(set(groups.values())))
+        tps = [TopicPartition(d["topic"], p["partition"]) for d in described if not d.get("error_code")
+               for p in sorted(d.get("partitions") or [], key=lambda p: p["partition"])]
+        ends = await reader.end_offsets(tps) if tps else {}
+        starts = await reader.beginning_offsets(tps) if tps else {}
+        rows: list[LagRow] = []
+        for group, topic in groups.items():
+            committed = await admin.list_consumer_group_offsets(group)
+            for tp in (tp for tp in tps if tp.topic == topic):
+                meta = committed.get(tp)
+                pos = meta.offset if meta is not None and meta.offset >= 0 else None
+                base = pos if pos is not None else starts.get(tp, 0)
+                rows.append(LagRow(group, topic, tp.partition, pos, ends[tp], max(ends[tp] - base, 0)))
+        return rows
+    finally:
+        await reader.stop()
         await admin.close()
 
 

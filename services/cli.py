@@ -207,9 +207,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_tag(args, settings)
     if args.command == "retag":
         return cmd_retag(args, settings)
-    func = getattr(args, "func", None)  # command groups registered by ingest.cli etc.
-    if func is not None:
-        return int(func(args) or 0)
+    handler = getattr(args, "handler", None)  # command groups registered by ingest.cli etc.
+    if handler is not None:
+        return int(handler(args, settings) or 0)
     return 2
 
 

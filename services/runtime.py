@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import functools
 import gc
 import logging
 import os
@@ -86,16 +87,15 @@ def run_service(
         asyncio.run(_runner())
 
 
-def _load_libc() -> Any:
+@functools.cache
+def _libc() -> Any:
+    """glibc, loaded on first use (not at import); None where the C library has no malloc_trim."""
     name = ctypes.util.find_library("c")
     try:
         libc = ctypes.CDLL(name) if name else None
     except OSError:
         return None
     return libc if libc is not None and hasattr(libc, "malloc_trim") else None
-
-
-_LIBC = _load_libc()
 
 
 _M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
@@ -107,18 +107,20 @@ def limit_malloc_arenas(arenas: int) -> bool:
     them; the services' threads (DNS lookups, parsing, aiosqlite) only allocate now and then. Measured with
     10,000 feeds: ingest 94 -> 86 MB RSS. Call before threads start; 0 = glibc's default. False where the
     C library is not glibc."""
-    if _LIBC is None or arenas <= 0 or not hasattr(_LIBC, "mallopt"):
+    libc = _libc()
+    if libc is None or arenas <= 0 or not hasattr(libc, "mallopt"):
         return False
-    return bool(_LIBC.mallopt(_M_ARENA_MAX, arenas))
+    return bool(libc.mallopt(_M_ARENA_MAX, arenas))
 
 
 def release_free_memory() -> bool:
     """Hand the heap that Python has freed back to the OS (glibc's ``malloc_trim``). Without it a process
     keeps its start-up peak (model loading, migrations, a large request) as RSS for ever. False where
     the C library has no malloc_trim (not glibc)."""
-    if _LIBC is None:
+    libc = _libc()
+    if libc is None:
         return False
-    _LIBC.malloc_trim(0)
+    libc.malloc_trim(0)
     return True
 
 

@@ -1,4 +1,4 @@
-"""The FastAPI application: built by create_app(settings); engine and sessions live in the lifespan."""
+"""The FastAPI application: built by create_app(settings); its state is one AppContext built in the lifespan."""
 
 from __future__ import annotations
 
@@ -10,36 +10,33 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.http import routes_dashboard, routes_feeds, routes_stories, routes_webhooks
+from api.http.context import CtxDep, running_context
 from services import bus
-from services.db.engine import make_engine, make_sessions
 from services.db.migrate import upgrade_async
+from services.db.observe import store_error
 from services.runtime import trim_memory_every
 from services.settings import Settings
 
 
-def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
-    settings = settings or Settings()
+def create_app(settings: Settings, *, migrate: bool = True, page_cache: bool = True) -> FastAPI:
+    """The API over the store ``settings`` names; ``page_cache=False`` renders every /stories request."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             await upgrade_async(settings)
-        engine = make_engine(settings)
-        app.state.engine = engine
-        app.state.sessions = make_sessions(engine)
-        stop = asyncio.Event()
-        trimmer = asyncio.create_task(trim_memory_every(settings.memory_trim_interval_s, stop))
-        try:
-            yield
-        finally:
-            stop.set()
-            trimmer.cancel()
-            await routes_feeds.shutdown_producer(app)  # the WebSub intake's lazily started producer
-            await engine.dispose()
+        async with running_context(settings, page_cache=page_cache) as ctx:
+            app.state.ctx = ctx
+            stop = asyncio.Event()
+            trimmer = asyncio.create_task(trim_memory_every(settings.memory_trim_interval_s, stop))
+            try:
+                yield
+            finally:
+                stop.set()
+                trimmer.cancel()
 
     app = FastAPI(
         title="Wirewatch",
@@ -47,7 +44,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         description="Ceasefire and conflict de-escalation news, tagged and pushed within seconds.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
 
     @app.exception_handler(RequestValidationError)
     async def _422(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -65,15 +61,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["ops"], summary="Kafka and the store reachable")
-    async def readyz(request: Request) -> JSONResponse:
-        checks: dict[str, str] = {}
-        try:
-            async with request.app.state.sessions() as s:
-                await asyncio.wait_for(s.execute(text("SELECT 1")), 5)
-            checks["store"] = "ok"
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            checks["store"] = f"error: {type(exc).__name__}"
-        checks["kafka"] = "ok" if await bus.ping(settings, timeout=3) else "unreachable"
+    async def readyz(ctx: CtxDep) -> JSONResponse:
+        store = await store_error(ctx.sessions)
+        checks = {"store": "ok" if store is None else f"error: {store}",
+                  "kafka": "ok" if await bus.ping(settings, timeout=3) else "unreachable"}
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks},
                             status_code=200 if ok else 503)

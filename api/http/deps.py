@@ -1,26 +1,30 @@
-"""FastAPI dependencies (settings, DB sessions, admin guard) as short Annotated aliases; the read-token check."""
+"""FastAPI dependencies (settings, DB sessions, admin guard, public guard) as short Annotated aliases;
+the read-token check and the one same-origin rule for the admin cookie."""
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import AsyncIterator
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.http.context import context_of
+from api.http.ratelimit import check_rate, client_key
 from services.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False)
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return context_of(request).settings
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessions() as session:
+    async with context_of(request).sessions() as session:
         yield session
 
 
@@ -43,6 +47,17 @@ def is_admin(settings: Settings, token: str | None) -> bool:
     return hmac.compare_digest(token.encode(), settings.admin_token.encode())
 
 
+def same_origin(request: Request, settings: Settings) -> bool:
+    """The CSRF rule for anything the admin cookie can do (with SameSite=Strict as the first line):
+    the request's Origin, else its Referer, is an absolute URL on this site: the Host it was sent to,
+    or WIREWATCH_PUBLIC_URL's host (behind a proxy that rewrites Host)."""
+    parts = urlsplit(request.headers.get("origin") or request.headers.get("referer") or "")
+    ours = {request.headers.get("host", "")} - {""}
+    if settings.public_url:
+        ours.add(urlsplit(settings.public_url).netloc)
+    return bool(parts.scheme) and parts.netloc in ours
+
+
 async def require_admin(request: Request, settings: SettingsDep, creds: Credentials) -> None:
     if not settings.admin_token:
         raise HTTPException(
@@ -55,15 +70,9 @@ async def require_admin(request: Request, settings: SettingsDep, creds: Credenti
             "missing or wrong admin token (send Authorization: Bearer $WIREWATCH_ADMIN_TOKEN)",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    if creds is None and request.method not in ("GET", "HEAD") and not same_origin(request):
+    if creds is None and request.method not in ("GET", "HEAD") and not same_origin(request, settings):
         # The dashboard's cookie may only drive writes from our own pages (CSRF guard).
         raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-origin write with a session cookie refused")
-
-
-def same_origin(request: Request) -> bool:
-    origin = request.headers.get("origin") or request.headers.get("referer") or ""
-    host = request.headers.get("host", "")
-    return bool(host) and origin.split("://", 1)[-1].split("/", 1)[0] == host
 
 
 def reader_token(request: Request, creds: HTTPAuthorizationCredentials | None) -> str | None:
@@ -83,4 +92,19 @@ def check_reader(settings: Settings, token: str | None) -> None:
                         headers={"WWW-Authenticate": "Bearer"})
 
 
+async def public_access(request: Request, creds: Credentials) -> None:
+    """The guard of every public route, as one dependency: the rate limit first (so guessing tokens spends
+    the caller's budget), then the read token. One dependency, not two: each costs FastAPI work on every
+    request."""
+    ctx = context_of(request)
+    settings, limiter = ctx.settings, ctx.rate_limiter
+    if limiter is None and not settings.read_tokens:
+        return
+    token = reader_token(request, creds)
+    if limiter is not None:
+        check_rate(limiter, client_key(request, token, settings.read_tokens, is_admin(settings, token)))
+    check_reader(settings, token)
+
+
 AdminDep = Depends(require_admin)
+PublicDep = Depends(public_access)

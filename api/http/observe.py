@@ -5,10 +5,12 @@ The dashboard keeps no counters of its own. Each sample scrapes every live worke
 the text with the Prometheus parser, and keeps a short ring of snapshots; per-minute
 rates and latency quantiles are deltas between two snapshots, as PromQL's ``rate()``
 and ``histogram_quantile()`` would compute them. Consumer lag (end offset minus committed
-offset per group and partition) is read from Kafka on a short cache and published as the
-``wirewatch_consumer_lag`` gauge of the API process, so it is scraped like everything else.
+offset per group and partition) is read from Kafka (``services.bus.consumer_lag``) on a short cache and
+published as the ``wirewatch_consumer_lag`` gauge of the API process, so it is scraped like everything else.
+The store's figures come from ``services.db.observe`` and ``services.db.heartbeats``.
 
-The top half (parsing, rates, quantiles, the ring) is pure; ``Observer`` does the I/O.
+The top half (parsing, rates, quantiles, the ring, hourly series) is pure; ``Observer`` combines the
+sources. One Observer per API process lives in the app context (api.http.context).
 """
 
 from __future__ import annotations
@@ -24,18 +26,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import bus, metrics
+from services.bus import LagRow
+from services.db import observe as store_figures
 from services.db.engine import Sessions
 from services.db.heartbeats import list_heartbeats
-from services.db.models import Story, StoryTopic
 from services.settings import Settings
 
 Labels = tuple[tuple[str, str], ...]
@@ -43,7 +44,6 @@ Key = tuple[str, Labels]  # (sample name, sorted labels)
 Values = dict[Key, float]
 
 PREFIX = "wirewatch_"
-API_STARTED = time.time()
 
 
 def parse_exposition(body: str, *, prefix: str = PREFIX) -> Values:
@@ -265,17 +265,20 @@ def _round(v: float | None) -> float | None:
     return None if v is None or math.isnan(v) else round(v, 4)
 
 
+def hourly_counts(seen: Iterable[tuple[str, datetime]], *, now: datetime, hours: int) -> dict[str, Any]:
+    """How many times each name was seen per hour over the last ``hours`` whole hours (the current one
+    last), as a chart: {"t": [hour start, epoch s], "series": {name: [count per hour]}}."""
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
+    series: dict[str, list[int]] = {}
+    for name, when in seen:
+        idx = int((when - start).total_seconds() // 3600)
+        if 0 <= idx < hours:
+            series.setdefault(name, [0] * hours)[idx] += 1
+    return {"t": [(start + timedelta(hours=i)).timestamp() for i in range(hours)],
+            "series": dict(sorted(series.items()))}
+
+
 # --- I/O ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LagRow:
-    group: str
-    topic: str
-    partition: int
-    committed: int | None
-    end: int
-    lag: int
 
 
 @dataclass
@@ -298,23 +301,21 @@ class Cached:
 
 
 class Observer:
-    """Scrapes, samples and caches for the dashboard; one per API process (``for_app``)."""
+    """Scrapes, samples and caches for the dashboard; one per API process (in the app context).
 
-    def __init__(self, settings: Settings, *, min_spacing_s: float = 4.0, cache_s: float = 10.0) -> None:
+    ``started_at`` is when this process began counting (the API source's baseline for rates).
+    """
+
+    def __init__(self, settings: Settings, *, min_spacing_s: float = 4.0, cache_s: float = 10.0,
+                 started_at: float | None = None) -> None:
         self.settings = settings
+        self.started_at = time.time() if started_at is None else started_at
         self.ring = MetricsRing()
         self.min_spacing_s, self.cache_s = min_spacing_s, cache_s
         self.sources: list[SourceStatus] = []
         self._lock = asyncio.Lock()
         self._lag = Cached()
         self._kafka = Cached()
-
-    @classmethod
-    def for_app(cls, state: Any) -> Observer:
-        obs = getattr(state, "observer", None)
-        if obs is None:
-            obs = state.observer = cls(state.settings)
-        return obs  # type: ignore[no-any-return]
 
     async def sample(self, sessions: Sessions) -> Point | None:
         """Take a snapshot unless one is fresh enough; returns the newest derived point."""
@@ -329,7 +330,7 @@ class Observer:
     async def _snapshot(self, sessions: Sessions, now: float) -> Snapshot:
         api = f"api:{os.getpid()}"
         values: dict[str, Values] = {api: parse_exposition(generate_latest(REGISTRY).decode())}
-        started: dict[str, float] = {api: API_STARTED}
+        started: dict[str, float] = {api: self.started_at}
         sources = [SourceStatus("api", api, "/metrics", datetime.now(UTC), True)]
         try:
             beats = await list_heartbeats(sessions, max_age_s=max(30.0, 3 * self.settings.heartbeat_interval_s))
@@ -386,57 +387,11 @@ def lag_groups(settings: Settings) -> dict[str, str]:
 
 
 async def compute_lag(settings: Settings) -> list[LagRow]:
-    """End offsets (last stable, so transaction markers don't count) minus each group's committed offsets."""
-    groups = lag_groups(settings)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap,
-                                client_id=f"{settings.kafka_client_id}-dashboard-admin")
-    reader = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False,
-                              isolation_level="read_committed",
-                              client_id=f"{settings.kafka_client_id}-dashboard-lag")
-    try:
-        await admin.start()
-        await reader.start()
-        described = await admin.describe_topics(sorted(set(groups.values())))
-        tps = [TopicPartition(d["topic"], p["partition"]) for d in described if not d.get("error_code")
-               for p in sorted(d.get("partitions") or [], key=lambda p: p["partition"])]
-        ends = await reader.end_offsets(tps) if tps else {}
-        starts = await reader.beginning_offsets(tps) if tps else {}
-        rows: list[LagRow] = []
-        for group, topic in groups.items():
-            committed = await admin.list_consumer_group_offsets(group)
-            for tp in (tp for tp in tps if tp.topic == topic):
-                meta = committed.get(tp)
-                pos = meta.offset if meta is not None and meta.offset >= 0 else None
-                base = pos if pos is not None else starts.get(tp, 0)
-                rows.append(LagRow(group, topic, tp.partition, pos, ends[tp], max(ends[tp] - base, 0)))
-        return rows
-    finally:
-        await reader.stop()
-        await admin.close()
+    """The pipeline's consumer lag: every group of ``lag_groups`` on every partition of its topic."""
+    return await bus.consumer_lag(settings, groups=lag_groups(settings))
 
 
-async def store_ok(sessions: Sessions) -> str | None:
-    """None when the store answers SELECT 1, else the error class."""
-    try:
-        async with sessions() as s:
-            await asyncio.wait_for(s.execute(text("SELECT 1")), 5)
-        return None
-    except (SQLAlchemyError, OSError, TimeoutError) as exc:
-        return type(exc).__name__
-
-
-async def topics_per_hour(sessions: Sessions, *, now: datetime, hours: int = 24) -> dict[str, Any]:
+async def topics_per_hour(session: AsyncSession, *, now: datetime, hours: int = 24) -> dict[str, Any]:
     """Stories first seen per topic per hour over the last ``hours`` hours, oldest hour first."""
     start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
-    async with sessions() as s:
-        rows = (await s.execute(
-            select(StoryTopic.topic, Story.first_seen).join(Story, Story.id == StoryTopic.story_id)
-            .where(Story.first_seen >= start)
-        )).all()
-    slots = [start + timedelta(hours=i) for i in range(hours)]
-    series: dict[str, list[float | None]] = {}
-    for topic, seen in rows:
-        idx = int((seen - start).total_seconds() // 3600)
-        if 0 <= idx < hours:
-            series.setdefault(topic, [0] * hours)[idx] += 1  # type: ignore[operator]
-    return {"t": [t.timestamp() for t in slots], "series": dict(sorted(series.items()))}
+    return hourly_counts(await store_figures.topics_first_seen(session, since=start), now=now, hours=hours)

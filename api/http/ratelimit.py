@@ -1,9 +1,9 @@
 """Per-client rate limiting of the public endpoints: a token bucket per reader token or client IP.
 
 WIREWATCH_RATE_LIMIT_PER_MINUTE requests a minute on average, bursts up to the same number;
-0 turns it off. A client over its budget gets 429 with Retry-After. Buckets live in the
-process (each API replica limits on its own). PublicDep is the whole guard of a public route:
-this limit, then the read token (api.http.deps).
+0 turns it off (the app context then holds no limiter). A client over its budget gets 429 with
+Retry-After. Buckets live in the process (each API replica limits on its own). The guard of a
+public route (this limit, then the read token) is ``api.http.deps.PublicDep``.
 """
 
 from __future__ import annotations
@@ -14,10 +14,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from fastapi import Depends, HTTPException, Request
-
-from api.http.deps import Credentials, check_reader, is_admin, reader_token
-from services.settings import Settings
+from fastapi import HTTPException, Request
 
 MAX_CLIENTS = 50_000
 
@@ -32,6 +29,7 @@ class RateLimiter:
     """Token buckets keyed by client; ``take`` returns 0 when allowed, else seconds until it would be."""
 
     def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
         self._buckets: dict[str, Bucket] = {}
@@ -64,30 +62,9 @@ def client_key(request: Request, token: str | None, valid_tokens: list[str], adm
     return "ip:" + (request.client.host if request.client else "unknown")
 
 
-def check_rate(request: Request, settings: Settings, token: str | None) -> None:
+def check_rate(limiter: RateLimiter, key: str) -> None:
     """Take one request from the client's bucket; 429 with Retry-After when it is empty."""
-    per_minute = settings.rate_limit_per_minute
-    if per_minute <= 0:
-        return
-    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
-    if limiter is None or limiter.capacity != per_minute:
-        limiter = request.app.state.rate_limiter = RateLimiter(per_minute)
-    key = client_key(request, token, settings.read_tokens, is_admin(settings, token))
     wait = limiter.take(key, time.monotonic())
     if wait > 0:
-        raise HTTPException(429, f"rate limit of {per_minute} requests per minute exceeded; retry later",
+        raise HTTPException(429, f"rate limit of {limiter.per_minute} requests per minute exceeded; retry later",
                             headers={"Retry-After": str(max(1, math.ceil(wait)))})
-
-
-async def public_access(request: Request, creds: Credentials) -> None:
-    """The guard of every public route, as one dependency: rate limit first (so guessing tokens spends the
-    caller's budget), then the read token. One dependency, not two: each costs FastAPI work on every request."""
-    settings: Settings = request.app.state.settings
-    if settings.rate_limit_per_minute <= 0 and not settings.read_tokens:
-        return
-    token = reader_token(request, creds)
-    check_rate(request, settings, token)
-    check_reader(settings, token)
-
-
-PublicDep = Depends(public_access)

@@ -20,13 +20,16 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.http import observe
-from api.http.deps import SessionDep, SettingsDep, is_admin
+from api.http.context import AppContext, CtxDep
+from api.http.deps import SessionDep, SettingsDep, is_admin, same_origin
 from services.db import feeds as feed_repo
 from services.db import stories as story_repo
 from services.db import webhooks as hook_repo
-from services.db.models import Feed
+from services.db.feeds import feed_status
+from services.db.observe import store_error
 from services.matching import StoryFilter
 from services.settings import Settings
 
@@ -34,7 +37,6 @@ HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-
 
 
 def _span(seconds: float) -> str:
@@ -126,17 +128,14 @@ def require_view(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> V
 ViewDep = Annotated[Viewer, Depends(require_view)]
 
 
-def same_origin(request: Request, settings: SettingsDep) -> None:
-    """CSRF guard for every POST (with SameSite=Strict): Origin (else Referer) must be this site."""
-    source = request.headers.get("origin") or request.headers.get("referer") or ""
-    parts = urlsplit(source)
-    host = request.headers.get("host", "")
-    ours = {host} | ({urlsplit(settings.public_url).netloc} if settings.public_url else set())
-    if not parts.scheme or parts.netloc not in ours:
+async def from_our_pages(request: Request, settings: SettingsDep) -> None:
+    """CSRF guard for every dashboard POST: api.http.deps.same_origin, the API's rule for the same cookie."""
+    if not same_origin(request, settings):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site request refused (Origin does not match)")
 
 
-def require_admin_form(who: Annotated[Viewer, Depends(viewer)], _: Annotated[None, Depends(same_origin)]) -> None:
+def require_admin_form(who: Annotated[Viewer, Depends(viewer)],
+                       _: Annotated[None, Depends(from_our_pages)]) -> None:
     if not who.admin:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "admin login required (/dashboard/login)")
 
@@ -188,18 +187,10 @@ async def static_file(path: str) -> FileResponse:
 # --- pages ---------------------------------------------------------------------
 
 
-def feed_status(f: Feed) -> str:
-    if not f.enabled:
-        return "disabled"
-    if f.consecutive_failures:
-        return "failing"
-    return "ok" if f.last_success_at else "pending"
-
-
 @router.get("/dashboard", response_class=HTMLResponse)
-async def overview(request: Request, session: SessionDep, who: ViewDep) -> HTMLResponse:
+async def overview(request: Request, session: SessionDep, ctx: CtxDep, who: ViewDep) -> HTMLResponse:
     try:
-        data = await live_data(request, session)
+        data = await live_data(ctx, session)
         tables = await overview_tables(session)
     except (SQLAlchemyError, OSError) as exc:
         return store_down(request, who, exc)
@@ -207,21 +198,20 @@ async def overview(request: Request, session: SessionDep, who: ViewDep) -> HTMLR
 
 
 @router.get("/dashboard/data.json")
-async def data_json(request: Request, session: SessionDep, _: ViewDep) -> JSONResponse:
+async def data_json(session: SessionDep, ctx: CtxDep, _: ViewDep) -> JSONResponse:
     try:
-        data = await live_data(request, session)
+        data = await live_data(ctx, session)
     except (SQLAlchemyError, OSError) as exc:
         return JSONResponse({"error": f"store unavailable ({type(exc).__name__})"}, status_code=503,
                             headers={"Cache-Control": "no-store", "Retry-After": "5"})
     return JSONResponse(_jsonable(data), headers={"Cache-Control": "no-store"})
 
 
-async def live_data(request: Request, session: SessionDep) -> dict[str, Any]:
+async def live_data(ctx: AppContext, session: AsyncSession) -> dict[str, Any]:
     """Everything the overview shows, as plain data (rendered by Jinja and served as JSON)."""
-    sessions = request.app.state.sessions
-    obs = observe.Observer.for_app(request.app.state)
+    obs = ctx.observer
     now = datetime.now(UTC)
-    point = await obs.sample(sessions)
+    point = await obs.sample(ctx.sessions)
     lag_rows, lag_error = await obs.consumer_lag()
     snap = obs.ring.snapshots[-1] if obs.ring.snapshots else None
     freshness = []
@@ -234,7 +224,7 @@ async def live_data(request: Request, session: SessionDep) -> dict[str, Any]:
         "generated_at": now,
         "counts": await story_repo.counts(session),
         "feeds": {"total": await feed_repo.count_feeds(session), "failing": await feed_repo.count_failing(session)},
-        "health": {"store": await observe.store_ok(sessions), "kafka": await obs.kafka_ok(),
+        "health": {"store": await store_error(ctx.sessions), "kafka": await obs.kafka_ok(),
                    "sources": [vars(s) for s in obs.sources]},
         "rates": {"throughput": point.throughput if point else {}, "errors": point.errors if point else {}},
         "freshness": freshness,
@@ -244,13 +234,13 @@ async def live_data(request: Request, session: SessionDep) -> dict[str, Any]:
             "errors": observe.chart(points, lambda p: p.errors),
             "freshness": observe.chart(points, lambda p: p.freshness),
             "lag": observe.chart(points, lambda p: p.lag),
-            "topics": await observe.topics_per_hour(sessions, now=now),
+            "topics": await observe.topics_per_hour(session, now=now),
         },
         "topic_totals": dict(sorted((await story_repo.topic_counts(session)).items(), key=lambda kv: -kv[1])),
     }
 
 
-async def overview_tables(session: SessionDep) -> dict[str, Any]:
+async def overview_tables(session: AsyncSession) -> dict[str, Any]:
     """The overview's server-only tables: feeds needing attention first, and the latest tagged stories."""
     feeds, _ = await feed_repo.feed_table(session, sort="status", descending=True, limit=OVERVIEW_FEEDS)
     latest, _ = await story_repo.list_stories(session, filter=StoryFilter(), limit=30)
@@ -356,7 +346,7 @@ async def login_form(request: Request, who: Annotated[Viewer, Depends(viewer)],
     return render(request, "login.html", {"who": who, "next": _local(next), "error": None})
 
 
-@router.post("/dashboard/login", dependencies=[Depends(same_origin)])
+@router.post("/dashboard/login", dependencies=[Depends(from_our_pages)])
 async def login(request: Request, settings: SettingsDep, token: Annotated[str, Form()] = "",
                 next: Annotated[str, Form()] = "/dashboard") -> Response:
     if not (is_admin(settings, token) or _is_reader(settings, token)):
@@ -371,7 +361,7 @@ async def login(request: Request, settings: SettingsDep, token: Annotated[str, F
     return resp
 
 
-@router.post("/dashboard/logout", dependencies=[Depends(same_origin)])
+@router.post("/dashboard/logout", dependencies=[Depends(from_our_pages)])
 async def logout() -> Response:
     resp = _back("/dashboard", "logout")
     resp.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")

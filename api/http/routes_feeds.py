@@ -1,30 +1,28 @@
 """Feeds API: list/inspect feeds with their health, manage them (admin), OPML in/out, WebSub callbacks.
 
 Thin views: validation and status codes here, queries in services.db.feeds,
-ingest logic in ingest/ (autodiscovery, WebSub maths, the shared publish path).
+ingest logic in ingest/ (feed discovery in ingest.discover, WebSub maths in ingest.websub, and the
+push intake in ingest.push, which publishes pushed bodies through the shared path).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
 
+from api.http.context import CtxDep
 from api.http.deps import AdminDep, SessionDep, SettingsDep
 from api.http.schemas_feeds import FeedCreate, FeedOut, FeedPatch, ImportResult
 from ingest import websub
-from ingest.errors import FetchError, ParseError
-from ingest.fetch import fetch, make_client
+from ingest.discover import discover_feed
+from ingest.errors import FetchError
 from ingest.opml import OPMLError, OutlineFeed, export_opml, parse_opml
-from ingest.parse import parse
-from ingest.pipeline import process_body
-from services import bus, netguard
+from services import netguard
 from services.clock import utcnow
 from services.db import feeds as repo
-from services.settings import Settings
 
 log = logging.getLogger(__name__)
 FeedId = Annotated[int, Path(ge=1, le=2**31 - 1, description="feed id")]
@@ -32,7 +30,6 @@ FeedId = Annotated[int, Path(ge=1, le=2**31 - 1, description="feed id")]
 router = APIRouter(tags=["feeds"])
 MAX_OPML_BYTES = 5 * 1024 * 1024
 MAX_PUSH_BYTES = 5 * 1024 * 1024
-
 
 
 @router.get("/feeds", response_model=list[FeedOut])
@@ -58,26 +55,6 @@ async def get_feed(feed_id: FeedId, session: SessionDep) -> Any:
     return feed
 
 
-async def _resolve_feed_url(url: str, settings: Settings) -> tuple[str, str]:
-    """(feed URL, title): the URL itself when it serves a feed, else the first feed its HTML page advertises."""
-    client = make_client(settings)
-    try:
-        for _ in range(2):
-            result = await fetch(client, url, settings)
-            body = result.body or b""
-            try:
-                parsed = await asyncio.to_thread(parse, body, url=result.url,
-                                                 content_type=result.headers.get("content-type", ""))
-                return result.permanent_redirect or url, parsed.title
-            except ParseError as exc:
-                if not exc.feed_links:
-                    raise
-                url = exc.feed_links[0]
-        raise ParseError("the page advertises no usable feed")
-    finally:
-        await client.aclose()
-
-
 @router.post("/feeds", response_model=FeedOut, status_code=status.HTTP_201_CREATED, dependencies=[AdminDep])
 async def add_feed(body: FeedCreate, session: SessionDep, settings: SettingsDep) -> Any:
     url = str(body.url)
@@ -89,12 +66,12 @@ async def add_feed(body: FeedCreate, session: SessionDep, settings: SettingsDep)
         raise HTTPException(status.HTTP_409_CONFLICT, "feed already exists")
     title = body.title or ""
     try:
-        feed_url, found_title = await _resolve_feed_url(url, settings)
+        found = await discover_feed(url, settings)
     except FetchError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
                             f"not a usable feed ({exc.error_class}): {exc}") from exc
     try:
-        return await repo.add_feed(session, url=feed_url, title=title or found_title, tags=body.tags,
+        return await repo.add_feed(session, url=found.url, title=title or found.title, tags=body.tags,
                                    interval_override_s=body.interval_override_s, enabled=body.enabled, now=utcnow())
     except repo.DuplicateFeed as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, "feed already exists") from exc
@@ -167,31 +144,8 @@ async def websub_verify(feed_id: FeedId, request: Request, session: SessionDep, 
     return PlainTextResponse(challenge)
 
 
-async def _producer(request: Request) -> Any:
-    """One lazily started producer per API process for pushed entries (stopped by shutdown_producer)."""
-    state = request.app.state
-    lock = getattr(state, "ingest_producer_lock", None)
-    if lock is None:
-        lock = state.ingest_producer_lock = asyncio.Lock()
-    async with lock:
-        prod = getattr(state, "ingest_producer", None)
-        if prod is None:
-            prod = bus.producer(state.settings, name="api-websub")
-            await prod.start()
-            state.ingest_producer = prod
-    return prod
-
-
-async def shutdown_producer(app: Any) -> None:
-    """Stop the WebSub producer if one was started (call from the app's lifespan shutdown)."""
-    prod = getattr(app.state, "ingest_producer", None)
-    if prod is not None:
-        app.state.ingest_producer = None
-        await prod.stop()
-
-
 @router.post("/websub/{feed_id}", status_code=status.HTTP_202_ACCEPTED, include_in_schema=False)
-async def websub_push(feed_id: FeedId, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def websub_push(feed_id: FeedId, request: Request, session: SessionDep, ctx: CtxDep) -> Response:
     feed = await repo.get_feed(session, feed_id=feed_id)
     if feed is None or not feed.enabled:
         raise HTTPException(status.HTTP_410_GONE, "not subscribed")
@@ -202,10 +156,7 @@ async def websub_push(feed_id: FeedId, request: Request, session: SessionDep, se
     if not websub.verify_signature(body, request.headers.get("x-hub-signature"), feed.websub_secret):
         log.warning("websub push with a bad signature ignored", extra={"feed_id": feed_id})
         return Response(status_code=status.HTTP_202_ACCEPTED)
-    try:
-        await process_body(body, feed_url=feed.url, feed_id=feed.id, sessions=request.app.state.sessions,
-                           producer=await _producer(request), settings=settings, now=utcnow(),
-                           content_type=request.headers.get("content-type", ""), source=feed.title, via="push")
-    except ParseError as exc:
-        log.warning("websub push not parseable", extra={"feed_id": feed_id, "error": str(exc)})
+    # Acknowledged once Kafka has the articles; a body that is no feed is logged and dropped by the intake.
+    await ctx.push.accept(body, feed_id=feed.id, feed_url=feed.url, source=feed.title, now=utcnow(),
+                          content_type=request.headers.get("content-type", ""))
     return Response(status_code=status.HTTP_202_ACCEPTED)

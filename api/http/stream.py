@@ -106,6 +106,11 @@ class StoreWatch:
         return f"{self._watermark.isoformat()}|{self._watermark_id}"
 
     @property
+    def running(self) -> bool:
+        """True between ``start`` and ``stop``: only then does the stream follow the store."""
+        return self._task is not None and not self._task.done()
+
+    @property
     def fresh(self) -> bool:
         """True while the last successful poll is recent: only then may /stories serve cached pages."""
         return time.monotonic() - self._last_ok < 3 * self._interval + 1

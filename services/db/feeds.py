@@ -103,6 +103,18 @@ async def list_feeds(session: AsyncSession, *, enabled: bool | None = None, fail
 # --- the dashboard's feed table: status, search, sort and paging in SQL (10,000 feeds never load at once) ---
 
 FEED_STATUSES = ("failing", "pending", "ok", "disabled")  # worst first
+
+
+def feed_status(feed: Feed) -> str:
+    """A loaded feed's status (the dashboard's badge); ``status_of`` below is the same rule in SQL, and
+    tests/integration/test_feed_table.py checks that the two agree on both stores."""
+    if not feed.enabled:
+        return "disabled"
+    if feed.consecutive_failures:
+        return "failing"
+    return "ok" if feed.last_success_at else "pending"
+
+
 status_of = case((Feed.enabled.is_(False), "disabled"), (Feed.consecutive_failures > 0, "failing"),
               (Feed.last_success_at.is_(None), "pending"), else_="ok")
 _rank = case(*((status_of == name, rank) for rank, name in enumerate(FEED_STATUSES)))

@@ -129,8 +129,7 @@ def serve(url: str, port: int, cache: bool) -> None:
     from services.settings import Settings
 
     raise_fd_limit()
-    app = create_app(Settings(database_url=url, log_json=False, log_level="WARNING"), migrate=False)
-    app.state.page_cache_enabled = cache
+    app = create_app(Settings(database_url=url, log_json=False, log_level="WARNING"), migrate=False, page_cache=cache)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on",
                 backlog=4096)
 

@@ -13,9 +13,10 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from api.http.app import create_app
+from api.http.context import build_context
 from services.db import stories as story_repo
 from services.db import webhooks as hook_repo
-from services.db.engine import make_engine, make_sessions
+from services.db.engine import make_engine
 from services.db.migrate import upgrade_async
 from services.db.models import Delivery, Feed
 from tests import factories
@@ -53,12 +54,12 @@ async def dash(make_settings) -> AsyncIterator[Any]:
         await upgrade_async(settings)
         app = create_app(settings, migrate=False)
         engine = make_engine(settings)
-        app.state.engine, app.state.sessions = engine, make_sessions(engine)
+        app.state.ctx = build_context(settings, engine)
         engines.append(engine)
-        ids = await seed(app.state.sessions)
+        ids = await seed(app.state.ctx.sessions)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
         clients.append(client)
-        return client, ids, app.state.sessions
+        return client, ids, app.state.ctx.sessions
 
     engines: list[Any] = []
     clients: list[httpx.AsyncClient] = []

@@ -28,7 +28,7 @@ async def client_for(settings):
 async def api(store_url, make_settings):
     settings = make_settings(database_url=store_url, stories_max_limit=50)
     async with client_for(settings) as (app, client):
-        async with app.state.sessions() as s, s.begin():
+        async with app.state.ctx.sessions() as s, s.begin():
             await repo.upsert_enriched(s, event=enriched(raw(1, title="Truce agreed in Gaza"),
                                                          topics={"ceasefire": 0.93}, entities=[PUTIN],
                                                          state="agreed"))

@@ -66,9 +66,9 @@ async def test_cached_pages_follow_the_store(store_url, make_settings):
     async with client_for(settings) as (app, client):
         first = await client.get("/stories", params={"topic": "ceasefire"})
         assert first.json()["items"] == []
-        async with app.state.sessions() as s, s.begin():
+        async with app.state.ctx.sessions() as s, s.begin():
             await repo.upsert_enriched(s, event=enriched(raw(1, title="Truce"), topics={"ceasefire": 0.9}))
-        watch = app.state.store_watch
+        watch = app.state.ctx.store_watch
         gen = watch.generation
         await watch.poll()  # what the poller does every sse_poll_interval_s
         assert watch.generation > gen
@@ -113,7 +113,7 @@ ODD = [
 @pytest.mark.parametrize("path", ["/stories", "/stories.atom", "/stories.json"])
 async def test_odd_inputs_never_500(store_url, make_settings, path):
     async with client_for(make_settings(database_url=store_url)) as (app, client):
-        async with app.state.sessions() as s, s.begin():
+        async with app.state.ctx.sessions() as s, s.begin():
             await repo.upsert_enriched(s, event=enriched(raw(1, title="Truce"), topics={"ceasefire": 0.9}))
         for params in ODD:
             r = await client.get(path, params=params)

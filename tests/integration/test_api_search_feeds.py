@@ -27,7 +27,7 @@ def ev(n, title, *, text="Body text.", source="Test Wire", feed_id=None, lang="e
 async def api(store_url, make_settings):
     settings = make_settings(database_url=store_url)
     async with client_for(settings) as (app, client):
-        async with app.state.sessions() as s, s.begin():
+        async with app.state.ctx.sessions() as s, s.begin():
             for e in [
                 ev(1, "Truce agreed in Gaza after Élysée talks", text="Mediators in Cairo confirmed the truce.",
                    source="Reuters", feed_id=1, topics={"ceasefire": 0.93}, entities=[PUTIN], state="agreed",
@@ -205,7 +205,7 @@ async def test_empty_and_invalid_feed_queries(api):
 
 async def test_control_characters_do_not_break_xml(store_url, make_settings):
     async with client_for(make_settings(database_url=store_url)) as (app, client):
-        async with app.state.sessions() as s, s.begin():
+        async with app.state.ctx.sessions() as s, s.begin():
             await repo.upsert_enriched(s, event=ev(9, "Bad\x0bbytes & <tags> \"quoted\"", text="a\x01b",
                                                    topics={"ceasefire": 0.9}))
         for path in ("/stories.rss", "/stories.atom"):

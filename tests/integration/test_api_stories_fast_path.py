@@ -26,10 +26,10 @@ T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
 async def _store(app, *events):
-    async with app.state.sessions() as s, s.begin():
+    async with app.state.ctx.sessions() as s, s.begin():
         for e in events:
             await repo.upsert_enriched(s, event=e)
-    await app.state.store_watch.poll()  # what the poller does every sse_poll_interval_s
+    await app.state.ctx.store_watch.poll()  # what the poller does every sse_poll_interval_s
 
 
 async def test_cache_hits_still_check_the_token_and_the_rate_limit(store_url, make_settings):
@@ -37,7 +37,7 @@ async def test_cache_hits_still_check_the_token_and_the_rate_limit(store_url, ma
     async with client_for(settings) as (app, client):
         await _store(app, ev(1, "Truce agreed", topics={"ceasefire": 0.9}))
         first = await client.get("/stories", params={"topic": "ceasefire", "token": READER})
-        assert first.status_code == 200 and len(app.state.page_cache._items) == 1
+        assert first.status_code == 200 and len(app.state.ctx.page_cache._items) == 1
         assert (await client.get("/stories", params={"topic": "ceasefire"})).status_code == 401
         assert (await client.get("/stories", params={"topic": "ceasefire", "token": "wrong"})).status_code == 401
         codes = [(await client.get("/stories", params={"topic": "ceasefire", "token": READER})).status_code
@@ -60,7 +60,7 @@ async def test_a_cached_page_serves_only_the_query_that_rendered_it(store_url, m
         assert await heads("lang=fr&lang=en") == ["Truce agreed"]
         assert await heads("lang=en&token=x") == ["Truce agreed"]
         assert await heads("token=y&lang=en") == ["Truce agreed"]  # the same page: a token never changes it
-        assert list(app.state.page_cache._items) == ["/stories?lang=en&lang=fr", "/stories?lang=fr&lang=en",
+        assert list(app.state.ctx.page_cache._items) == ["/stories?lang=en&lang=fr", "/stories?lang=fr&lang=en",
                                                      "/stories?lang=en"]
 
 

@@ -85,7 +85,7 @@ class Events:
 async def store(app: Any, n: int, title: str, topics: dict[str, float] | None = None,
                 story_id: str | None = None) -> str:
     e = enriched(raw(n, title=title), topics=topics, story_id=story_id)
-    async with app.state.sessions() as s, s.begin():
+    async with app.state.ctx.sessions() as s, s.begin():
         change = await repo.upsert_enriched(s, event=e)
     return change.story_id
 
@@ -137,7 +137,7 @@ async def test_stream_pushes_matching_stories_and_resumes(settings):
 
 async def test_many_listeners_share_one_poller(settings):
     async with served(settings) as (app, base):
-        watch = app.state.store_watch
+        watch = app.state.ctx.store_watch
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
         async with (httpx.AsyncClient(base_url=base, timeout=20, limits=limits) as client,
                     contextlib_stack(client, 50) as streams):

@@ -19,7 +19,7 @@ from tests.receiver import Receiver
 async def stack(store_url, make_settings):
     settings = make_settings(database_url=store_url, webhook_retry_schedule_s="0")
     async with client_for(settings) as (app, client), Receiver() as rx, httpx.AsyncClient() as http:
-        yield settings, app, client, rx, dispatcher.Sender(settings, app.state.sessions, http)
+        yield settings, app, client, rx, dispatcher.Sender(settings, app.state.ctx.sessions, http)
 
 
 async def drain(sender: dispatcher.Sender) -> None:
@@ -57,9 +57,9 @@ async def test_rotation_log_replay_and_ping(stack):
     rotated = (await api.post(f"/webhooks/{created['id']}/rotate-secret", headers=ADMIN)).json()
     assert rotated["secret"] != old_secret
     ev = enriched(raw(7), topics={"ceasefire": 0.9})
-    async with app.state.sessions() as s, s.begin():
+    async with app.state.ctx.sessions() as s, s.begin():
         await story_repo.upsert_enriched(s, event=ev)
-    await dispatcher.enqueue_for(settings, app.state.sessions, ev)
+    await dispatcher.enqueue_for(settings, app.state.ctx.sessions, ev)
     await drain(sender)
     (got,) = rx.on("/hook")
     assert len(got.headers["webhook-signature"].split()) == 2  # both secrets sign during the overlap

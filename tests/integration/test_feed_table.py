@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from api.http.routes_dashboard import feed_status
 from services.db import feeds as repo
 from services.db.engine import make_engine, make_sessions
+from services.db.feeds import feed_status
 from services.db.models import Feed
 from services.settings import Settings
 

@@ -19,7 +19,6 @@ import httpx
 import pytest
 import uvicorn
 
-from api.http import routes_feeds
 from api.http.app import create_app
 from ingest.service import running_ingester
 from services import bus
@@ -45,7 +44,7 @@ async def running_api(settings: Settings) -> AsyncIterator[None]:
             await asyncio.sleep(0.02)
         yield
     finally:
-        await routes_feeds.shutdown_producer(app)
+        await app.state.ctx.push.stop()
         server.should_exit = True
         await task
 

@@ -29,7 +29,7 @@ async def api_client(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.A
 
 
 async def seed_stories(app: FastAPI, n: int = 3) -> None:
-    async with app.state.sessions() as s, s.begin():
+    async with app.state.ctx.sessions() as s, s.begin():
         for i in range(1, n + 1):
             await repo.upsert_enriched(s, event=enriched(raw(i, title=f"Truce talks round {i}"),
                                                          topics={"ceasefire": 0.9},

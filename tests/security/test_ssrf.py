@@ -73,7 +73,7 @@ async def test_opml_import_drops_internal_feeds(api_for, url):
     async with api_for(feed_allowed_hosts=[]) as (app, client):
         r = await client.post("/feeds/import", content=opml.encode(), headers=ADMIN)
         assert r.status_code == 200, r.text
-        async with app.state.sessions() as s:
+        async with app.state.ctx.sessions() as s:
             urls = set((await s.scalars(select(Feed.url))).all())
         assert urls == {"https://news.example.org/rss"}, urls
 

@@ -1,0 +1,84 @@
+"""The API process's state, typed: one ``AppContext`` built in create_app's lifespan, kept as ``app.state.ctx``.
+
+Everything a route needs beyond its request lives here, built once from the process's settings:
+the store (engine, sessions), the store watch behind /stories/stream and the page cache, the rate
+limiter (None when WIREWATCH_RATE_LIMIT_PER_MINUTE is 0), the dashboard's observer and the WebSub
+push intake (ingest.push). Routes take it as ``ctx: CtxDep``; hot paths call ``context_of(request)``
+directly (a dependency costs FastAPI work on every request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.http.observe import Observer
+from api.http.pagecache import PageCache
+from api.http.ratelimit import RateLimiter
+from api.http.stream import StoreWatch
+from ingest.push import PushIntake
+from services.db.engine import Sessions, make_engine, make_sessions
+from services.settings import Settings
+
+
+@dataclass(frozen=True)
+class AppContext:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: Sessions
+    store_watch: StoreWatch
+    page_cache: PageCache | None  # None: every /stories request renders (the bench's --no-cache)
+    rate_limiter: RateLimiter | None  # None: no rate limit configured
+    observer: Observer
+    push: PushIntake
+
+
+def build_context(settings: Settings, engine: AsyncEngine, *, page_cache: bool = True) -> AppContext:
+    """The context over an engine, nothing started yet (``running_context`` starts and stops it)."""
+    sessions = make_sessions(engine)
+    per_minute = settings.rate_limit_per_minute
+    return AppContext(
+        settings=settings, engine=engine, sessions=sessions,
+        store_watch=StoreWatch(sessions, interval_s=settings.sse_poll_interval_s),
+        page_cache=PageCache() if page_cache else None,
+        rate_limiter=RateLimiter(per_minute) if per_minute > 0 else None,
+        observer=Observer(settings),
+        push=PushIntake(settings, sessions),
+    )
+
+
+@asynccontextmanager
+async def running_context(settings: Settings, *, page_cache: bool = True) -> AsyncIterator[AppContext]:
+    """Build the context, start the store watch, and stop everything (push producer, engine) on the way out.
+
+    Nothing here needs Kafka: the push intake connects on the first push.
+    """
+    engine = make_engine(settings)
+    ctx = build_context(settings, engine, page_cache=page_cache)
+    try:
+        await ctx.store_watch.start()
+        try:
+            yield ctx
+        finally:
+            await ctx.store_watch.stop()
+    finally:
+        await ctx.push.stop()
+        await engine.dispose()
+
+
+def context_of(request: Request) -> AppContext:
+    """The context of the app serving ``request`` (set by the lifespan)."""
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+async def _ctx(request: Request) -> AppContext:  # async: FastAPI runs sync dependencies in a thread
+    return context_of(request)
+
+
+CtxDep = Annotated[AppContext, Depends(_ctx)]
