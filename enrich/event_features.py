@@ -94,8 +94,12 @@ def salient_terms(doc: str, title_end: int, lang: str, entity_spans: Iterable[tu
     return {k: round(v, 3) for v, k in ranked}
 
 
-def numbers(text: str) -> list[str]:
-    """Distinct numbers reported in ``text`` as "n:<value>", leaving out years (1900-2100) and 0-1."""
+MAX_NUMBERS = 20
+
+
+def numbers(text: str, limit: int = MAX_NUMBERS) -> list[str]:
+    """The first ``limit`` distinct numbers reported in ``text`` as "n:<value>", leaving out years
+    (1900-2100) and 0-1 (a report leads with its figures; a table of thousands says nothing more)."""
     out: dict[str, None] = {}
     for m in _NUMBER.finditer(text.translate(_DIGITS)):
         digits = re.sub(r"\D", "", m.group(1))
@@ -105,6 +109,8 @@ def numbers(text: str) -> list[str]:
         if value <= 1 or 1900 <= value <= 2100:
             continue
         out[f"n:{value}"] = None
+        if len(out) >= limit:
+            break
     return list(out)
 
 

@@ -37,6 +37,7 @@ from typing import Any
 ENDED = frozenset({"collapsed", "violated"})
 STANDING = frozenset({"proposed", "agreed", "in_force", "extended"})
 KEY_TERMS = 8  # salient words per article used as index keys (the rest still count in the score)
+KEY_ENTITIES = 30  # heaviest entities per article used as index keys: bounds the lookup of a hostile text
 
 
 FEATURES = ("entities", "entities_strict", "title_entities", "words", "no_shared_words", "names", "same_language",
@@ -117,7 +118,8 @@ def entity_weights(entities: Iterable[Any], rules: LinkRules) -> dict[str, float
 def keys(p: Profile, bands: Iterable[str] = ()) -> list[str]:
     """Index keys: two articles that may link share at least one (entity ids, numbers, top words, bands)."""
     top = sorted(p.terms.items(), key=lambda kv: (-kv[1], kv[0]))[:KEY_TERMS]
-    out = [f"e:{e}" for e in sorted(p.entities)] + sorted(p.numbers) + sorted(p.names)
+    heavy = sorted(p.entities.items(), key=lambda kv: (-kv[1], kv[0]))[:KEY_ENTITIES]
+    out = [f"e:{e}" for e, _ in sorted(heavy)] + sorted(p.numbers) + sorted(p.names)
     out += [f"w:{p.lang or ''}:{t}" for t, _ in top]
     out += [f"b:{b}" for b in bands]
     return list(dict.fromkeys(out))
