@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # --- API ---------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
+    api_gzip_min_bytes: int = Field(1000, ge=0, description="responses at least this large are gzip-compressed "
+                                    "for clients that accept it")
     public_url: str = ""
     admin_token: str = ""
     read_tokens: CommaList = Field(default_factory=list)

@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.http import routes_dashboard, routes_feeds, routes_stories, routes_webhooks
+from api.http import routes_dashboard, routes_docs, routes_feeds, routes_stories, routes_webhooks
 from api.http.context import CtxDep, running_context
 from services import bus
 from services.db.migrate import upgrade_async
@@ -42,8 +43,9 @@ def create_app(settings: Settings, *, migrate: bool = True, page_cache: bool = T
         title="Wirewatch",
         version="0.1.0",
         description="Ceasefire and conflict de-escalation news, tagged and pushed within seconds.",
-        lifespan=lifespan,
+        lifespan=lifespan, docs_url=None, redoc_url=None,  # served offline by routes_docs
     )
+    app.add_middleware(GZipMiddleware, minimum_size=settings.api_gzip_min_bytes)  # never SSE (excluded)
 
     @app.exception_handler(RequestValidationError)
     async def _422(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -78,6 +80,7 @@ def create_app(settings: Settings, *, migrate: bool = True, page_cache: bool = T
     app.include_router(routes_feeds.router)
     app.include_router(routes_webhooks.router)
     app.include_router(routes_dashboard.router)
+    app.include_router(routes_docs.router)
     return app
 
 
