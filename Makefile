@@ -30,15 +30,13 @@ kafka: setup
 kafka-stop:
 	@deploy/kafka.sh stop
 
-## run: Kafka + the demo feed + every service on embedded defaults (Ctrl-C stops the services)
-run: kafka
-	@mkdir -p var/log
-	@$(BIN)/python -m tests.farm --static deploy/demo --port $(DEMO_PORT) > var/log/demo-feed.log 2>&1 & echo $$! > var/demo-feed.pid
-	@echo "API on http://127.0.0.1:8000  (dashboard: /dashboard, docs: /docs)"
-	@trap '$(MAKE) --no-print-directory stop' EXIT; WIREWATCH_KAFKA_PARTITIONS=$${WIREWATCH_KAFKA_PARTITIONS:-3} $(BIN)/wirewatch run all
+## run: Kafka + the demo feed + every service on embedded defaults (Ctrl-C stops what it started);
+## a second `make run` while one runs says so and touches nothing (deploy/stack.sh)
+run: setup
+	@PY=$(BIN)/python DEMO_PORT=$(DEMO_PORT) deploy/stack.sh
 
+## stop: the local Kafka of this checkout (after a `make kafka`); a running `make run` stops with Ctrl-C
 stop:
-	@-test -f var/demo-feed.pid && kill $$(cat var/demo-feed.pid) 2>/dev/null; rm -f var/demo-feed.pid
 	@deploy/kafka.sh stop
 
 lint: setup

@@ -137,6 +137,17 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
     return status
 
 
+def cmd_init() -> int:
+    """First start: a .env with a generated admin token (printed this once), unless one is set."""
+    from services.envfile import ensure_admin_token
+
+    token = ensure_admin_token()
+    if token:
+        print(f"Created .env with an admin token (shown this once; it stays in .env):\n  WIREWATCH_ADMIN_TOKEN={token}\n"
+              "Admin calls send: Authorization: Bearer $WIREWATCH_ADMIN_TOKEN; the dashboard login asks for it.")
+    return 0
+
+
 def cmd_settings(settings: Settings) -> int:
     """Every setting, its env var and current value (secrets masked)."""
     for name, field in Settings.model_fields.items():
@@ -165,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one service, or all of them as separate processes")
     run.add_argument("service", nargs="?", default="all", choices=("all", *SERVICES))
     sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("init", help="create .env with a generated admin token unless one is set (make run does it)")
     sub.add_parser("settings", help="list every WIREWATCH_* setting with its current value")
     topics = sub.add_parser("topics", help="Kafka topics")
     topics.add_argument("action", choices=("create",))
@@ -183,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "init":
+        return cmd_init()
     settings = Settings()
     if args.command == "run":
         if args.service == "all":

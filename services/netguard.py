@@ -71,8 +71,13 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos))
 
 
-async def check_url(url: str, allowed: Sequence[str]) -> list[IPAddress]:
-    """Raise BlockedTarget unless every address of the URL's host may be contacted."""
+FEEDS = "WIREWATCH_FEED_ALLOWED_HOSTS"
+WEBHOOKS = "WIREWATCH_WEBHOOK_ALLOWED_HOSTS"
+
+
+async def check_url(url: str, allowed: Sequence[str], *, setting: str = FEEDS) -> list[IPAddress]:
+    """Raise BlockedTarget unless every address of the URL's host may be contacted; the message names
+    ``setting``, the variable that would allowlist it."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise BlockedTarget(f"scheme {parts.scheme!r} is not allowed (http/https only)")
@@ -86,10 +91,8 @@ async def check_url(url: str, allowed: Sequence[str]) -> list[IPAddress]:
         raise OSError(f"DNS lookup failed for {host}: {exc}") from exc
     for addr in addrs:
         if not address_allowed(host, addr, allowed):
-            raise BlockedTarget(
-                f"{host} resolves to non-public address {addr}; allowlist it in "
-                "WIREWATCH_FEED_ALLOWED_HOSTS / WIREWATCH_WEBHOOK_ALLOWED_HOSTS to permit"
-            )
+            raise BlockedTarget(f"{host} resolves to non-public address {addr}; to permit it, add {host} "
+                                f"(or its network) to {setting}")
     return addrs
 
 
@@ -108,7 +111,7 @@ def _literal_address(host: str) -> IPAddress | None:
     return None
 
 
-def check_url_static(url: str, allowed: Sequence[str]) -> None:
+def check_url_static(url: str, allowed: Sequence[str], *, setting: str = FEEDS) -> None:
     """Refuse an obviously internal target at registration time (the send-time check still runs)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -119,7 +122,7 @@ def check_url_static(url: str, allowed: Sequence[str]) -> None:
         if (host == "localhost" or host.endswith(".localhost")) and not address_allowed(
             host, ipaddress.ip_address("127.0.0.1"), allowed
         ):
-            raise BlockedTarget(f"{host} is a loopback name; allowlist it to permit")
+            raise BlockedTarget(f"{host} is a loopback name; to permit it, add {host} to {setting}")
         return
     if not address_allowed(host, addr, allowed):
-        raise BlockedTarget(f"{host} is a non-public address ({addr}); allowlist it to permit")
+        raise BlockedTarget(f"{host} is a non-public address ({addr}); to permit it, add {host} to {setting}")

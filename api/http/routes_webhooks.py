@@ -34,7 +34,7 @@ def _filters(body: WebhookFilters) -> dict[str, object]:
 
 def _check_target(url: str, allowed: list[str]) -> None:
     try:
-        netguard.check_url_static(url, allowed)
+        netguard.check_url_static(url, allowed, setting=netguard.WEBHOOKS)
     except netguard.BlockedTarget as exc:
         raise HTTPException(422, detail=[{"loc": ["body", "url"], "msg": str(exc), "type": "value_error"}]) from exc
 

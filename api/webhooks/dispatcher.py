@@ -194,7 +194,7 @@ class Sender:
         retry_after: float | None = None
         started = time.perf_counter()
         try:
-            await netguard.check_url(hook.url, s.webhook_allowed_hosts)
+            await netguard.check_url(hook.url, s.webhook_allowed_hosts, setting=netguard.WEBHOOKS)
             resp = await self.client.post(hook.url, content=body, headers=headers)
             status = resp.status_code
             excerpt = resp.text[: s.webhook_response_excerpt_bytes]
