@@ -13,7 +13,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.http import routes_dashboard, routes_docs, routes_feeds, routes_stories, routes_webhooks
+from api.http import (
+    routes_alerts,
+    routes_dashboard,
+    routes_docs,
+    routes_feeds,
+    routes_stories,
+    routes_webhooks,
+)
 from api.http.context import CtxDep, running_context
 from services import bus
 from services.db.migrate import upgrade_async
@@ -79,6 +86,7 @@ def create_app(settings: Settings, *, migrate: bool = True, page_cache: bool = T
     app.include_router(routes_stories.router)
     app.include_router(routes_feeds.router)
     app.include_router(routes_webhooks.router)
+    app.include_router(routes_alerts.router)
     app.include_router(routes_dashboard.router)
     app.include_router(routes_docs.router)
     return app

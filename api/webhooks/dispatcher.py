@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.webhooks import policy, signing
+from api.webhooks import alerts, policy, signing
 from api.webhooks.payload import merge_payload, story_payload
 from services import metrics, netguard
 from services.clock import utcnow
@@ -184,27 +184,11 @@ class Sender:
                                           error="subscription disabled or deleted", excerpt=None,
                                           outcome="disabled", next_at=None, now=utcnow())
             return "disabled"
-        body = json.dumps(d.payload, separators=(",", ":")).encode()
-        now = utcnow()
-        headers = signing.headers(repo.signing_secrets(hook, now), d.id, int(now.timestamp()), body)
-        headers["user-agent"] = s.ua
-        status: int | None = None
-        error: str | None = None
-        excerpt: str | None = None
-        retry_after: float | None = None
         started = time.perf_counter()
-        try:
-            await netguard.check_url(hook.url, s.webhook_allowed_hosts, setting=netguard.WEBHOOKS)
-            resp = await self.client.post(hook.url, content=body, headers=headers)
-            status = resp.status_code
-            excerpt = resp.text[: s.webhook_response_excerpt_bytes]
-            retry_after = policy.retry_after(resp.headers.get("retry-after"), utcnow())
-        except netguard.BlockedTarget as exc:
-            error = f"blocked: {exc}"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
-        except OSError as exc:
-            error = f"network: {exc}"[:500]
+        if alerts.is_alert(hook.url):
+            status, error, excerpt, retry_after = await send_alert(self, hook, d)
+        else:
+            status, error, excerpt, retry_after = await post_webhook(self, hook, d)
         latency_ms = (time.perf_counter() - started) * 1000
         metrics.WEBHOOK_LATENCY.observe(latency_ms / 1000)
         outcome = policy.classify(status) if error is None else "retry"
@@ -233,6 +217,41 @@ class Sender:
         log.info("webhook attempt", extra={"delivery_id": d.id, "story_id": d.story_id, "webhook_id": hook.id,
                                            "status": status, "outcome": outcome_rec, "error": error})
         return outcome_rec
+
+
+Attempt = tuple[int | None, str | None, str | None, float | None]  # status, error, excerpt, Retry-After s
+
+
+async def post_webhook(self: Sender, hook: Webhook, d: Delivery) -> Attempt:
+    """One signed Standard Webhooks POST."""
+    s = self.settings
+    body = json.dumps(d.payload, separators=(",", ":")).encode()
+    now = utcnow()
+    headers = signing.headers(repo.signing_secrets(hook, now), d.id, int(now.timestamp()), body)
+    headers["user-agent"] = s.ua
+    try:
+        await netguard.check_url(hook.url, s.webhook_allowed_hosts, setting=netguard.WEBHOOKS)
+        resp = await self.client.post(hook.url, content=body, headers=headers)
+    except netguard.BlockedTarget as exc:
+        return None, f"blocked: {exc}", None, None
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:500], None, None
+    except OSError as exc:
+        return None, f"network: {exc}"[:500], None, None
+    return (resp.status_code, None, resp.text[: s.webhook_response_excerpt_bytes],
+            policy.retry_after(resp.headers.get("retry-after"), utcnow()))
+
+
+async def send_alert(self: Sender, hook: Webhook, d: Delivery) -> Attempt:
+    """One message to an Apprise channel; a refusal is a failed attempt, retried like a webhook's."""
+    s = self.settings
+    try:
+        error = await alerts.send(hook.url, d.payload, allowed=s.webhook_allowed_hosts, timeout_s=s.webhook_timeout_s)
+    except netguard.BlockedTarget as exc:
+        return None, f"blocked: {exc}", None, None
+    except (alerts.BadTarget, OSError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:500], None, None
+    return (200, None, "sent", None) if error is None else (None, error, None, None)
 
 
 async def send_loop(settings: Settings, sender: Sender, stop: asyncio.Event, wake: asyncio.Event) -> None:

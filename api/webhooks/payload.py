@@ -16,6 +16,7 @@ from services.db.models import Story
 
 STORY_SCHEMA: Final = "wirewatch.story/1"
 MAX_HEADLINE = 500
+MAX_SUMMARY = 500
 MAX_ENTITIES = 25
 MAX_SOURCES = 20
 
@@ -46,6 +47,7 @@ class StoryData(_Model):
     id: str
     version: int
     headline: str
+    summary: str = ""
     url: str
     link: str
     lang: str | None
@@ -71,7 +73,8 @@ def story_payload(story: Story, *, event_type: str, api_base: str, max_bytes: in
                   detected_at: datetime) -> dict[str, Any]:
     """The JSON body for one story event, as stored on the delivery row and signed on sending."""
     data = StoryData(
-        id=story.id, version=story.version, headline=story.headline[:MAX_HEADLINE], url=story.url,
+        id=story.id, version=story.version, headline=story.headline[:MAX_HEADLINE],
+        summary=(story.summary or "")[:MAX_SUMMARY], url=story.url,
         link=f"{api_base}/stories/{story.id}", lang=story.lang, state=story.state,
         topics=[TopicRef(name=t["name"], confidence=t["confidence"]) for t in story.topics],
         entities=[EntityRef(id=e["id"], name=e["name"], type=e["type"]) for e in story.entities[:MAX_ENTITIES]],
