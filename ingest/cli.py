@@ -1,14 +1,17 @@
-"""``wirewatch feeds …`` commands: add, import, export, list, fetch (registered by services/cli.py).
+"""``wirewatch feeds …`` commands: add, import, export, list, fetch, remove, disable, enable
+(registered by services/cli.py).
 
 Each command is ``args.handler(args, settings)``: services/cli.py builds the settings once and passes them.
-``feeds add`` stores the URL as given (it works offline); discovery from a page is ``POST /feeds``
-(ingest.discover).
+``feeds add`` does what ``POST /feeds`` does: it fetches the URL and, for a web page, adds the feed the
+page advertises (ingest.discover), refusing 404s, pages without a feed and oversized bodies with the same
+messages; ``--offline`` stores the URL as given.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -31,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("url")
     p.add_argument("--tag", action="append", default=[], help="tag (repeatable)")
     p.add_argument("--title", default="")
+    p.add_argument("--offline", action="store_true", help="store the URL as given, without fetching it")
     _command(p, _add)
     p = sub.add_parser("import", help="import feeds from an OPML file (idempotent)")
     p.add_argument("file", type=Path)
@@ -45,6 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = sub.add_parser("fetch", help="fetch one feed now and publish its new items")
     p.add_argument("feed_id", type=int)
     _command(p, _fetch)
+    for name, what in (("remove", "delete a feed"), ("disable", "stop polling a feed"),
+                       ("enable", "poll a feed again")):
+        p = sub.add_parser(name, help=what)
+        p.add_argument("feed_id", type=int)
+        p.set_defaults(feeds_change=name)
+        _command(p, _change)
 
 
 Command = Callable[[Settings, Sessions, argparse.Namespace], Awaitable[int]]
@@ -78,13 +88,38 @@ async def _add(settings: Settings, sessions: Sessions, args: argparse.Namespace)
     except netguard.BlockedTarget as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 2
+    url, title = args.url, args.title
+    if not args.offline:
+        from ingest.discover import discover_feed
+        from ingest.errors import FetchError
+
+        try:
+            found = await discover_feed(args.url, settings)
+        except FetchError as exc:
+            print(f"refused: not a usable feed ({exc.error_class}): {exc}", file=sys.stderr)
+            return 2
+        url, title = found.url, title or found.title
     async with sessions() as session:
         try:
-            feed = await repo.add_feed(session, url=args.url, title=args.title, tags=args.tag, now=datetime.now(UTC))
+            feed = await repo.add_feed(session, url=url, title=title, tags=args.tag, now=datetime.now(UTC))
         except repo.DuplicateFeed:
-            print(f"already present: {args.url}", file=sys.stderr)
+            print(f"already present: {url}", file=sys.stderr)
             return 1
-    print(f"added feed {feed.id}: {feed.url}")
+    print(f"added feed {feed.id}: {feed.url}" + (f"  ({feed.title})" if feed.title else ""))
+    return 0
+
+
+async def _change(settings: Settings, sessions: Sessions, args: argparse.Namespace) -> int:
+    async with sessions() as session:
+        if args.feeds_change == "remove":
+            done = await repo.delete_feed(session, feed_id=args.feed_id)
+        else:
+            done = await repo.update_feed(session, feed_id=args.feed_id,
+                                          enabled=args.feeds_change == "enable") is not None
+    if not done:
+        print(f"no feed {args.feed_id}", file=sys.stderr)
+        return 1
+    print(f"feed {args.feed_id}: {args.feeds_change}d")
     return 0
 
 
@@ -118,11 +153,12 @@ async def _list(settings: Settings, sessions: Sessions, args: argparse.Namespace
                            "consecutive_failures": f.consecutive_failures, "items_total": f.items_total}
                           for f in rows], indent=2))
         return 0
+    print(f"{'ID':>5s}  {'STATUS':18s} {'ITEMS':>6s}  URL  TITLE")
     for f in rows:
         state = "ok" if not f.consecutive_failures else f"FAIL×{f.consecutive_failures} {f.last_error_class}"
         if not f.enabled:
             state = "disabled"
-        print(f"{f.id:5d}  {state:18s} {f.items_total:6d}  {f.url}  {f.title}")
+        print(f"{f.id:5d}  {state:18s} {f.items_total:6d}  {f.url}  {html.unescape(f.title or '')}")
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import html
 import io
 import json
 import re
@@ -166,7 +167,7 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
     self_url = next((h for lk in links if lk.get("rel") == "self" and (h := join(lk.get("href") or ""))), None)
     feed = ParsedFeed(
         format=version,
-        title=(ch.get("title") or "").strip(),
+        title=feed_title(ch.get("title") or ""),
         site_url=join(ch.get("link") or ""),
         lang=(ch.get("language") or None),
         hub_url=hub,
@@ -200,6 +201,11 @@ def parse(body: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
             source=str((e.get("source") or {}).get("title") or ""),
         ))
     return feed
+
+
+def feed_title(raw: str) -> str:
+    """A feed's title as text: publishers often escape entities twice ("Blog &#8211; InfluxData")."""
+    return html.unescape(raw).strip()
 
 
 def _absolute(base: str, link: str) -> str:
@@ -279,7 +285,7 @@ def parse_json_feed(body: bytes, *, url: str = "") -> ParsedFeed:
     hub = next((h.get("url") for h in hubs if isinstance(h, dict) and h.get("url")
                 and str(h.get("type", "")).lower() in ("websub", "")), None)
     feed = ParsedFeed(format="json" + str(doc["version"]).rsplit("/", 1)[-1],
-                      title=str(doc.get("title") or ""), site_url=str(doc.get("home_page_url") or ""),
+                      title=feed_title(str(doc.get("title") or "")), site_url=str(doc.get("home_page_url") or ""),
                       lang=doc.get("language") if isinstance(doc.get("language"), str) else None,
                       hub_url=hub, self_url=doc.get("feed_url") if isinstance(doc.get("feed_url"), str) else None)
     for item in items:

@@ -100,9 +100,9 @@ def test_feeds_cli(tmp_path: Path) -> None:
     opml.write_text('<?xml version="1.0"?><opml version="2.0"><body><outline text="News">'
                     '<outline type="rss" xmlUrl="https://a.example.org/rss" text="A"/>'
                     '<outline type="rss" xmlUrl="https://b.example.org/atom" text="B"/></outline></body></opml>')
-    add = wirewatch("add", "https://c.example.org/feed", "--tag", "x", var=var)
+    add = wirewatch("add", "https://c.example.org/feed", "--tag", "x", "--offline", var=var)
     assert add.returncode == 0 and "added feed 1" in add.stdout, add.stderr
-    assert wirewatch("add", "https://c.example.org/feed", var=var).returncode == 1
+    assert wirewatch("add", "https://c.example.org/feed", "--offline", var=var).returncode == 1
     assert wirewatch("add", "http://127.0.0.1/feed", var=var).returncode == 2  # SSRF guard
     imp = wirewatch("import", str(opml), var=var)
     assert imp.returncode == 0 and "imported 2 new feeds (0 already present)" in imp.stdout
@@ -115,3 +115,36 @@ def test_feeds_cli(tmp_path: Path) -> None:
     assert wirewatch("export", str(out), var=var).returncode == 0
     assert out.read_text().count('type="rss"') == 3
     assert "https://b.example.org/atom" in wirewatch("export", var=var).stdout
+
+
+def test_feeds_cli_discovers_refuses_and_manages_like_the_api(tmp_path: Path) -> None:
+    """`feeds add` on a web page adds the feed it advertises; a 404 and a page without a feed are refused
+    with the API's messages; remove/disable/enable change the stored feed; the table has headers and shows
+    titles with their HTML entities decoded."""
+    from tests.feedserver import FeedServer, rss
+
+    var = tmp_path / "var"
+    env_extra = {"WIREWATCH_FEED_ALLOWED_HOSTS": "127.0.0.1"}
+
+    def ww(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "WIREWATCH_VAR_DIR": str(var), "WIREWATCH_DATABASE_URL": "", **env_extra}
+        return subprocess.run([sys.executable, "-m", "services.cli", "feeds", *args], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+
+    with FeedServer() as srv:
+        srv.routes["/feed.xml"] = (200, "application/rss+xml", rss("Blog &#8211; Ceasefire desk", []))
+        srv.routes["/page"] = (200, "text/html", f'<html><head><link rel="alternate" type="application/rss+xml" '
+                                                 f'href="{srv.url("/feed.xml")}"></head><body>hi</body></html>'.encode())
+        srv.routes["/plain"] = (200, "text/html", b"<html><body>no feed here</body></html>")
+        added = ww("add", srv.url("/page"))
+        assert added.returncode == 0 and srv.url("/feed.xml") in added.stdout, added.stderr
+        missing = ww("add", srv.url("/gone"))
+        assert missing.returncode == 2 and "not a usable feed" in missing.stderr and "404" in missing.stderr
+        plain = ww("add", srv.url("/plain"))
+        assert plain.returncode == 2 and "not a usable feed" in plain.stderr
+    table = ww("list").stdout.splitlines()
+    assert table[0].split()[:3] == ["ID", "STATUS", "ITEMS"] and "Blog – Ceasefire desk" in table[1]
+    assert ww("disable", "1").returncode == 0 and "disabled" in ww("list").stdout
+    assert ww("enable", "1").returncode == 0 and "ok" in ww("list").stdout.splitlines()[1]
+    assert ww("remove", "1").returncode == 0 and len(ww("list").stdout.splitlines()) == 1
+    assert ww("remove", "1").returncode == 1

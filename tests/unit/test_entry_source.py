@@ -28,3 +28,9 @@ def test_demo_feed_carries_four_reports_of_the_seed_call_from_four_outlets() -> 
                           now=datetime(2026, 1, 1, tzinfo=UTC))
     call = [a for a in arts if "Putin" in a.title or "Kremlin" in a.title]
     assert len({a.source for a in call}) == 4
+
+
+def test_feed_titles_with_escaped_entities_read_as_text() -> None:
+    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Blog &amp;#8211; InfluxData</title>'
+            b'<item><title>x</title><link>https://a.example/1</link></item></channel></rss>')
+    assert parse(body, url="https://a.example/rss", content_type="application/rss+xml").title == "Blog – InfluxData"
