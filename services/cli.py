@@ -184,12 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("file", nargs="?", default="-")
     retag = sub.add_parser("retag", help="re-apply the current taxonomy to stored articles")
     retag.add_argument("--since", default=None, help="ISO date: only articles published since")
-    try:
-        from ingest.cli import register
-    except ImportError:  # pragma: no cover - ingest is part of the package
-        pass
-    else:
-        register(sub)
+    from api.webhooks.cli import register as register_subscriptions
+    from ingest.cli import register as register_feeds
+
+    register_feeds(sub)
+    register_subscriptions(sub)
     return p
 
 
