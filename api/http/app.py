@@ -19,6 +19,7 @@ from api.http import (
     routes_docs,
     routes_feeds,
     routes_stories,
+    routes_story_page,
     routes_webhooks,
 )
 from api.http.context import CtxDep, running_context
@@ -88,6 +89,7 @@ def create_app(settings: Settings, *, migrate: bool = True, page_cache: bool = T
     app.include_router(routes_webhooks.router)
     app.include_router(routes_alerts.router)
     app.include_router(routes_dashboard.router)
+    app.include_router(routes_story_page.router)
     app.include_router(routes_docs.router)
     return app
 

@@ -15,16 +15,18 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar, get_args, get_origin
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 from sse_starlette import EventSourceResponse
 
 from api.http import feeds_out, stream
 from api.http.context import context_of
 from api.http.deps import PublicDep, SessionDep
+from api.http.routes_story_page import wants_html
 from api.http.schemas import (
     LIFECYCLE,
     STORY_ROWS,
@@ -284,6 +286,8 @@ async def story_stream(request: Request) -> Response:
 @router.get("/stories/{story_id}", response_model=StoryDetail, summary="One story with its articles",
             responses={404: {"description": "unknown story id"}})
 async def get_story(story_id: str, request: Request, session: SessionDep) -> Response:
+    if wants_html(request) and request.query_params.get("format") != "json":  # a browser: the human page
+        return RedirectResponse(f"/dashboard/stories/{quote(story_id, safe='')}", status_code=303)
     valid = len(story_id) <= 64 and "\x00" not in story_id  # ids are hex digests; skip the store otherwise
     story = await repo.get_story(session, story_id=story_id) if valid else None
     if story is None:
