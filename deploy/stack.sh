@@ -52,4 +52,6 @@ fi
 demo_pid=$!
 "$py" -m services.cli init
 echo "API on http://127.0.0.1:$api_port  (dashboard: /dashboard, docs: /docs)"
-WIREWATCH_KAFKA_PARTITIONS=${WIREWATCH_KAFKA_PARTITIONS:-3} "$py" -m services.cli run all
+# Workers serve /metrics on 9100, 9101, … so the dashboard charts every service from the first run.
+WIREWATCH_METRICS_PORT=${WIREWATCH_METRICS_PORT:-9100} WIREWATCH_KAFKA_PARTITIONS=${WIREWATCH_KAFKA_PARTITIONS:-3} \
+  "$py" -m services.cli run all

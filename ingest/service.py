@@ -29,10 +29,12 @@ from ingest.pipeline import body_hash, process_body
 from services import bus
 from services.db import feeds as repo
 from services.db.engine import Sessions, make_engine, make_sessions
+from services.db.heartbeats import heartbeating
 from services.db.migrate import upgrade_async
 from services.db.models import Feed
+from services.health import HealthServer, metrics_url
 from services.metrics import FEEDS_FAILING, FETCH_DURATION, FETCH_TOTAL, PARSE_ERRORS
-from services.runtime import wait_or_stop
+from services.runtime import instance_id, wait_or_stop
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -346,9 +348,16 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         await bus.ensure_topics(settings)
         async with running_ingester(settings, sessions) as ingester:
             assert ingester.assignment is not None
-            member = asyncio.create_task(ingester.assignment.run(stop), name="ingest-assignment")
+            assignment = ingester.assignment
+            member = asyncio.create_task(assignment.run(stop), name="ingest-assignment")
+            # Like every worker: /healthz, /readyz (ready = feed partitions assigned), /metrics, and a
+            # heartbeat row, so the dashboard lists ingest with its metrics.
             try:
-                await ingester.run(stop)
+                async with HealthServer(settings.metrics_port, lambda: bool(assignment.owned), host=settings.api_host), \
+                        heartbeating(sessions, service="ingest", instance=instance_id("ingest"),
+                                     metrics_url=metrics_url(settings.api_host, settings.metrics_port),
+                                     interval=settings.heartbeat_interval_s, stop=stop):
+                    await ingester.run(stop)
             finally:
                 stop.set()
                 await member

@@ -182,3 +182,43 @@ async def test_two_ingesters_share_feeds_and_take_over(kafka_bootstrap: str, mak
             spans.sort()
             for (_s1, e1, u1), (s2, _e2, u2) in zip(spans, spans[1:], strict=False):
                 assert u1 == u2 or s2 >= e1
+
+
+async def test_ingest_heartbeats_and_serves_its_metrics(kafka_bootstrap: str, make_settings: Callable[..., Settings],
+                                                        unique_topics: dict[str, str], tmp_path) -> None:
+    """Like every worker, ingest writes a heartbeat (the dashboard lists it) and serves /readyz and /metrics."""
+    import socket
+
+    import httpx
+
+    from ingest.service import main
+    from services.db.engine import make_engine, make_sessions
+    from services.db.heartbeats import list_heartbeats
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    opml = tmp_path / "none.opml"
+    opml.write_text('<?xml version="1.0"?><opml version="2.0"><body/></opml>')
+    s = make_settings(kafka_bootstrap=kafka_bootstrap, metrics_port=port, heartbeat_interval_s=0.5,
+                      feeds_opml=opml, **unique_topics)
+    stop = asyncio.Event()
+    task = asyncio.create_task(main(s, stop))
+    engine = make_engine(s)
+    try:
+        async with httpx.AsyncClient(timeout=2) as client:
+            for _ in range(100):
+                try:
+                    ready = (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
+                except httpx.HTTPError:
+                    ready = False
+                beats = await list_heartbeats(make_sessions(engine)) if ready else []
+                if any(b.service == "ingest" for b in beats):
+                    break
+                await asyncio.sleep(0.2)
+            assert ready and any(b.service == "ingest" and b.metrics_url for b in beats)
+            assert "wirewatch_ingest" in (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await engine.dispose()
