@@ -75,6 +75,7 @@ def fast_env(**extra: str) -> dict[str, str]:
         "WIREWATCH_WEBHOOK_TIMEOUT_S": "3",
         "WIREWATCH_WEBHOOK_POLL_INTERVAL_S": "0.2",
         "WIREWATCH_HEARTBEAT_INTERVAL_S": "2",
+        "WIREWATCH_STORY_UPDATE_MIN_INTERVAL_S": "1",  # the checks wait for every story's latest version
         "WIREWATCH_FEED_ALLOWED_HOSTS": "127.0.0.1",
         "WIREWATCH_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
     }
