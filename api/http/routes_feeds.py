@@ -32,6 +32,11 @@ MAX_OPML_BYTES = 5 * 1024 * 1024
 MAX_PUSH_BYTES = 5 * 1024 * 1024
 
 
+def unprocessable(field: str, msg: str) -> HTTPException:
+    """A 422 shaped like every other one (the OpenAPI schema's HTTPValidationError)."""
+    return HTTPException(422, detail=[{"loc": ["body", field], "msg": msg, "type": "value_error"}])
+
+
 @router.get("/feeds", response_model=list[FeedOut])
 async def list_feeds(session: SessionDep, enabled: bool | None = None, failing: bool | None = None,
                      tag: str | None = None, limit: int = Query(500, ge=1, le=5000),
@@ -61,15 +66,14 @@ async def add_feed(body: FeedCreate, session: SessionDep, settings: SettingsDep)
     try:
         netguard.check_url_static(url, settings.feed_allowed_hosts)
     except netguard.BlockedTarget as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"URL refused: {exc}") from exc
+        raise unprocessable("url", f"URL refused: {exc}") from exc
     if await repo.get_feed_by_url(session, url=url):
         raise HTTPException(status.HTTP_409_CONFLICT, "feed already exists")
     title = body.title or ""
     try:
         found = await discover_feed(url, settings)
     except FetchError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
-                            f"not a usable feed ({exc.error_class}): {exc}") from exc
+        raise unprocessable("url", f"not a usable feed ({exc.error_class}): {exc}") from exc
     try:
         return await repo.add_feed(session, url=found.url, title=title or found.title, tags=body.tags,
                                    interval_override_s=body.interval_override_s, enabled=body.enabled, now=utcnow())
@@ -109,7 +113,7 @@ async def import_feeds(request: Request, session: SessionDep, settings: Settings
     try:
         outlines = parse_opml(data)
     except OPMLError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+        raise HTTPException(422, detail=[{"loc": ["body"], "msg": str(exc), "type": "value_error"}]) from exc
     usable = []
     for o in outlines:
         try:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 
 class FeedOut(BaseModel):
@@ -44,10 +45,21 @@ class FeedCreate(BaseModel):
 
 
 class FeedPatch(BaseModel):
+    """Fields to change; leave one out to keep it. Only ``interval_override_s`` may be null (back to adaptive)."""
+
     title: str | None = Field(None, max_length=512)
     enabled: bool | None = None
     tags: list[str] | None = Field(None, max_length=50)
     interval_override_s: float | None = Field(None, ge=10, le=7 * 86400)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in ("title", "enabled", "tags"):
+                if name in data and data[name] is None:
+                    raise ValueError(f"{name} cannot be null; leave it out to keep the current value")
+        return data
 
 
 class ImportResult(BaseModel):

@@ -211,3 +211,32 @@ async def test_control_characters_do_not_break_xml(store_url, make_settings):
         for path in ("/stories.rss", "/stories.atom"):
             d = feedparser.parse((await client.get(path)).content)
             assert not d.bozo and d.entries[0].title == 'Badbytes & <tags> "quoted"'
+
+
+async def test_patch_feed_refuses_nulls_with_a_422_not_a_500(tmp_path, make_settings) -> None:
+    """Schemathesis found PATCH /feeds/{id} {"enabled": null} answered 500; every 422 has the declared shape."""
+    import httpx
+
+    from api.http.app import create_app
+
+    token = "t" * 20
+    settings = make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}", admin_token=token,
+                             feed_allowed_hosts="")
+    app = create_app(settings)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
+                               headers={"authorization": f"Bearer {token}"})
+    async with app.router.lifespan_context(app), client as c:
+            from services.clock import utcnow
+            from services.db import feeds as repo
+
+            async with app.state.ctx.sessions() as s:
+                feed = await repo.add_feed(s, url="https://a.example.org/rss", title="A", tags=[], now=utcnow())
+            for body in ({"enabled": None}, {"title": None}, {"tags": None}):
+                r = await c.patch(f"/feeds/{feed.id}", json=body)
+                assert r.status_code == 422 and isinstance(r.json()["detail"], list), r.text
+                assert "cannot be null" in r.json()["detail"][0]["msg"]
+            ok = await c.patch(f"/feeds/{feed.id}", json={"interval_override_s": None, "enabled": False})
+            assert ok.status_code == 200 and ok.json()["enabled"] is False
+            refused = await c.post("/feeds", json={"url": "http://127.0.0.1/x"})
+            assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "url"]
+            assert "WIREWATCH_FEED_ALLOWED_HOSTS" in refused.json()["detail"][0]["msg"]

@@ -60,7 +60,7 @@ async def test_post_feeds_discovers_and_refuses_with_the_same_messages(
         site: FeedServer, make_settings: Callable[..., Settings], store_url: str, path: str, detail: str) -> None:
     async with client_for(make_settings(database_url=store_url)) as (_, client):
         r = await client.post("/feeds", json={"url": site.url(path)}, headers=ADMIN)
-        assert r.status_code == 422 and r.json()["detail"] == detail, r.text
+        assert r.status_code == 422 and r.json()["detail"][0]["msg"] == detail, r.text
         r = await client.post("/feeds", json={"url": site.url("/"), "tags": ["wire"]}, headers=ADMIN)
         assert r.status_code == 201, r.text
         assert (r.json()["url"], r.json()["title"], r.json()["tags"]) == (site.url("/feed.xml"), "Example wire",
