@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     read_tokens: CommaList = Field(default_factory=list)
     dashboard_public: bool = Field(True, description="read-only dashboard without a token")
     dashboard_page_size: int = Field(100, ge=1, le=1000, description="feeds per page of the dashboard's feed table")
+    dashboard_sample_interval_s: float = Field(30.0, ge=0, description="how often the API samples every service's metrics for the dashboard charts; 0 = only while a page is open")
+    dashboard_history_s: float = Field(86400.0, ge=60, description="how much chart history the store keeps")
     stories_default_limit: int = Field(20, ge=1)
     stories_max_limit: int = Field(200, ge=1)
     rate_limit_per_minute: int = Field(0, ge=0, description="per-client requests/min on public endpoints; 0 = off")

@@ -9,12 +9,18 @@ directly (a dependency costs FastAPI work on every request).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.http.observe import Observer
@@ -22,8 +28,11 @@ from api.http.pagecache import PageCache
 from api.http.ratelimit import RateLimiter
 from api.http.stream import StoreWatch
 from ingest.push import PushIntake
+from services.db import metric_history as history
 from services.db.engine import Sessions, make_engine, make_sessions
 from services.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,7 @@ def build_context(settings: Settings, engine: AsyncEngine, *, page_cache: bool =
         store_watch=StoreWatch(sessions, interval_s=settings.sse_poll_interval_s),
         page_cache=PageCache() if page_cache else None,
         rate_limiter=RateLimiter(per_minute) if per_minute > 0 else None,
-        observer=Observer(settings),
+        observer=Observer(settings, min_spacing_s=min(4.0, settings.dashboard_sample_interval_s or 4.0)),
         push=PushIntake(settings, sessions),
     )
 
@@ -60,6 +69,8 @@ async def running_context(settings: Settings, *, page_cache: bool = True) -> Asy
     """
     engine = make_engine(settings)
     ctx = build_context(settings, engine, page_cache=page_cache)
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(keep_history(ctx, stop), name="wirewatch-dashboard-history")
     try:
         await ctx.store_watch.start()
         try:
@@ -67,8 +78,32 @@ async def running_context(settings: Settings, *, page_cache: bool = True) -> Asy
         finally:
             await ctx.store_watch.stop()
     finally:
+        stop.set()
+        sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampler
         await ctx.push.stop()
         await engine.dispose()
+
+
+async def keep_history(ctx: AppContext, stop: asyncio.Event) -> None:
+    """Sample every service's metrics every ``dashboard_sample_interval_s`` and keep the points a day
+    (``dashboard_history_s``) in the store, so the charts have history whoever opens the page, whenever."""
+    s = ctx.settings
+    if s.dashboard_sample_interval_s <= 0:
+        return
+    while not stop.is_set():
+        try:
+            point = await ctx.observer.sample(ctx.sessions)
+            if point is not None:
+                at = datetime.fromtimestamp(point.at, UTC)
+                async with ctx.sessions() as session, session.begin():
+                    await history.record(session, at=at, data=dataclasses.asdict(point),
+                                         keep_after=at - timedelta(seconds=s.dashboard_history_s))
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("dashboard history: sample not stored: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), s.dashboard_sample_interval_s)
 
 
 def context_of(request: Request) -> AppContext:

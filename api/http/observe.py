@@ -251,6 +251,13 @@ def derive(old: Snapshot | None, new: Snapshot) -> Point:
                  lag=gauge_sum(new, "wirewatch_consumer_lag", by="group"))
 
 
+def point_from(data: Mapping[str, Any]) -> Point:
+    """A stored point (``dataclasses.asdict`` of a Point) back as a Point."""
+    return Point(at=float(data["at"]), throughput=dict(data.get("throughput") or {}),
+                 errors=dict(data.get("errors") or {}), freshness=dict(data.get("freshness") or {}),
+                 lag=dict(data.get("lag") or {}))
+
+
 def chart(points: Iterable[Point], pick: Callable[[Point], Mapping[str, float | None]]) -> dict[str, Any]:
     """Column-oriented series for the charts: {"t": [epoch s], "series": {name: [value|None]}}."""
     pts = list(points)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -26,6 +26,7 @@ from api.http import observe
 from api.http.context import AppContext, CtxDep
 from api.http.deps import SessionDep, SettingsDep, is_admin, same_origin
 from services.db import feeds as feed_repo
+from services.db import metric_history
 from services.db import stories as story_repo
 from services.db import webhooks as hook_repo
 from services.db.feeds import feed_status
@@ -219,7 +220,10 @@ async def live_data(ctx: AppContext, session: AsyncSession) -> dict[str, Any]:
         p50, n = observe.total_quantile(snap, observe.FRESHNESS, 0.5, {"stage": stage}) if snap else (None, 0)
         p95, _ = observe.total_quantile(snap, observe.FRESHNESS, 0.95, {"stage": stage}) if snap else (None, 0)
         freshness.append({"stage": stage, "p50": p50, "p95": p95, "count": int(n)})
-    points = list(obs.ring.points)
+    stored = await metric_history.since(session, after=now - timedelta(seconds=ctx.settings.dashboard_history_s))
+    points = [observe.point_from(d) for d in stored]
+    last = points[-1].at if points else 0.0
+    points += [p for p in obs.ring.points if p.at > last]  # samples newer than the last stored one
     return {
         "generated_at": now,
         "counts": await story_repo.counts(session),
