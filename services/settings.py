@@ -129,6 +129,8 @@ class Settings(BaseSettings):
                                     "lookup when boilerplate or a syndicated report fills a bucket")
 
     # --- Webhooks ----------------------------------------------------------
+    digest_check_interval_s: float = Field(60.0, gt=0, description="how often the dispatcher looks for ended "
+                                           "digest periods (hourly/daily subscriptions)")
     story_update_min_interval_s: float = Field(300.0, ge=0, description="a subscriber gets story.updated for one "
                                                "story at most this often (the latest version; never one per article)")
     webhook_allowed_hosts: CommaList = Field(default_factory=list)

@@ -8,7 +8,7 @@ validates them: an unknown topic is a 422 listing the valid ones), the same deli
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
@@ -30,6 +30,8 @@ class AlertIn(WebhookFilters):
                         "tgram://…, ntfy://…, json://host/path")
     q: str | None = Field(None, max_length=500, description="full-text words every story must contain (as /stories?q=)")
     description: str = Field("", max_length=1000)
+    digest: Literal["hourly", "daily"] | None = Field(None, description="one message per period instead of one "
+                                                      "per story: the new stories of the hour or day, by topic")
 
     @field_validator("topics")
     @classmethod
@@ -73,7 +75,7 @@ async def create(body: AlertIn, session: SessionDep, settings: SettingsDep) -> A
         alerts.check_static(body.target, settings.webhook_allowed_hosts)
     except (alerts.BadTarget, netguard.BlockedTarget) as exc:
         raise _unprocessable(str(exc)) from exc
-    filters = body.model_dump(include={*WebhookFilters.model_fields, "q"}, exclude_none=True)
+    filters = body.model_dump(include={*WebhookFilters.model_fields, "q", "digest"}, exclude_none=True)
     async with session.begin():
         hook = await repo.create_webhook(session, url=body.target, filters=filters, description=body.description,
                                          secret=signing.new_secret())

@@ -24,6 +24,8 @@ def render(payload: dict[str, Any]) -> tuple[str, str]:
     data: dict[str, Any] = payload.get("data") or {}
     if kind == "webhook.ping":
         return "Wirewatch test alert", "This channel is subscribed to Wirewatch alerts."
+    if kind == "digest":
+        return _digest(data)
     if kind == "story.merged":
         return (_one_line(f"Merged: {data.get('headline', '')}", MAX_TITLE),
                 f"Story `{data.get('id')}` is now part of story `{data.get('merged_into')}`.\n\n{data.get('link', '')}")
@@ -58,3 +60,17 @@ def render(payload: dict[str, Any]) -> tuple[str, str]:
     if data.get("link"):
         lines.append(str(data["link"]))
     return title, "\n\n".join(lines)
+
+
+def _digest(data: dict[str, Any]) -> tuple[str, str]:
+    period = "Daily" if data.get("period") == "daily" else "Hourly"
+    n = int(data.get("story_count", 0))
+    title = f"Wirewatch {period.lower()} digest: {n} new stor{'y' if n == 1 else 'ies'}"
+    parts = [f"{period} digest, {str(data.get('start', ''))[:16]} to {str(data.get('end', ''))[:16]} UTC"]
+    for group in data.get("topics") or []:
+        lines = [f"**{group['name']}**"]
+        for s in group["stories"]:
+            state = f" — {s['state']}" if s.get("state") else ""
+            lines.append(f"- {_one_line(s['headline'], MAX_TITLE)}{state} ({s['article_count']} reports) {s['link']}")
+        parts.append("\n".join(lines))
+    return title, "\n\n".join(parts)

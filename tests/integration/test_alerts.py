@@ -133,3 +133,39 @@ async def test_rules_are_validated_and_internal_targets_refused(env, make_settin
     assert junk.status_code == 422 and "Apprise" in junk.text
     internal = await api.post("/alerts", json={"target": "json://10.1.2.3/x"})
     assert internal.status_code == 422 and "WIREWATCH_WEBHOOK_ALLOWED_HOSTS" in internal.text
+
+
+async def test_a_daily_digest_by_email_groups_the_days_stories_by_topic(env, smtp) -> None:
+    """A digest subscriber gets no message per story; once the day has ended, one e-mail with the day's
+    matching stories by topic, queued once whatever restarts or second dispatchers do."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from api.webhooks import digests
+    from services.db.models import Story
+
+    settings, api, sessions, sender = env
+    port, inbox = smtp
+    target = f"mailto://127.0.0.1:{port}?from=ww@example.org&to=desk@example.org&mode=insecure"
+    r = await api.post("/alerts", json={"target": target, "topics": ["ceasefire", "sanctions"], "digest": "daily"})
+    assert r.status_code == 201, r.text
+    evs = [enriched(raw(10 + i, title=title), topics=topics) for i, (title, topics) in enumerate([
+        ("Truce agreed in the north", {"ceasefire": 0.9}), ("New sanctions on oil exports", {"sanctions": 0.8}),
+        ("Truce holds for a second day", {"ceasefire": 0.8}), ("Football final tonight", {})])]
+    async with sessions() as s, s.begin():
+        for ev in evs:
+            await story_repo.upsert_enriched(s, event=ev)
+    assert [await dispatcher.enqueue_for(settings, sessions, ev) for ev in evs] == [0, 0, 0, 0]
+    yesterday = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    async with sessions() as s, s.begin():
+        await s.execute(update(Story).values(first_seen=yesterday))
+    assert await digests.queue_due(settings, sessions) == 1
+    assert await digests.queue_due(settings, sessions) == 0  # one per period
+    await _drain(sender)
+    (mail,) = inbox.messages
+    text = (mail.get_payload(decode=True) if not mail.is_multipart()
+            else mail.get_payload()[0].get_payload(decode=True)).decode()
+    assert "daily digest: 3 new stories" in mail["Subject"]
+    assert text.index("ceasefire") < text.index("Truce agreed") < text.index("sanctions")
+    assert "Football" not in text
