@@ -23,7 +23,7 @@ from aiokafka.errors import KafkaError
 from ingest import caching, schedule, websub
 from ingest.assign import Assignment
 from ingest.errors import FetchError, ParseError
-from ingest.fetch import FeedClient, fetch, make_client
+from ingest.fetch import FeedClient, FetchResult, fetch, make_client
 from ingest.opml import OPMLError, parse_opml
 from ingest.pipeline import body_hash, process_body
 from services import bus
@@ -166,45 +166,7 @@ class Ingester:
             async with self.gate.slot(feed.url):
                 result = await fetch(self.client, feed.url, s, etag=None if unconditional else feed.etag,
                                      last_modified=None if unconditional else feed.last_modified)
-            report.status = result.status
-            interval = feed.current_interval_s or self.policy.default_s
-            hint = None
-            new_url = result.permanent_redirect
-            title = site_url = hub = topic = None
-            per_day = None
-            bhash = feed.body_hash
-            if result.body is not None:
-                bhash = body_hash(result.body)
-                if bhash != feed.body_hash or feed.items_total == 0:
-                    outcome = await process_body(
-                        result.body, feed_url=result.url, feed_id=feed.id, sessions=self.sessions,
-                        producer=producer, settings=s, now=now,
-                        content_type=result.headers.get("content-type", ""), source=feed.title)
-                    report.new, report.updates = outcome.new, outcome.updates
-                    interval = schedule.adaptive_interval(outcome.entry_dates, self.policy,
-                                                          override_s=feed.interval_override_s)
-                    per_day = schedule.items_per_day(outcome.entry_dates)
-                    p = outcome.feed
-                    hint = caching.feed_hint(p.ttl, p.update_period, p.update_frequency)
-                    title = p.title if not feed.title else None
-                    site_url = p.site_url if not feed.site_url else None
-                    hub, topic = websub.discover_hub(p, result.headers, result.url)
-            if feed.interval_override_s:
-                interval = float(feed.interval_override_s)
-            server_min = caching.min_next_delay(status=result.status, headers=result.headers, now=now, hint_s=hint)
-            etag, modified = caching.validators(result.headers)
-            nxt = schedule.next_success(now, interval_s=interval, server_min_s=server_min, policy=self.policy,
-                                        override_s=feed.interval_override_s)
-            async with self.sessions() as session:
-                await repo.record_success(
-                    session, feed_id=feed.id, now=now, status=result.status, next_check_at=nxt, interval_s=interval,
-                    etag=etag, last_modified=modified, body_hash=bhash, unconditional=unconditional,
-                    new_items=report.new, url=new_url, title=title, site_url=site_url,
-                    hub_url=hub if hub != feed.hub_url else None, items_per_day=per_day,
-                    websub_topic=topic if hub and topic != (feed.websub_topic or feed.url) else None)
-            outcome_label = "not_modified" if result.status == 304 else "ok"
-            if new_url:
-                log.info("feed moved permanently", extra={"feed_id": feed.id, "url": feed.url, "new_url": new_url})
+            outcome_label = await self._on_fetched(feed, result, report, now, unconditional, producer)
         except FetchError as exc:
             outcome_label = exc.error_class
             if isinstance(exc, ParseError):
@@ -225,6 +187,51 @@ class Ingester:
         FETCH_TOTAL.labels(outcome_label).inc()
         FETCH_DURATION.labels(outcome_label).observe(time.monotonic() - started)
         return report
+
+    async def _on_fetched(self, feed: Feed, result: FetchResult, report: PollReport, now: datetime,
+                          unconditional: bool, producer: AIOKafkaProducer) -> str:
+        """A fetch that answered: publish what is new, learn the schedule, record it; the outcome label."""
+        s = self.settings
+        report.status = result.status
+        interval = feed.current_interval_s or self.policy.default_s
+        hint = None
+        new_url = result.permanent_redirect
+        title = site_url = hub = topic = None
+        per_day = None
+        bhash = feed.body_hash
+        if result.body is not None:
+            bhash = body_hash(result.body)
+            if bhash != feed.body_hash or feed.items_total == 0:
+                outcome = await process_body(
+                    result.body, feed_url=result.url, feed_id=feed.id, sessions=self.sessions,
+                    producer=producer, settings=s, now=now,
+                    content_type=result.headers.get("content-type", ""), source=feed.title)
+                report.new, report.updates = outcome.new, outcome.updates
+                interval = schedule.adaptive_interval(outcome.entry_dates, self.policy,
+                                                      override_s=feed.interval_override_s)
+                per_day = schedule.items_per_day(outcome.entry_dates)
+                p = outcome.feed
+                hint = caching.feed_hint(p.ttl, p.update_period, p.update_frequency)
+                title = p.title if not feed.title else None
+                site_url = p.site_url if not feed.site_url else None
+                hub, topic = websub.discover_hub(p, result.headers, result.url)
+        if feed.interval_override_s:
+            interval = float(feed.interval_override_s)
+        server_min = caching.min_next_delay(status=result.status, headers=result.headers, now=now, hint_s=hint)
+        etag, modified = caching.validators(result.headers)
+        nxt = schedule.next_success(now, interval_s=interval, server_min_s=server_min, policy=self.policy,
+                                    override_s=feed.interval_override_s)
+        async with self.sessions() as session:
+            await repo.record_success(
+                session, feed_id=feed.id, now=now, status=result.status, next_check_at=nxt, interval_s=interval,
+                etag=etag, last_modified=modified, body_hash=bhash, unconditional=unconditional,
+                new_items=report.new, url=new_url, title=title, site_url=site_url,
+                hub_url=hub if hub != feed.hub_url else None, items_per_day=per_day,
+                websub_topic=topic if hub and topic != (feed.websub_topic or feed.url) else None)
+        outcome_label = "not_modified" if result.status == 304 else "ok"
+        if new_url:
+            log.info("feed moved permanently", extra={"feed_id": feed.id, "url": feed.url, "new_url": new_url})
+        return outcome_label
 
     async def _record_failure(self, feed: Feed, exc: FetchError, now: datetime) -> None:
         """Back off: a retriable failure doubles from the feed's interval, a permanent one starts at the ceiling."""

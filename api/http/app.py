@@ -55,16 +55,7 @@ def create_app(settings: Settings, *, migrate: bool = True, page_cache: bool = T
     )
     app.add_middleware(GZipMiddleware, minimum_size=settings.api_gzip_min_bytes)  # never SSE (excluded)
 
-    @app.exception_handler(RequestValidationError)
-    async def _422(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-                  for e in exc.errors()]
-        return JSONResponse({"detail": errors}, status_code=422)
-
-    @app.exception_handler(SQLAlchemyError)
-    async def _store_down(_: Request, exc: SQLAlchemyError) -> JSONResponse:
-        return JSONResponse({"detail": "the store is unavailable; retry shortly"}, status_code=503,
-                            headers={"Retry-After": "5"})
+    _handle_errors(app)
 
     @app.get("/healthz", tags=["ops"], summary="Alive")
     async def healthz() -> dict[str, str]:
@@ -92,6 +83,21 @@ def create_app(settings: Settings, *, migrate: bool = True, page_cache: bool = T
     app.include_router(routes_story_page.router)
     app.include_router(routes_docs.router)
     return app
+
+
+def _handle_errors(app: FastAPI) -> None:
+    """422s in one shape; a store outage is a 503 with Retry-After, never a 500."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _422(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _store_down(_: Request, exc: SQLAlchemyError) -> JSONResponse:
+        return JSONResponse({"detail": "the store is unavailable; retry shortly"}, status_code=503,
+                            headers={"Retry-After": "5"})
 
 
 def serve(settings: Settings) -> None:
