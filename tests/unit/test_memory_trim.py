@@ -45,10 +45,11 @@ import ctypes, sys, threading
 from services import runtime
 if sys.argv[1] != "default":
     assert runtime.limit_malloc_arenas(int(sys.argv[1]))
-def churn():
-    for _ in range(200):
-        blocks = [bytes(2000) for _ in range(200)]  # above Python's small-object size: glibc malloc
-        del blocks
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_size_t], [ctypes.c_void_p]
+def churn():  # ctypes releases the GIL around each call, so the threads really malloc at the same time
+    for _ in range(20000):
+        libc.free(libc.malloc(4096))
 threads = [threading.Thread(target=churn) for _ in range(8)]
 [t.start() for t in threads]
 [t.join() for t in threads]
