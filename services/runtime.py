@@ -1,4 +1,5 @@
-"""Process runtime shared by every service: JSON logs, graceful shutdown, heartbeats.
+"""Process runtime shared by every service: logs (JSON lines, or readable lines in a terminal), graceful
+shutdown, memory trimming.
 
 A service is an ``async def main(settings, stop)`` coroutine; ``run_service``
 wires SIGTERM/SIGINT to the ``stop`` event so loops end cleanly and clients are
@@ -12,6 +13,7 @@ import ctypes
 import ctypes.util
 import functools
 import gc
+import json
 import logging
 import os
 import signal
@@ -37,10 +39,87 @@ class _RedactSecrets(logging.Filter):
         return True
 
 
-def setup_logging(settings: Settings, service: str) -> None:
-    """Structured JSON logs on stderr with the service name on every line."""
-    handler = logging.StreamHandler(sys.stderr)
-    if settings.log_json:
+# Every attribute a LogRecord has of its own; anything else on a record came from ``extra=`` (key=value).
+_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message", "asctime", "taskName", "color_message"}  # color_message: uvicorn's copy of the message
+_LEVEL_COLOURS = {"WARNING": "\033[33m", "ERROR": "\033[31m", "CRITICAL": "\033[1;31m", "DEBUG": "\033[2m"}
+
+
+class HumanFormatter(logging.Formatter):
+    """One line a person can read in a terminal: ``time level service message key=value…``.
+
+    The fields are the JSON line's (extras become key=value, quoted when they hold spaces); the logger's
+    name is added for warnings and errors, where it says where to look; a traceback follows on its own
+    lines. ``colour`` tints the level (only when writing to a terminal).
+    """
+
+    def __init__(self, service: str, *, colour: bool = False) -> None:
+        super().__init__(datefmt="%Y-%m-%d %H:%M:%S")
+        self.service, self.colour = service, colour
+
+    def format(self, record: logging.LogRecord) -> str:
+        level = record.levelname
+        if self.colour and level in _LEVEL_COLOURS:
+            level = f"{_LEVEL_COLOURS[level]}{level:<7}\033[0m"
+        else:
+            level = f"{level:<7}"
+        pairs = {k: v for k, v in vars(record).items() if k not in _RECORD_FIELDS and not k.startswith("_")}
+        if record.levelno >= logging.WARNING:
+            pairs["logger"] = record.name
+        line = " ".join([f"{self.formatTime(record, self.datefmt)}.{int(record.msecs):03d}", level, self.service,
+                         record.getMessage(), *(f"{k}={_value(v)}" for k, v in pairs.items())])
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        if record.stack_info:
+            line += "\n" + self.formatStack(record.stack_info)
+        return line
+
+
+def _value(value: Any) -> str:
+    """A value as a key=value line shows it: lists comma-joined, quoted (JSON-escaped) when it has spaces."""
+    text = (",".join(map(str, value)) or "[]") if isinstance(value, list | tuple) else str(value)
+    return json.dumps(text, ensure_ascii=False) if not text or any(c.isspace() or c in '"=' for c in text) else text
+
+
+def wants_json(settings: Settings, stream: Any) -> bool:
+    """JSON lines unless a person reads the stream: WIREWATCH_LOG_JSON decides when it is set, else JSON
+    whenever the stream is not a terminal (a container, a file, journald, a test harness)."""
+    if "log_json" in settings.model_fields_set:
+        return settings.log_json
+    isatty = getattr(stream, "isatty", None)
+    return not (isatty and isatty())
+
+
+# Libraries that chatter at INFO: only their warnings and errors reach the log.
+QUIET_LOGGERS = {"aiokafka": logging.WARNING, "httpx": logging.WARNING, "httpcore": logging.WARNING,
+                 "sqlalchemy.engine": logging.WARNING, "uvicorn.access": logging.WARNING,
+                 "alembic.runtime.plugins": logging.WARNING}  # "setup plugin …" lines on every migrate
+
+
+class _RetriableKafkaIsAWarning(logging.Filter):
+    """aiokafka logs at ERROR errors it then retries itself: on every clean start, a new consumer group's
+    coordinator is not available until the broker has created its offsets topic, and each lookup says
+    ``Group Coordinator Request failed: GroupCoordinatorNotAvailableError``. Such a record is a WARNING
+    here: still in the log, no longer an alarm. Decided by the error's own ``retriable`` flag
+    (aiokafka.errors.KafkaError has one), not by its name or text, so a fatal error (authorisation, an
+    invalid topic name, an unexpected exception) stays an ERROR, and so does a broker that cannot be
+    reached at all (an OSError: connection refused)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and record.name.startswith("aiokafka"):
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            errors = [*args, record.exc_info[1] if record.exc_info else None]
+            if any(isinstance(e, Exception) and getattr(e, "retriable", False) is True for e in errors):
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def setup_logging(settings: Settings, service: str, *, stream: Any = None) -> None:
+    """Logs on stderr with the service name on every line: JSON lines (the default for machines, see
+    :func:`wants_json`), or one readable line per record in a terminal."""
+    stream = stream or sys.stderr
+    handler = logging.StreamHandler(stream)
+    if wants_json(settings, stream):
         handler.setFormatter(
             JsonFormatter(
                 "%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -49,13 +128,15 @@ def setup_logging(settings: Settings, service: str) -> None:
             )
         )
     else:
-        handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s [{service}] %(name)s: %(message)s"))
+        isatty = getattr(stream, "isatty", None)
+        handler.setFormatter(HumanFormatter(service, colour=bool(isatty and isatty())))
     handler.addFilter(_RedactSecrets())
+    handler.addFilter(_RetriableKafkaIsAWarning())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
-    for noisy in ("aiokafka", "httpx", "httpcore", "sqlalchemy.engine", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name, level in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def instance_id(service: str) -> str:

@@ -146,6 +146,15 @@ class Settings(BaseSettings):
     webhook_response_excerpt_bytes: int = Field(512, ge=0)
     webhook_max_payload_bytes: int = Field(20_000, ge=1_000)
 
+    # --- Tracker -----------------------------------------------------------
+    group_tracker: str = "wirewatch-tracker"
+    tracker_expiry_interval_s: float = Field(60.0, gt=0, description="how often the tracker moves ceasefires whose "
+                                             "term ran out to expired (with a history entry and an event)")
+    tracker_expiry_grace_s: float = Field(86_400.0, ge=0, description="a term counts as run out this long after "
+                                          "its end with no extension reported (reports of extensions lag)")
+    tracker_store_wait_s: float = Field(0.1, gt=0, description="the tracker's pause between looks for an article "
+                                        "the sink has not stored yet (it needs the article's story)")
+
     # --- Runtime -----------------------------------------------------------
     log_level: str = "INFO"
     log_json: bool = True

@@ -16,6 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from api.http import (
     routes_alerts,
     routes_dashboard,
+    routes_dashboard_feeds,
+    routes_dashboard_hooks,
     routes_docs,
     routes_feeds,
     routes_stories,
@@ -80,6 +82,8 @@ def create_app(settings: Settings, *, migrate: bool = True, page_cache: bool = T
     app.include_router(routes_webhooks.router)
     app.include_router(routes_alerts.router)
     app.include_router(routes_dashboard.router)
+    app.include_router(routes_dashboard_feeds.router)
+    app.include_router(routes_dashboard_hooks.router)
     app.include_router(routes_story_page.router)
     app.include_router(routes_docs.router)
     return app

@@ -2,6 +2,10 @@
 /dashboard/data.json for the live charts. Numbers come from api.http.observe (the same series as
 /metrics) and from the store; admin actions are POST forms guarded by the admin cookie.
 
+This module holds what every page shares (who is looking, the CSRF guard, rendering, redirects with a
+notice) and the overview, stories and login pages; the feeds page is api.http.routes_dashboard_feeds,
+the webhooks and alerts page api.http.routes_dashboard_hooks.
+
 Security: every page carries a Content-Security-Policy without inline script; the session
 cookie is HttpOnly and SameSite=Strict, and every POST must come from our own origin.
 """
@@ -15,8 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
-from fastapi import Path as PathParam
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,10 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.http import observe
 from api.http.context import AppContext, CtxDep
 from api.http.deps import SessionDep, SettingsDep, is_admin, same_origin
+from api.http.schemas import MAX_Q
 from services.db import feeds as feed_repo
 from services.db import metric_history
 from services.db import stories as story_repo
-from services.db import webhooks as hook_repo
 from services.db.feeds import feed_status
 from services.db.observe import store_error
 from services.matching import StoryFilter
@@ -80,10 +83,16 @@ SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "n
 NOTICES = {  # ?notice= values a redirect may carry; the text is ours, never echoed from the URL
     "enabled": "Feed enabled.", "disabled": "Feed disabled.", "fetch": "Feed scheduled to be fetched now.",
     "replayed": "Delivery queued for replay.", "login": "Logged in as admin.", "logout": "Logged out.",
-    "missing": "That item no longer exists.",
+    "missing": "That item no longer exists.", "deleted": "Feed deleted.",
+    "added": "Feed added; its first fetch is due now.",
+    "imported": "OPML imported: {added} new feeds, {existing} already present, {refused} refused.",
+    "tested": "Test event queued; the dispatcher sends it within seconds.",
+    "unsubscribed": "Subscription deleted.", "alert-added": "Alert created. Press “Send test” to check the channel.",
 }
+NOTICE_COUNTS = ("added", "existing", "refused")  # the only numbers a notice may show (digits, nothing else)
 OVERVIEW_FEEDS = 50
-FEED_STATUSES = ("all", "failing", "ok", "pending", "disabled")
+STORIES_PAGE = 25
+FEED_FORMATS = (("rss", "RSS"), ("atom", "Atom"), ("json", "JSON Feed"))
 
 
 # --- who is looking ----------------------------------------------------------
@@ -151,17 +160,27 @@ def _local(url: str) -> str:
     return path + (f"?{parts.query}" if parts.query else "")
 
 
-def _back(target: str, notice: str) -> RedirectResponse:
+def redirect_back(target: str, notice: str, **counts: int) -> RedirectResponse:
+    """303 to a dashboard page (never elsewhere) with a notice key and the numbers it shows."""
     parts = urlsplit(_local(target))
-    query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("notice="))
-    query = (query + "&" if query else "") + f"notice={notice}"
+    ours = ("notice", *NOTICE_COUNTS)
+    query = "&".join(q for q in parts.query.split("&") if q and q.split("=", 1)[0] not in ours)
+    query = (query + "&" if query else "") + urlencode({"notice": notice, **counts})
     return RedirectResponse(f"{parts.path}?{query}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _notice(request: Request) -> str | None:
+    text = NOTICES.get(request.query_params.get("notice", ""))
+    if text and "{" in text:
+        raw = {k: request.query_params.get(k, "0")[:9] for k in NOTICE_COUNTS}
+        text = text.format(**{k: int(v) if v.isdigit() else 0 for k, v in raw.items()})
+    return text
 
 
 def render(request: Request, name: str, ctx: dict[str, Any], *, code: int = 200) -> HTMLResponse:
     who: Viewer = ctx.get("who") or Viewer(False, False, False)
     base = {"who": who, "now": datetime.now(UTC), "path": request.url.path,
-            "notice": NOTICES.get(request.query_params.get("notice", "")), "here": _local(str(request.url))}
+            "notice": _notice(request), "here": _local(str(request.url))}
     resp = templates.TemplateResponse(request, name, {**base, **ctx}, status_code=code)
     resp.headers.update({**SECURITY_HEADERS, "Cache-Control": "no-store"})
     return resp
@@ -261,47 +280,17 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-@router.get("/dashboard/feeds", response_class=HTMLResponse)
-async def feeds_page(request: Request, session: SessionDep, who: ViewDep, settings: SettingsDep, status: str = "all",
-                     q: str = "", sort: str = "status", dir: str = "desc", page: int = 1) -> HTMLResponse:
-    """The feed table, filtered, sorted and paged by the store: 10,000 feeds never load at once."""
-    status = status if status in FEED_STATUSES else "all"
-    sort = sort if sort in feed_repo.FEED_SORTS else "status"
-    size = settings.dashboard_page_size
-    page = max(1, min(page, 1_000_000))
-    try:
-        counts = await feed_repo.status_counts(session)
-        shown, matching = await feed_repo.feed_table(
-            session, status=None if status == "all" else status, q=q, sort=sort, descending=dir != "asc",
-            limit=size, offset=(page - 1) * size)
-    except (SQLAlchemyError, OSError) as exc:
-        return store_down(request, who, exc)
-    pages = max(1, -(-matching // size))
-    return render(request, "feeds.html", {"who": who, "feeds": shown, "total": sum(counts.values()),
-                                          "counts": counts, "matching": matching, "page": page, "pages": pages,
-                                          "first": (page - 1) * size + 1, "status": status, "q": q, "sort": sort,
-                                          "dir": dir, "statuses": FEED_STATUSES, "feed_status": feed_status})
-
-
-@router.post("/dashboard/feeds/{feed_id}/{action}", dependencies=[AdminForm])
-async def feed_action(feed_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)], action: str, session: SessionDep,
-                      next: Annotated[str, Form()] = "/dashboard/feeds") -> Response:
-    if action not in ("enable", "disable", "fetch"):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown action")
-    if action == "fetch":
-        found = await feed_repo.schedule_now(session, feed_id=feed_id, now=datetime.now(UTC))
-    else:
-        found = await feed_repo.update_feed(session, feed_id=feed_id, enabled=action == "enable") is not None
-    return _back(next, {"enable": "enabled", "disable": "disabled", "fetch": "fetch"}[action] if found else "missing")
-
-
 @router.get("/dashboard/stories", response_class=HTMLResponse)
-async def stories_page(request: Request, session: SessionDep, who: ViewDep, topic: str = "", entity: str = "",
+async def stories_page(request: Request, session: SessionDep, who: ViewDep, settings: SettingsDep, topic: str = "",
+                       entity: str = "", q: Annotated[str, Query(max_length=MAX_Q)] = "",
                        cursor: str | None = None) -> HTMLResponse:
-    flt = StoryFilter(topics=[topic] if topic else [], entities=[entity] if entity else [])
+    """The story list with the /stories filters (topic, entity, words) and the feeds of that same query."""
+    q = q.replace("\x00", " ").strip()
+    flt = StoryFilter(topics=[topic] if topic else [], entities=[entity] if entity else [], q=q or None)
     try:
         try:
-            stories, next_cursor = await story_repo.list_stories(session, filter=flt, limit=25, cursor=cursor)
+            stories, next_cursor = await story_repo.list_stories(session, filter=flt, limit=STORIES_PAGE,
+                                                                 cursor=cursor)
         except ValueError:
             stories, next_cursor = [], None
         articles = {s.id: await story_repo.story_articles(session, story_id=s.id) for s in stories}
@@ -309,36 +298,21 @@ async def stories_page(request: Request, session: SessionDep, who: ViewDep, topi
         entities = await story_repo.entity_counts(session, limit=20)
     except (SQLAlchemyError, OSError) as exc:
         return store_down(request, who, exc)
+    active = {k: v for k, v in (("topic", topic), ("entity", entity), ("q", q)) if v}
     return render(request, "stories.html", {"who": who, "stories": stories, "articles": articles,
-                                            "topic": topic, "entity": entity, "topics": topics,
-                                            "entities": entities, "next_cursor": next_cursor,
-                                            "first_page": cursor is None})
+                                            "topic": topic, "entity": entity, "q": q, "active": active,
+                                            "topics": topics, "entities": entities, "next_cursor": next_cursor,
+                                            "first_page": cursor is None,
+                                            "subscribe": subscribe_links(request, settings, active)})
 
 
-@router.get("/dashboard/webhooks", response_class=HTMLResponse)
-async def webhooks_page(request: Request, session: SessionDep, who: ViewDep) -> HTMLResponse:
-    try:
-        hooks = await hook_repo.list_webhooks(session)
-        stats = await hook_repo.webhook_stats(session)
-        dead = {h.id: await hook_repo.list_deliveries(session, webhook_id=h.id, status="dead", limit=20)
-                for h in hooks}
-    except (SQLAlchemyError, OSError) as exc:
-        return store_down(request, who, exc)
-    rows = []
-    for h in hooks:
-        s = stats.get(h.id, {"pending": 0, "succeeded": 0, "failed": 0, "dead": 0, "last_delivered_at": None})
-        finished = s["succeeded"] + s["failed"] + s["dead"]
-        rows.append({"hook": h, "stats": s, "rate": (s["succeeded"] / finished) if finished else None,
-                     "dead": dead[h.id]})
-    return render(request, "webhooks.html", {"who": who, "rows": rows})
-
-
-@router.post("/dashboard/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", dependencies=[AdminForm])
-async def replay_delivery(webhook_id: str, delivery_id: str, session: SessionDep,
-                          next: Annotated[str, Form()] = "/dashboard/webhooks") -> Response:
-    queued = await hook_repo.replay(session, webhook_id=webhook_id, delivery_id=delivery_id)
-    await session.commit()
-    return _back(next, "replayed" if queued else "missing")
+def subscribe_links(request: Request, settings: Settings, active: dict[str, str]) -> list[dict[str, str]]:
+    """Absolute /stories.rss|atom|json URLs for the page's filter, for pasting into a feed reader."""
+    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    query = f"?{urlencode(active)}" if active else ""
+    return [{"ext": ext, "label": label, "url": f"{base}/stories.{ext}{query}",
+             "type": {"rss": "application/rss+xml", "atom": "application/atom+xml",
+                      "json": "application/feed+json"}[ext]} for ext, label in FEED_FORMATS]
 
 
 # --- login -----------------------------------------------------------------------
@@ -359,7 +333,7 @@ async def login(request: Request, settings: SettingsDep, token: Annotated[str, F
                  else "That token is not valid.")
         return render(request, "login.html", {"who": who, "next": _local(next), "error": error},
                       code=status.HTTP_401_UNAUTHORIZED)
-    resp = _back(next, "login")
+    resp = redirect_back(next, "login")
     resp.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/",
                     secure=request.url.scheme == "https", max_age=12 * 3600)
     return resp
@@ -367,6 +341,6 @@ async def login(request: Request, settings: SettingsDep, token: Annotated[str, F
 
 @router.post("/dashboard/logout", dependencies=[Depends(from_our_pages)])
 async def logout() -> Response:
-    resp = _back("/dashboard", "logout")
+    resp = redirect_back("/dashboard", "logout")
     resp.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return resp

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, Json, TypeAdapter
 
@@ -25,12 +25,24 @@ class TopicOut(BaseModel):
     evidence: list[EvidenceOut] = Field(default_factory=list)
 
 
+class MentionOut(BaseModel):
+    text: str
+    start: int
+    end: int
+
+
 class EntityOut(BaseModel):
+    """A linked entity. ``mentions`` is the count; ``surface`` the distinct forms seen (a story gathers
+    them from all its articles, in every language and script: "Путин", "بوتين", "Putin"); ``spans``, on
+    an article, where each mention is (offsets in the title, two newlines, then the text)."""
+
     id: str
     name: str
     type: str
     mentions: int = 1
     in_title: bool = False
+    surface: list[str] = Field(default_factory=list)
+    spans: list[MentionOut] = Field(default_factory=list)
 
 
 class StoryOut(BaseModel):
@@ -154,7 +166,15 @@ class ValidationProblem(BaseModel):
     detail: list[ParamError]
 
 
+EventType = Literal["story.created", "story.updated", "story.merged", "ceasefire.created", "ceasefire.state_changed"]
+CeasefireScopeName = Literal["full", "energy_infrastructure", "maritime", "humanitarian", "local", "holiday",
+                             "unilateral"]
+
+
 class WebhookFilters(BaseModel):
+    """What a subscription receives. ``events`` absent or empty: story events only; else exactly those listed.
+    ``parties`` and ``scopes`` (any of) narrow ceasefire events, as ``states`` does (any of)."""
+
     model_config = ConfigDict(extra="forbid")
 
     topics: list[str] = Field(default_factory=list)
@@ -163,6 +183,11 @@ class WebhookFilters(BaseModel):
     languages: list[str] = Field(default_factory=list)
     min_confidence: float | None = Field(None, ge=0, le=1)
     states: list[Lifecycle] = Field(default_factory=list)
+    events: list[EventType] | None = Field(None, description="event types to receive (absent: the story events); "
+                                           "ceasefire.created, ceasefire.state_changed for the ceasefire tracker")
+    parties: list[str] | None = Field(None, max_length=20,
+                                      description="ceasefire events: a party's entity id or name (any of)")
+    scopes: list[CeasefireScopeName] | None = Field(None, description="ceasefire events: scopes (any of)")
 
 
 class WebhookIn(WebhookFilters):
@@ -183,6 +208,9 @@ class WebhookPatch(BaseModel):
     languages: list[str] | None = None
     min_confidence: float | None = Field(None, ge=0, le=1)
     states: list[Lifecycle] | None = None
+    events: list[EventType] | None = None
+    parties: list[str] | None = Field(None, max_length=20)
+    scopes: list[CeasefireScopeName] | None = None
 
 
 class WebhookOut(BaseModel):
@@ -192,12 +220,17 @@ class WebhookOut(BaseModel):
     enabled: bool
     disabled_reason: str | None
     filters: dict[str, Any]
+    events: list[str] = Field(default_factory=list, description="event types it receives (empty: story events)")
+    parties: list[str] = Field(default_factory=list)
+    scopes: list[str] = Field(default_factory=list)
     created_at: datetime
 
     @classmethod
     def of(cls, w: Webhook) -> WebhookOut:
+        f = w.filters or {}
         return cls(id=w.id, url=w.url, description=w.description, enabled=w.enabled,
-                   disabled_reason=w.disabled_reason, filters=w.filters or {}, created_at=w.created_at)
+                   disabled_reason=w.disabled_reason, filters=f, events=list(f.get("events") or []),
+                   parties=list(f.get("parties") or []), scopes=list(f.get("scopes") or []), created_at=w.created_at)
 
 
 class WebhookCreated(WebhookOut):

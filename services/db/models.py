@@ -247,3 +247,93 @@ class Heartbeat(Base):
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     metrics_url: Mapped[str | None] = mapped_column(String(512), nullable=True)
     info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --- Ceasefire tracker (migration 0007) ----------------------------------------------------------
+
+
+class Ceasefire(Base):
+    """One ceasefire record followed over time (api/tracker builds it; services.db.ceasefires stores it)."""
+
+    __tablename__ = "ceasefires"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    scope: Mapped[str] = mapped_column(String(32), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    unilateral: Mapped[bool] = mapped_column(Boolean, default=False)
+    parties: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    mediators: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    duration_days: Mapped[float | None] = mapped_column(Float, nullable=True)
+    effective_from: Mapped[datetime | None] = mapped_column(nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    places: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the merge's own bookkeeping (until, …)
+    article_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_reported: Mapped[datetime] = mapped_column(index=True)
+    last_reported: Mapped[datetime] = mapped_column(index=True)
+    state_changed_at: Mapped[datetime] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    __table_args__ = (Index("ix_ceasefires_last_reported_id", "last_reported", "id"),)
+
+
+class CeasefireParty(Base):
+    """Ceasefire -> entity as a party or a mediator; the index behind ?party= and subscription filters."""
+
+    __tablename__ = "ceasefire_parties"
+
+    ceasefire_id: Mapped[str] = mapped_column(ForeignKey("ceasefires.id", ondelete="CASCADE"), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256), index=True)
+
+
+class CeasefireChange(Base):
+    """One state change of a ceasefire: the history, the feeds' entries and the live stream's events."""
+
+    __tablename__ = "ceasefire_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ceasefire_id: Mapped[str] = mapped_column(ForeignKey("ceasefires.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(160))
+    state: Mapped[str] = mapped_column(String(16))
+    previous_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    at: Mapped[datetime] = mapped_column()
+    article_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    story_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    evidence: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lang: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    __table_args__ = (UniqueConstraint("ceasefire_id", "key", name="uq_ceasefire_history_key"),
+                      UniqueConstraint("ceasefire_id", "seq", name="uq_ceasefire_history_seq"))
+
+
+class CeasefireArticle(Base):
+    """Ceasefire -> an article that reports it, with the story the article belongs to."""
+
+    __tablename__ = "ceasefire_articles"
+
+    ceasefire_id: Mapped[str] = mapped_column(ForeignKey("ceasefires.id", ondelete="CASCADE"), primary_key=True)
+    article_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    story_id: Mapped[str] = mapped_column(String(64), index=True)
+    published_at: Mapped[datetime] = mapped_column()
+    lang: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class TrackedArticle(Base):
+    """An article the tracker has folded in, with its mentions: replays skip it, a rebuild replays these."""
+
+    __tablename__ = "tracker_articles"
+
+    article_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    story_id: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(index=True)
+    lang: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    mentions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow)

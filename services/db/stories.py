@@ -8,28 +8,35 @@ from __future__ import annotations
 import base64
 import functools
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     ColumnElement,
     Row,
     Select,
+    String,
     Text,
     and_,
+    bindparam,
     cast,
     delete,
     func,
     insert,
     or_,
     select,
+    union_all,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 from services.clock import utcnow
+from services.db import story_view
 from services.db.clusters import story_aliases
 from services.db.models import Article, Story, StoryEntity, StoryTopic
 from services.db.search import search_condition, story_search
@@ -73,9 +80,16 @@ def _article_values(ev: EnrichedArticle, story_id: str) -> dict[str, Any]:
     }
 
 
-def _same_content(row: Article, values: dict[str, Any]) -> bool:
-    keys = ("title", "summary", "content", "state", "topics", "entities", "taxonomy_version", "content_hash")
-    return all(getattr(row, k) == values[k] for k in keys)
+ArticleKind = Literal["new", "update", "replay"]
+# The stored columns an upsert compares with the event (a replay changes none of them), and what it keeps.
+_CONTENT = ("title", "summary", "content", "state", "topics", "entities", "taxonomy_version", "content_hash")
+_STORED_COLUMNS = (Article.id, Article.story_id, Article.version, *(getattr(Article, k) for k in _CONTENT))
+# Core tables for the bulk writes (an executemany per table, not an ORM flush per row).
+_TABLES = Article.metadata.tables
+
+
+def _same_content(row: Mapping[str, Any], values: dict[str, Any]) -> bool:
+    return all(row[k] == values[k] for k in _CONTENT)
 
 
 async def upsert_enriched(session: AsyncSession, *, event: EnrichedArticle) -> StoryChange:
@@ -89,137 +103,246 @@ async def upsert_batch(session: AsyncSession, *, events: Sequence[EnrichedArticl
     Why once per batch: a story is recomputed from all its articles, so refreshing it after every article
     made a batch of k articles joining an n-article story cost k * n rows (quadratic in a busy story). Each
     article's :class:`StoryChange` reports what the batch did to its story (one version step at most).
+    Why in bulk: the statements a batch costs do not grow with it (one read and one write per table), which
+    is what an article costs when the store is a round trip away (the sink's 1,000 articles/s).
     """
-    written: list[tuple[str, Literal["new", "update", "replay"]]] = []
-    touched: dict[str, None] = {}
-    for event in events:
-        story_id, article_kind = await _write_article(session, event)
-        written.append((story_id, article_kind))
-        if article_kind != "replay":
-            touched[story_id] = None
-    refreshed = {story_id: await _refresh_story(session, story_id=story_id) for story_id in touched}
-    changes = []
-    for story_id, article_kind in written:
-        if story_id in refreshed:
-            kind, version = refreshed[story_id]
-        else:
-            story = await session.get(Story, story_id)
-            kind, version = "unchanged", story.version if story else 1
-        changes.append(StoryChange(story_id, kind, version, article_kind))
-    return changes
+    plan = await _write_articles(session, events)
+    refreshed = await _refresh_stories(session, plan.touched)
+    versions = await _story_versions(session, {sid for sid, _ in plan.kinds if sid not in refreshed})
+    return [StoryChange(sid, *refreshed[sid], kind) if sid in refreshed
+            else StoryChange(sid, "unchanged", versions.get(sid, 1), kind) for sid, kind in plan.kinds]
 
 
-async def _write_article(session: AsyncSession, event: EnrichedArticle) -> tuple[str, Literal["new", "update", "replay"]]:
-    """Insert or update one article row; (its story, what happened). A stored article keeps its story."""
-    story_id = event.story_id or event.article.id
-    existing = await session.get(Article, event.article.id)
-    if existing is not None:
-        story_id = existing.story_id
-    values = _article_values(event, story_id)
-    if existing is not None and _same_content(existing, values):
-        return story_id, "replay"
-    if existing is None:
-        session.add(Article(id=event.article.id, **values))
-        await session.flush()
-        return story_id, "new"
-    for k, v in values.items():
-        setattr(existing, k, v)
-    existing.version += 1
-    await session.flush()
-    return story_id, "update"
+def _utc(when: datetime) -> datetime:
+    """A datetime as the store gives it back (naive ones are UTC: models.UTCDateTime)."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def _fold_topics(articles: Sequence[Any]) -> list[dict[str, Any]]:
-    best: dict[str, dict[str, Any]] = {}
-    for art in articles:
-        for t in art.topics or []:
-            cur = best.get(t["name"])
-            if cur is None or t["confidence"] > cur["confidence"]:
-                best[t["name"]] = {**t, "article_id": art.id}
-    return sorted(best.values(), key=lambda t: -t["confidence"])
+@dataclass
+class _Touched:
+    """What a batch wrote to one story: the articles, the earliest publication, whether any was stored before."""
+
+    articles: dict[str, None] = field(default_factory=dict)
+    earliest: datetime | None = None
+    updated: bool = False
+
+
+@dataclass
+class _ArticlePlan:
+    """A batch's article writes, decided in batch order against the stored rows and the batch's earlier ones."""
+
+    kinds: list[tuple[str, ArticleKind]] = field(default_factory=list)  # per event: its story, what happened
+    inserts: dict[str, dict[str, Any]] = field(default_factory=dict)  # final rows of articles new to the store
+    updates: dict[str, dict[str, Any]] = field(default_factory=dict)  # final rows of stored articles that changed
+    touched: dict[str, _Touched] = field(default_factory=dict)  # stories written to, in batch order
+
+
+def _plan_articles(events: Sequence[EnrichedArticle], stored: Mapping[str, Mapping[str, Any]]) -> _ArticlePlan:
+    """Each event against the article as it stands (stored, or as an earlier event of the batch left it):
+    new, an update (version + 1), or a replay. A stored article keeps its story."""
+    plan = _ArticlePlan()
+    for ev in events:
+        aid = ev.article.id
+        cur = plan.inserts.get(aid) or plan.updates.get(aid) or stored.get(aid)
+        story_id = cur["story_id"] if cur is not None else (ev.story_id or aid)
+        values = _article_values(ev, story_id)
+        if cur is not None and _same_content(cur, values):
+            plan.kinds.append((story_id, "replay"))
+            continue
+        row = {"id": aid, **values, "version": 1 if cur is None else cur["version"] + 1}
+        (plan.updates if aid in stored else plan.inserts)[aid] = row
+        plan.kinds.append((story_id, "new" if cur is None else "update"))
+        plan.touched.setdefault(story_id, _Touched())
+    for rows, updated in ((plan.inserts, False), (plan.updates, True)):
+        for aid, row in rows.items():
+            t, when = plan.touched[row["story_id"]], _utc(row["published_at"])
+            t.articles[aid] = None
+            t.earliest = when if t.earliest is None else min(t.earliest, when)
+            t.updated = t.updated or updated
+    return plan
+
+
+async def _write_articles(session: AsyncSession, events: Sequence[EnrichedArticle]) -> _ArticlePlan:
+    """One read of the batch's stored articles, one INSERT of the new ones, one UPDATE (executemany) of the
+    changed ones."""
+    ids = list(dict.fromkeys(ev.article.id for ev in events))
+    stored: dict[str, dict[str, Any]] = {}
+    if ids:
+        rows = await session.execute(select(*_STORED_COLUMNS).where(Article.id.in_(ids)))
+        stored = {r.id: r._asdict() for r in rows}
+    plan = _plan_articles(events, stored)
+    if plan.inserts:
+        await session.execute(insert(_TABLES["articles"]), list(plan.inserts.values()))
+    if plan.updates:
+        await session.execute(update(Article), list(plan.updates.values()))
+    return plan
+
+
+async def _story_versions(session: AsyncSession, story_ids: set[str]) -> dict[str, int]:
+    """The current version of stories the batch only replayed into (one read)."""
+    if not story_ids:
+        return {}
+    rows = await session.execute(select(Story.id, Story.version).where(Story.id.in_(sorted(story_ids))))
+    return {sid: int(version) for sid, version in rows}
+
+
+STORY_SURFACE_FORMS = 12  # distinct surface forms a story entity keeps (all articles, all scripts)
 
 
 def _fold_entities(articles: Sequence[Any]) -> list[dict[str, Any]]:
+    """Story entities: mention counts added up, and the distinct surface forms of every article (offsets
+    belong to one article, so a story keeps the forms, not the spans)."""
     merged: dict[str, dict[str, Any]] = {}
     for art in articles:
         for e in art.entities or []:
             cur = merged.setdefault(e["id"], {"id": e["id"], "name": e["name"], "type": e["type"],
-                                              "mentions": 0, "in_title": False})
+                                              "mentions": 0, "in_title": False, "surface": []})
             cur["mentions"] += int(e.get("mentions", 1))
             cur["in_title"] = cur["in_title"] or bool(e.get("in_title"))
+            forms = cur["surface"]
+            for s in e.get("surface") or ():
+                if s not in forms and len(forms) < STORY_SURFACE_FORMS:
+                    forms.append(s)
     return sorted(merged.values(), key=lambda e: (not e["in_title"], -e["mentions"], e["name"]))
 
 
-REPRESENTATIVE_ENTITIES = 8  # the story's most named entities a headline article is scored on
-
-
-def representative(articles: Sequence[Any], entities: Sequence[dict[str, Any]]) -> Any:
-    """The article that best stands for the story: it names most of the story's main entities, has a
-    summary, and came first. Decided from the whole story, so it does not depend on arrival order."""
-    main = {e["id"] for e in entities[:REPRESENTATIVE_ENTITIES]}
-
-    def rank(a: Any) -> tuple[int, bool, Any, str]:
-        named = len(main & {e["id"] for e in a.entities or []})
-        return (-named, not a.summary, a.published_at, a.id)
-
-    return min(articles, key=rank)
-
-
 # What a story is folded from: every article column it shows, not the article bodies (Core rows, no ORM).
-_FOLD_COLUMNS = (Article.id, Article.title, Article.link, Article.url, Article.summary, Article.lang, Article.state,
-                 Article.topics, Article.entities, Article.source, Article.published_at)
+_FOLD_COLUMNS = (Article.story_id, Article.id, Article.title, Article.link, Article.url, Article.summary, Article.lang,
+                 Article.state, Article.topics, Article.entities, Article.source, Article.published_at)
+# What a refresh reads of a story: what readers see change (a version step), and its fold state's stamp.
+_STORY_COLUMNS = (Story.id, Story.version, Story.last_seen, *(getattr(Story, k) for k in story_view.VISIBLE))
+Stamp = tuple[int, datetime, int]
 
 
-async def _refresh_story(session: AsyncSession, *, story_id: str) -> tuple[ChangeKind, int]:
-    """Recompute a story from its articles; bump its version only when something a reader sees changed."""
-    articles = (await session.execute(
-        select(*_FOLD_COLUMNS).where(Article.story_id == story_id).order_by(Article.published_at, Article.id)
-    )).all()
-    first = articles[0]
-    topics, entities = _fold_topics(articles), _fold_entities(articles)
-    sources = sorted({a.source for a in articles if a.source})
-    state = next((a.state for a in sorted(articles, key=lambda a: a.published_at, reverse=True) if a.state), None)
-    lead = representative(articles, entities)
-    view = {
-        "headline": lead.title, "url": lead.link or lead.url, "summary": lead.summary[:1000],
-        "lang": lead.lang, "state": state, "topics": topics, "entities": entities, "sources": sources,
-        "languages": sorted({a.lang for a in articles if a.lang}),
-        "article_count": len(articles), "published_at": first.published_at,
-    }
-    story = await session.get(Story, story_id)
+async def _refresh_stories(session: AsyncSession, touched: Mapping[str, _Touched]) -> dict[str, tuple[ChangeKind, int]]:
+    """Recompute every story the batch wrote to; bump a version only when something a reader sees changed.
+
+    Reads the stories (locked on PostgreSQL, so a second sink refreshing one of them waits for this one and
+    then sees what it wrote), and in one statement the articles to fold: all of a story's, or, for a big story
+    whose fold state this process holds and the store still stamps, only the batch's later articles.
+    """
+    if not touched:
+        return {}
+    cache = story_view.cache_for(session.get_bind().engine)
+    olds = await _story_rows(session, list(touched))
+    known = {sid: done for sid, t in touched.items() if (done := _extendable(cache, olds.get(sid), t)) is not None}
+    later = [aid for sid in known for aid in touched[sid].articles]
+    folds = _folds(cache, await _fold_rows(session, [s for s in touched if s not in known], later), known)
+    missing = [sid for sid in touched if sid not in folds]  # a big story whose main entities changed
+    if missing:
+        folds.update(_folds(cache, await _fold_rows(session, missing, []), {}))
     now = utcnow()
-    if story is None:
-        story = Story(id=story_id, first_seen=now, last_seen=now, version=1, **view)
-        session.add(story)
-        kind: ChangeKind = "created"
-    else:
-        visible = ("topics", "state", "article_count", "headline", "entities")
-        changed = any(getattr(story, k) != view[k] for k in visible)
-        for k, v in view.items():
-            setattr(story, k, v)
-        story.last_seen = now
-        if changed:
-            story.version += 1
-        kind = "updated" if changed else "unchanged"
-    await session.execute(delete(StoryTopic).where(StoryTopic.story_id == story_id))
-    await session.execute(delete(StoryEntity).where(StoryEntity.story_id == story_id))
-    await session.flush()
-    await _index_story(session, story_id=story_id, headline=story.headline, summary=story.summary,
-                       titles=" ".join(dict.fromkeys(a.title for a in articles if a.title)))
-    session.add_all(StoryTopic(story_id=story_id, topic=t["name"], confidence=t["confidence"]) for t in topics)
-    session.add_all(
-        StoryEntity(story_id=story_id, entity_id=e["id"], name=e["name"], type=e["type"], mentions=e["mentions"])
-        for e in entities
-    )
-    await session.flush()
-    return kind, story.version
+    created: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    out: dict[str, tuple[ChangeKind, int]] = {}
+    for sid in touched:
+        view, old = folds[sid].view(), olds.get(sid)
+        if old is None:
+            created.append({"id": sid, "first_seen": now, "last_seen": now, "version": 1, **view})
+            out[sid] = ("created", 1)
+        else:
+            visible = any(getattr(old, k) != view[k] for k in story_view.VISIBLE)
+            changed.append({"id": sid, "last_seen": now, "version": old.version + visible, **view})
+            out[sid] = ("updated" if visible else "unchanged", old.version + visible)
+        cache.put(sid, folds[sid], (out[sid][1], now, view["article_count"]))
+    if created:
+        await session.execute(insert(_TABLES["stories"]), created)
+    if changed:
+        await session.execute(update(Story), changed)
+    await _index_stories(session, folds)
+    return out
 
 
-async def _index_story(session: AsyncSession, *, story_id: str, headline: str, summary: str, titles: str) -> None:
-    """Replace the story's search document; triggers (SQLite) or a generated column (PostgreSQL) index it."""
-    await session.execute(delete(story_search).where(story_search.c.story_id == story_id))
-    await session.execute(insert(story_search).values(story_id=story_id, headline=headline, summary=summary,
-                                                      titles=titles))
+def _extendable(cache: story_view.FoldCache, old: Row[Any] | None, touched: _Touched) -> story_view.Fold | None:
+    """The story's cached fold state, if the batch only adds articles published after all of it."""
+    if old is None or touched.updated or touched.earliest is None:
+        return None
+    done = cache.get(old.id, (old.version, old.last_seen, old.article_count))
+    return done if done is not None and touched.earliest > done.last_at else None
+
+
+async def _story_rows(session: AsyncSession, story_ids: Sequence[str]) -> dict[str, Row[Any]]:
+    stmt = select(*_STORY_COLUMNS).where(Story.id.in_(story_ids)).order_by(Story.id)
+    if _dialect(session) == "postgresql":
+        stmt = stmt.with_for_update()  # in id order, so two sinks never wait for each other in a circle
+    return {r.id: r for r in await session.execute(stmt)}
+
+
+def _folds(cache: story_view.FoldCache, rows: Sequence[Row[Any]], known: Mapping[str, story_view.Fold],
+           ) -> dict[str, story_view.Fold]:
+    """Each story's fold: its cached state extended by its rows, or all its rows folded (and checked)."""
+    by_story: dict[str, list[Row[Any]]] = {}
+    for r in rows:
+        by_story.setdefault(r.story_id, []).append(r)
+    out: dict[str, story_view.Fold] = {}
+    for sid, arts in by_story.items():
+        if sid in known:
+            grown = story_view.extend(known[sid], arts, _fold_entities)
+            if grown is not None:
+                out[sid] = grown
+            continue
+        out[sid] = done = story_view.fold(arts, _fold_entities)
+        cache.check(arts, done, _fold_entities)
+    return out
+
+
+def _id_table(name: str, dialect: str) -> TableValuedAlias:
+    """A list of ids bound as one parameter, as a table with one column, ``value`` (one statement however
+    many ids, compiled once)."""
+    if dialect == "sqlite":
+        return func.json_each(bindparam(name)).table_valued("value", name=name)
+    return func.unnest(cast(bindparam(name), ARRAY(String))).table_valued("value", name=name).render_derived()
+
+
+def _ids(ids: Sequence[str], dialect: str) -> Any:
+    return json.dumps(list(ids)) if dialect == "sqlite" else list(ids)
+
+
+@functools.cache
+def _fold_statement(dialect: str, whole: bool, later: bool) -> Select[Any]:
+    """The articles to fold, per story oldest first: all of the ``whole`` stories', and the ``later`` ids."""
+    parts = []
+    if whole:
+        stories = _id_table("whole", dialect)
+        parts.append(select(*_FOLD_COLUMNS).join_from(Article, stories, Article.story_id == stories.c.value))
+    if later:
+        parts.append(select(*_FOLD_COLUMNS).where(Article.id.in_(bindparam("later", expanding=True))))
+    if len(parts) == 1:
+        return parts[0].order_by(Article.story_id, Article.published_at, Article.id)
+    both = union_all(*parts).subquery()
+    return select(*both.c).order_by(both.c.story_id, both.c.published_at, both.c.id)
+
+
+async def _fold_rows(session: AsyncSession, whole: Sequence[str], later: Sequence[str]) -> Sequence[Row[Any]]:
+    if not whole and not later:
+        return []
+    dialect = _dialect(session)
+    params: dict[str, Any] = {}
+    if whole:
+        params["whole"] = _ids(whole, dialect)
+    if later:
+        params["later"] = list(later)
+    return (await session.execute(_fold_statement(dialect, bool(whole), bool(later)), params)).all()
+
+
+async def _index_stories(session: AsyncSession, folds: Mapping[str, story_view.Fold]) -> None:
+    """Replace the refreshed stories' topic, entity and search rows: one DELETE and one INSERT per table for
+    the batch. Search documents are indexed by triggers (SQLite FTS5) or a generated column (PostgreSQL)."""
+    ids = list(folds)
+    for col in (StoryTopic.story_id, StoryEntity.story_id, story_search.c.story_id):
+        await session.execute(delete(col.table).where(col.in_(ids)))
+    topics, entities, search = [], [], []
+    for sid, done in folds.items():
+        view = done.view()
+        topics += [{"story_id": sid, "topic": t["name"], "confidence": t["confidence"]} for t in view["topics"]]
+        entities += [{"story_id": sid, "entity_id": e["id"], "name": e["name"], "type": e["type"],
+                      "mentions": e["mentions"]} for e in view["entities"]]
+        search.append({"story_id": sid, "headline": view["headline"], "summary": view["summary"],
+                       "titles": done.search_titles()})
+    for table, rows in ((_TABLES["story_topics"], topics), (_TABLES["story_entities"], entities),
+                        (story_search, search)):
+        if rows:
+            await session.execute(insert(table), rows)
 
 
 # --- queries ---------------------------------------------------------------

@@ -234,3 +234,51 @@ async def webhook_stats(session: AsyncSession) -> dict[str, dict[str, Any]]:
         if last and (s["last_delivered_at"] is None or last > s["last_delivered_at"]):
             s["last_delivered_at"] = last
     return out
+
+
+def _failed_attempt() -> Any:
+    """An attempt that did not succeed: a transport error, no answer, or a status outside 2xx."""
+    return (DeliveryAttempt.error.is_not(None) | DeliveryAttempt.status_code.is_(None)
+            | (DeliveryAttempt.status_code < 200) | (DeliveryAttempt.status_code >= 300))
+
+
+async def retry_status(session: AsyncSession) -> dict[str, dict[str, Any]]:
+    """Per subscriber that ever failed: its newest failed attempt (error, status, when), whether its newest
+    attempt failed (``failing``), and when the next retry of a delivery that failed is due (dashboard)."""
+    newest_failed = (select(func.max(DeliveryAttempt.id)).join(Delivery, Delivery.id == DeliveryAttempt.delivery_id)
+                     .where(_failed_attempt()).group_by(Delivery.webhook_id))
+    rows = await session.execute(
+        select(Delivery.webhook_id, DeliveryAttempt.error, DeliveryAttempt.status_code, DeliveryAttempt.at,
+               DeliveryAttempt.id)
+        .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id).where(DeliveryAttempt.id.in_(newest_failed)))
+    out: dict[str, dict[str, Any]] = {}
+    failed_ids: dict[str, int] = {}
+    for wid, error, code, at, attempt_id in rows.all():
+        out[wid] = {"last_error": error, "last_status_code": code, "last_error_at": at, "failing": False,
+                    "next_retry_at": None}
+        failed_ids[wid] = attempt_id
+    if not out:
+        return out
+    newest = await session.execute(
+        select(Delivery.webhook_id, func.max(DeliveryAttempt.id))
+        .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id)
+        .where(Delivery.webhook_id.in_(list(out))).group_by(Delivery.webhook_id))
+    for wid, attempt_id in newest.all():
+        out[wid]["failing"] = attempt_id == failed_ids[wid]
+    retries = await session.execute(
+        select(Delivery.webhook_id, func.min(Delivery.next_attempt_at))
+        .where(Delivery.webhook_id.in_(list(out)), Delivery.status == "pending", Delivery.attempts > 0)
+        .group_by(Delivery.webhook_id))
+    for wid, due in retries.all():
+        out[wid]["next_retry_at"] = due
+    return out
+
+
+async def delete_webhook(session: AsyncSession, *, webhook_id: str) -> bool:
+    """Delete a subscription with its deliveries and their log (cascade); False when it did not exist."""
+    hook = await session.get(Webhook, webhook_id)
+    if hook is None:
+        return False
+    await session.delete(hook)
+    await session.flush()
+    return True

@@ -33,7 +33,7 @@ def test_tag_reads_json_lines_and_writes_topics_and_entities():
     assert "ceasefire" in topics and topics["ceasefire"]["confidence"] > 0.5 and topics["ceasefire"]["evidence"]
     names = {e["name"] for e in seed["entities"]}
     assert {"Vladimir Putin", "Donald Trump", "Volodymyr Zelensky", "Kyiv", "Kremlin"} <= names
-    assert all(set(e) == {"name", "type"} for e in seed["entities"])
+    assert all({"id", "name", "type", "mentions", "surface", "spans"} <= set(e) for e in seed["entities"])
     assert golf["topics"] == []
 
 

@@ -9,10 +9,11 @@ import pytest
 
 from enrich.gazetteer import default_gazetteer, tokenize
 from enrich.topics import Scanner, TopicModel, Where, _within, needles, split_sentences
-from tests.eval.enrich import load_devset
+from tests.eval.enrich import LANG, load_devset
 
 TRICKY = [
     "CEASEFIRE AGREED in Gaza as Hamas and Israel sign",
+    "Waffenruhe; Weihnachtswaffenruhe. ateşkesi. перемирие. 停火协议 युद्धविराम הפסקת האש وقف إطلاق النار",
     "A cease-fire, a _truce, Truce's end; F-16 jets sent. xceasefire 2truce truce_talks",
     "İstanbul talks: ceasefire proposed. Il s'est emparé de la ville. Se retiraron las tropas.",
     "The the the.\n\nNew para: Zelenskyy's truce\nviolated. Weapons production rose; bodies of soldiers returned.",
@@ -25,10 +26,15 @@ def model() -> TopicModel:
     return TopicModel()
 
 
+LANG_DEV = [LANG / "full_dev.jsonl", LANG / "ceasefire_dev.jsonl"]
+
+
 @pytest.fixture(scope="module")
 def docs() -> list[tuple[str, str]]:
-    """(language, document) for every dev-set item, plus tricky strings (checked in every language)."""
-    out = [(it["lang"], split_sentences(it["title"], it["text"])[0]) for it in load_devset()]
+    """(language, document) for every dev-set item (English-first and multilingual), plus tricky strings
+    (checked with every scanner)."""
+    items = [*load_devset(), *(it for path in LANG_DEV if path.exists() for it in load_devset(path))]
+    out = [(it["lang"], split_sentences(it["title"], it["text"])[0]) for it in items]
     return out + [("*", t) for t in TRICKY]
 
 
@@ -53,14 +59,8 @@ def test_needles(pattern: str, expected: set[str] | None) -> None:
 
 
 def _scanners(model: TopicModel, lang: str) -> Iterator[Scanner]:
-    yield model._context
-    yield from model._neg.values()
-    for tl, trigs in model._triggers.items():
-        if lang in (tl, "*"):
-            yield from (t.rx for t in trigs)
-    for sl, cues in model._states.items():
-        if lang in (sl, "*", "en"):
-            yield from cues.values()
+    """The scanners tagging a ``lang`` document runs (every scanner for the tricky strings)."""
+    yield from model.scanners(None if lang == "*" else lang)
 
 
 def _reference(sc: Scanner, doc: str) -> list[tuple[int, int, str]]:

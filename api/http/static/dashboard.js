@@ -1,6 +1,7 @@
-/* Wirewatch ops dashboard: live charts and counters on the overview page.
+/* Wirewatch ops dashboard: live charts and counters on the overview page, and two small helpers on the
+ * admin pages (confirm before a delete, copy the new webhook secret).
  * Polls /dashboard/data.json (same-origin, CSP connect-src 'self'); draws with uPlot, which
- * deploy/ui/build.sh copies into /static/vendor/. The page is fully usable without this file. */
+ * deploy/ui/build.sh copies into /static/vendor/. Every page is fully usable without this file. */
 (function () {
   "use strict";
   var POLL_MS = 5000;
@@ -178,6 +179,28 @@
       if (fig) { charts[name].setSize({ width: Math.max(fig.clientWidth, 240), height: 200 }); }
     });
   }
+
+  /* Forms marked data-confirm ask first (a delete); without JavaScript they submit directly. */
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { ev.preventDefault(); }
+  });
+
+  /* A button with data-copy="ID" copies that input's value (the webhook secret shown once). */
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest ? ev.target.closest("button[data-copy]") : null;
+    if (!button) { return; }
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    if (!input) { return; }
+    input.select();
+    var done = function () { button.textContent = "Copied"; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, function () { button.textContent = "Press Ctrl+C"; });
+    } else {
+      button.textContent = "Selected: press Ctrl+C";
+    }
+  });
 
   if (document.body.getAttribute("data-page") === "overview") {
     var pending;

@@ -1,0 +1,1 @@
+"""The ceasefire tracker stage: mentions on articles.enriched -> ceasefire records in the store."""
