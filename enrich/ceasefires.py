@@ -51,6 +51,18 @@ def _compile(patterns: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE) if parts else None
 
 
+def _literals(patterns: Iterable[str]) -> tuple[str, ...]:
+    """Lower-cased text each pattern's matches must contain (its leading letters), or () when one has none:
+    an actor none of whose literals is in the document is not scanned for."""
+    out = []
+    for p in patterns:
+        lead = re.match(r"(?:\(\?-i:)?([^\W\d_]{2,})", p)
+        if lead is None or re.match(r"[^(]*[?*{|]", p[:lead.end() + 1]):
+            return ()
+        out.append(lead.group(1).lower())
+    return tuple(dict.fromkeys(out))
+
+
 def _per_lang(table: dict[str, list[str]]) -> dict[str, re.Pattern[str] | None]:
     return {lang: _compile(pats) for lang, pats in table.items()}
 
@@ -137,21 +149,16 @@ class CeasefireRules:
         self.month_rx = _per_lang({lang: list(ms) for lang, ms in data["months"].items()})
         self.holidays = self._holidays(data)
         self.by_entity: dict[str, Actor] = {}
-        aliases: list[tuple[str, Actor]] = []
+        self.actors: list[tuple[Actor, re.Pattern[str] | None, tuple[str, ...]]] = []
         for spec in data["actors"]:
             ent = gaz.by_name(spec["name"]) or gaz.by_id(spec["id"])
             actor = Actor(ent.id if ent else spec["id"], spec["name"], spec["kind"],
                           bool(spec["conflict"] or (ent is not None and ent.conflict)))
-            aliases += [(a, actor) for pats in spec["aliases"].values() for a in pats]
+            pats = [a for ps in spec["aliases"].values() for a in ps]
+            self.actors.append((actor, _compile(pats), _literals(pats)))
             for eid in [*spec["entities"], actor.id]:
                 self.by_entity[eid] = actor
             self.by_entity[spec["name"].lower()] = actor
-        # One scan for every alias (longest patterns first): each named group says whose alias it is.
-        aliases.sort(key=lambda pa: -len(pa[0]))
-        self.alias_actor = [a for _, a in aliases]
-        self.alias_rx = re.compile("|".join(
-            f"(?P<a{k}>{p})" if _ARABIC.search(p) else rf"(?P<a{k}>(?<![^\W_])(?:{p})(?![^\W_]))"
-            for k, (p, _) in enumerate(aliases)), re.IGNORECASE)
         self.countries = _countries(gaz)
         self.theatres = [self._theatre(t) for t in data["theatres"]]
         self.places = [(p["name"], _compile(p["aliases"])) for p in data["conflict_places"]]
@@ -246,6 +253,10 @@ class CeasefireExtractor:
                 if r.negative is not None and r.negative.search(s.text):
                     negative += 1
                     continue
+            elif weak is None or not weak.search(s.text):
+                if frames and frames[-1].sent == i - 1 and not frames[-1].weak:
+                    self._continuation(frames[-1], s.text, lang)  # "... accused the Cambodian troops of opening fire"
+                continue
             elif r.negative is not None and r.negative.search(s.text):
                 continue
             found = self._frames(i, s, lang, published_at, by_sent[i], places)
@@ -274,8 +285,10 @@ class CeasefireExtractor:
                 (p, p + len(s)) for s in (e.surface or [e.name]) for p in _find_word(doc, s)]
             rank = 1 if e.id in r.by_entity or e.name.lower() in r.by_entity else 2
             found += [_Occ(actor, a, b, weak, rank) for a, b in spans]
-        found += [_Occ(r.alias_actor[int((m.lastgroup or "a0")[1:])], m.start(), m.end())
-                  for m in r.alias_rx.finditer(doc)]
+        low = doc.lower()
+        for actor, rx, literals in r.actors:
+            if rx is not None and (not literals or any(x in low for x in literals)):  # a substring test first
+                found += [_Occ(actor, m.start(), m.end()) for m in rx.finditer(doc)]
         for t in theatres:
             for words, actor in ((t["army_words"], t["army"]), (t["other_words"], t["other"])):
                 if words is not None and actor is not None:
