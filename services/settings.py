@@ -131,6 +131,8 @@ class Settings(BaseSettings):
     # --- Webhooks ----------------------------------------------------------
     digest_check_interval_s: float = Field(60.0, gt=0, description="how often the dispatcher looks for ended "
                                            "digest periods (hourly/daily subscriptions)")
+    digest_feed_periods: int = Field(14, ge=1, le=366, description="ended periods a digest feed "
+                                     "(/digests/{hourly|daily}.rss|atom|json) lists: two weeks of daily digests")
     story_update_min_interval_s: float = Field(300.0, ge=0, description="a subscriber gets story.updated for one "
                                                "story at most this often (the latest version; never one per article)")
     webhook_allowed_hosts: CommaList = Field(default_factory=list)

@@ -15,9 +15,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.http import (
     routes_alerts,
+    routes_ceasefires,
     routes_dashboard,
+    routes_dashboard_ceasefires,
     routes_dashboard_feeds,
     routes_dashboard_hooks,
+    routes_digests,
     routes_docs,
     routes_feeds,
     routes_stories,
@@ -81,6 +84,9 @@ def create_app(settings: Settings, *, migrate: bool = True, page_cache: bool = T
     app.include_router(routes_feeds.router)
     app.include_router(routes_webhooks.router)
     app.include_router(routes_alerts.router)
+    app.include_router(routes_digests.router)
+    app.include_router(routes_ceasefires.router)
+    app.include_router(routes_dashboard_ceasefires.router)
     app.include_router(routes_dashboard.router)
     app.include_router(routes_dashboard_feeds.router)
     app.include_router(routes_dashboard_hooks.router)

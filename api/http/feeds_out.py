@@ -7,12 +7,14 @@ carries the story's topics as categories.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from urllib.parse import quote, urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
 
 from api.http.schemas import StoryOut
@@ -36,6 +38,32 @@ class FeedMeta:
 
     def story_url(self, story_id: str) -> str:
         return f"{self.home_url}/stories/{story_id}"
+
+
+_PATH_SAFE = "/%:@!$&'()*+,;=~-._"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
+def uri(url: str) -> str:
+    """An IRI as the URI RSS 2.0 and Atom require: non-ASCII characters and spaces in the path, query and
+    fragment percent-encoded as UTF-8, a non-ASCII host name in its IDNA form; escapes and reserved
+    characters already there are kept, so an ASCII URL comes back unchanged."""
+    if url.isascii() and " " not in url:
+        return url
+    parts = urlsplit(url.strip())
+    netloc = parts.netloc
+    if not netloc.isascii():
+        try:
+            netloc = netloc.encode("idna").decode("ascii")
+        except UnicodeError:
+            netloc = quote(netloc, safe=_PATH_SAFE)
+    return urlunsplit((parts.scheme, netloc, quote(parts.path, safe=_PATH_SAFE),
+                       quote(parts.query, safe=_QUERY_SAFE), quote(parts.fragment, safe=_QUERY_SAFE)))
+
+
+def rfc822(dt: datetime) -> str:
+    """RSS 2.0's date format, in GMT."""
+    return format_datetime(dt.astimezone(UTC), usegmt=True)
 
 
 def _updated(stories: Sequence[StoryOut]) -> datetime:
@@ -62,16 +90,16 @@ def rss(stories: Sequence[StoryOut], meta: FeedMeta) -> bytes:
     ET.SubElement(ch, "title").text = meta.title
     ET.SubElement(ch, "link").text = meta.home_url + "/stories"
     ET.SubElement(ch, "description").text = meta.description
-    ET.SubElement(ch, "atom:link", {"rel": "self", "href": meta.self_url, "type": RSS_TYPE.split(";")[0]})
+    ET.SubElement(ch, "atom:link", {"rel": "self", "href": uri(meta.self_url), "type": RSS_TYPE.split(";")[0]})
     if meta.next_url:
-        ET.SubElement(ch, "atom:link", {"rel": "next", "href": meta.next_url})
+        ET.SubElement(ch, "atom:link", {"rel": "next", "href": uri(meta.next_url)})
     ET.SubElement(ch, "lastBuildDate").text = format_datetime(_updated(stories), usegmt=True)
     ET.SubElement(ch, "generator").text = GENERATOR
     for s in stories:
         item = ET.SubElement(ch, "item")
         ET.SubElement(item, "title").text = s.headline
-        ET.SubElement(item, "link").text = s.url
-        ET.SubElement(item, "description").text = s.summary
+        ET.SubElement(item, "link").text = uri(s.url)
+        ET.SubElement(item, "description").text = html.escape(s.summary, quote=False)  # RSS reads HTML
         ET.SubElement(item, "guid", {"isPermaLink": "true"}).text = meta.story_url(s.id)
         ET.SubElement(item, "pubDate").text = format_datetime(s.published_at.astimezone(UTC), usegmt=True)
         for t in s.topics:
@@ -86,20 +114,20 @@ def atom(stories: Sequence[StoryOut], meta: FeedMeta) -> bytes:
         return node
 
     root = ET.Element("feed", {"xmlns": ATOM_NS})
-    el(root, "id", meta.self_url)
+    el(root, "id", uri(meta.self_url))
     el(root, "title", meta.title)
     el(root, "subtitle", meta.description)
     el(root, "updated", _iso(_updated(stories)))
-    el(root, "link", rel="self", href=meta.self_url, type=ATOM_TYPE.split(";")[0])
+    el(root, "link", rel="self", href=uri(meta.self_url), type=ATOM_TYPE.split(";")[0])
     el(root, "link", rel="alternate", href=meta.home_url + "/stories", type="application/json")
     if meta.next_url:
-        el(root, "link", rel="next", href=meta.next_url)
+        el(root, "link", rel="next", href=uri(meta.next_url))
     el(root, "generator", GENERATOR)
     for s in stories:
         entry = el(root, "entry")
         el(entry, "id", meta.story_url(s.id))
         el(entry, "title", s.headline)
-        el(entry, "link", rel="alternate", href=s.url, type="text/html")
+        el(entry, "link", rel="alternate", href=uri(s.url), type="text/html")
         el(entry, "link", rel="related", href=meta.story_url(s.id), type="application/json")
         el(entry, "published", _iso(s.published_at))
         el(entry, "updated", _iso(s.last_seen))
@@ -116,7 +144,7 @@ def json_feed(stories: Sequence[StoryOut], meta: FeedMeta) -> bytes:
     items = [{
         "id": s.id,
         "url": meta.story_url(s.id),
-        "external_url": s.url,
+        "external_url": uri(s.url),
         "title": s.headline,
         "content_text": s.summary or s.headline,
         "summary": s.summary,
@@ -135,7 +163,7 @@ def json_feed(stories: Sequence[StoryOut], meta: FeedMeta) -> bytes:
         "version": "https://jsonfeed.org/version/1.1",
         "title": meta.title,
         "home_page_url": meta.home_url + "/stories",
-        "feed_url": meta.self_url,
+        "feed_url": uri(meta.self_url),
         "description": meta.description,
         "items": items,
     }

@@ -8,11 +8,11 @@ validates them: an unknown topic is a 422 listing the valid ones), the same deli
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from api.http.deps import AdminDep, SessionDep, SettingsDep
 from api.http.schemas import WebhookFilters
@@ -20,7 +20,6 @@ from api.webhooks import alerts, signing
 from services import netguard
 from services.db import webhooks as repo
 from services.db.models import Webhook
-from services.vocabulary import TOPICS
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], dependencies=[AdminDep])
 
@@ -28,18 +27,7 @@ router = APIRouter(prefix="/alerts", tags=["alerts"], dependencies=[AdminDep])
 class AlertIn(WebhookFilters):
     target: str = Field(min_length=3, max_length=2048, description="an Apprise URL, e.g. mailto://…, slack://…, "
                         "tgram://…, ntfy://…, json://host/path")
-    q: str | None = Field(None, max_length=500, description="full-text words every story must contain (as /stories?q=)")
     description: str = Field("", max_length=1000)
-    digest: Literal["hourly", "daily"] | None = Field(None, description="one message per period instead of one "
-                                                      "per story: the new stories of the hour or day, by topic")
-
-    @field_validator("topics")
-    @classmethod
-    def _known_topics(cls, v: list[str]) -> list[str]:
-        unknown = [t for t in v if t not in TOPICS]
-        if unknown:
-            raise ValueError(f"unknown topic {unknown[0]!r}; allowed: {', '.join(TOPICS)}")
-        return v
 
 
 class AlertOut(BaseModel):
@@ -75,7 +63,7 @@ async def create(body: AlertIn, session: SessionDep, settings: SettingsDep) -> A
         alerts.check_static(body.target, settings.webhook_allowed_hosts)
     except (alerts.BadTarget, netguard.BlockedTarget) as exc:
         raise _unprocessable(str(exc)) from exc
-    filters = body.model_dump(include={*WebhookFilters.model_fields, "q", "digest"}, exclude_none=True)
+    filters = body.stored()
     async with session.begin():
         hook = await repo.create_webhook(session, url=body.target, filters=filters, description=body.description,
                                          secret=signing.new_secret())

@@ -11,6 +11,7 @@ resuming after ``Last-Event-ID``.
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -125,7 +126,7 @@ def rss(changes: list[tuple[CeasefireChange, Ceasefire]], meta: feeds_out.FeedMe
         item = ET.SubElement(ch, "item")
         ET.SubElement(item, "title").text = _entry_title(row, c)
         ET.SubElement(item, "link").text = f"{meta.home_url}/ceasefires/{row.id}"
-        ET.SubElement(item, "description").text = _entry_text(c)
+        ET.SubElement(item, "description").text = html.escape(_entry_text(c), quote=False)  # RSS reads HTML
         ET.SubElement(item, "guid", {"isPermaLink": "false"}).text = f"{meta.home_url}/ceasefires/{row.id}#{c.seq}"
         ET.SubElement(item, "pubDate").text = format_datetime(c.at.astimezone(UTC), usegmt=True)
         ET.SubElement(item, "category", {"domain": meta.home_url + "/ceasefires"}).text = c.state

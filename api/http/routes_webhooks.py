@@ -29,7 +29,7 @@ ROTATION_OVERLAP_S = 24 * 3600
 
 
 def _filters(body: WebhookFilters) -> dict[str, object]:
-    return body.model_dump(include=set(WebhookFilters.model_fields), exclude_none=True)
+    return body.stored()
 
 
 def _check_target(url: str, allowed: list[str]) -> None:

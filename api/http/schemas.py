@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, Json, TypeAdapter
 
 from services.db.models import Article, Delivery, DeliveryAttempt, Story, Webhook
+from services.subscriptions import (
+    MAX_VALUES,
+    CeasefireScopeName,
+    DigestPeriod,
+    EventType,
+    LangCode,
+    SubscriptionRules,
+    TopicName,
+    Value,
+)
+from services.subscriptions import Query as SubscriptionQuery
 from services.vocabulary import LIFECYCLE_STATES, LifecycleState
 
 LIFECYCLE = LIFECYCLE_STATES
@@ -166,28 +177,8 @@ class ValidationProblem(BaseModel):
     detail: list[ParamError]
 
 
-EventType = Literal["story.created", "story.updated", "story.merged", "ceasefire.created", "ceasefire.state_changed"]
-CeasefireScopeName = Literal["full", "energy_infrastructure", "maritime", "humanitarian", "local", "holiday",
-                             "unilateral"]
-
-
-class WebhookFilters(BaseModel):
-    """What a subscription receives. ``events`` absent or empty: story events only; else exactly those listed.
-    ``parties`` and ``scopes`` (any of) narrow ceasefire events, as ``states`` does (any of)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    topics: list[str] = Field(default_factory=list)
-    entities: list[str] = Field(default_factory=list)
-    sources: list[str] = Field(default_factory=list)
-    languages: list[str] = Field(default_factory=list)
-    min_confidence: float | None = Field(None, ge=0, le=1)
-    states: list[Lifecycle] = Field(default_factory=list)
-    events: list[EventType] | None = Field(None, description="event types to receive (absent: the story events); "
-                                           "ceasefire.created, ceasefire.state_changed for the ceasefire tracker")
-    parties: list[str] | None = Field(None, max_length=20,
-                                      description="ceasefire events: a party's entity id or name (any of)")
-    scopes: list[CeasefireScopeName] | None = Field(None, description="ceasefire events: scopes (any of)")
+class WebhookFilters(SubscriptionRules):
+    """What a subscription receives (services.subscriptions: validated as /stories validates its query)."""
 
 
 class WebhookIn(WebhookFilters):
@@ -197,20 +188,24 @@ class WebhookIn(WebhookFilters):
 
 
 class WebhookPatch(BaseModel):
+    """Only the fields given change; a rule given replaces the stored one, validated as on creation."""
+
     model_config = ConfigDict(extra="forbid")
 
     url: AnyHttpUrl | None = None
     description: str | None = Field(None, max_length=1000)
     enabled: bool | None = None
-    topics: list[str] | None = None
-    entities: list[str] | None = None
-    sources: list[str] | None = None
-    languages: list[str] | None = None
+    topics: list[TopicName] | None = Field(None, max_length=MAX_VALUES)
+    entities: list[Value] | None = Field(None, max_length=MAX_VALUES)
+    sources: list[Value] | None = Field(None, max_length=MAX_VALUES)
+    languages: list[LangCode] | None = Field(None, max_length=MAX_VALUES)
     min_confidence: float | None = Field(None, ge=0, le=1)
     states: list[Lifecycle] | None = None
+    q: SubscriptionQuery | None = None
     events: list[EventType] | None = None
-    parties: list[str] | None = Field(None, max_length=20)
+    parties: list[Value] | None = Field(None, max_length=MAX_VALUES)
     scopes: list[CeasefireScopeName] | None = None
+    digest: DigestPeriod | None = None
 
 
 class WebhookOut(BaseModel):

@@ -13,13 +13,15 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 from api.webhooks import alerts, signing
 from services import netguard
 from services.db import webhooks as repo
 from services.db.engine import Sessions, make_engine, make_sessions
 from services.db.migrate import upgrade_async
 from services.settings import Settings
-from services.vocabulary import TOPICS
+from services.subscriptions import SubscriptionRules, problems
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,7 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         p.add_argument("--topic", action="append", default=[], help="topic (repeatable)")
         p.add_argument("--language", action="append", default=[], help="language code (repeatable)")
         p.add_argument("--entity", action="append", default=[], help="entity id or name (repeatable)")
+        p.add_argument("--source", action="append", default=[], help="source name (repeatable)")
+        p.add_argument("--state", action="append", default=[], help="ceasefire lifecycle state (repeatable)")
+        p.add_argument("--event", action="append", default=[],
+                       help="event type (repeatable; default the story events): story.created, story.updated, "
+                            "story.merged, ceasefire.created, ceasefire.state_changed")
+        p.add_argument("--q", default=None, help="full-text words every story must contain (as /stories?q=)")
         p.add_argument("--min-confidence", type=float, default=None)
+        p.add_argument("--digest", choices=["hourly", "daily"], default=None,
+                       help="one message per period instead of one per story")
         p.add_argument("--description", default="")
         p.set_defaults(handler=_handler(_add, group))
         for name in ("remove", "test"):
@@ -73,9 +83,13 @@ async def _list(settings: Settings, sessions: Sessions, args: argparse.Namespace
 
 
 async def _add(settings: Settings, sessions: Sessions, args: argparse.Namespace, group: str) -> int:
-    unknown = [t for t in args.topic if t not in TOPICS]
-    if unknown:
-        print(f"refused: unknown topic {unknown[0]!r}; allowed: {', '.join(TOPICS)}", file=sys.stderr)
+    given = {"topics": args.topic, "languages": args.language, "entities": args.entity, "sources": args.source,
+             "states": args.state, "events": args.event, "q": args.q, "min_confidence": args.min_confidence,
+             "digest": args.digest}
+    try:
+        rules = SubscriptionRules.model_validate({k: v for k, v in given.items() if v not in (None, [])})
+    except ValidationError as exc:
+        print(f"refused: {problems(exc)}", file=sys.stderr)
         return 2
     try:
         if group == "alerts":
@@ -89,8 +103,7 @@ async def _add(settings: Settings, sessions: Sessions, args: argparse.Namespace,
     except (alerts.BadTarget, netguard.BlockedTarget) as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 2
-    filters = {k: v for k, v in {"topics": args.topic, "languages": args.language, "entities": args.entity,
-                                 "min_confidence": args.min_confidence}.items() if v}
+    filters = rules.stored()
     async with sessions() as s, s.begin():
         hook = await repo.create_webhook(s, url=args.target, filters=filters, description=args.description,
                                          secret=signing.new_secret())

@@ -64,13 +64,21 @@ def render(payload: dict[str, Any]) -> tuple[str, str]:
 
 def _digest(data: dict[str, Any]) -> tuple[str, str]:
     period = "Daily" if data.get("period") == "daily" else "Hourly"
-    n = int(data.get("story_count", 0))
+    n, m = int(data.get("story_count", 0)), int(data.get("change_count", 0))
     title = f"Wirewatch {period.lower()} digest: {n} new stor{'y' if n == 1 else 'ies'}"
+    if m:
+        title += f", {m} ceasefire state change{'' if m == 1 else 's'}"
     parts = [f"{period} digest, {str(data.get('start', ''))[:16]} to {str(data.get('end', ''))[:16]} UTC"]
     for group in data.get("topics") or []:
         lines = [f"**{group['name']}**"]
         for s in group["stories"]:
             state = f" — {s['state']}" if s.get("state") else ""
             lines.append(f"- {_one_line(s['headline'], MAX_TITLE)}{state} ({s['article_count']} reports) {s['link']}")
+        parts.append("\n".join(lines))
+    if data.get("ceasefires"):
+        lines = ["**Ceasefires**"]
+        for c in data["ceasefires"]:
+            was = f" (was {c['previous_state']})" if c.get("previous_state") else ""
+            lines.append(f"- {_one_line(c['title'], MAX_TITLE)}: {c['state']}{was}. {_one_line(c.get('evidence') or '', MAX_TITLE)} {c['link']}")
         parts.append("\n".join(lines))
     return title, "\n\n".join(parts)

@@ -1,4 +1,5 @@
-"""Reads for digests: the stories first seen in a period, and whether a period's digest was queued."""
+"""Reads for digests: the stories first seen and the ceasefire changes recorded in a period, and whether a
+period's digest was queued."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.db.models import Delivery, Story
+from services.db.models import Ceasefire, CeasefireChange, Delivery, Story
 
 MAX_STORIES = 500
+MAX_CHANGES = 500
 
 
 async def stories_first_seen(session: AsyncSession, *, start: datetime, end: datetime,
@@ -18,6 +20,15 @@ async def stories_first_seen(session: AsyncSession, *, start: datetime, end: dat
     rows = await session.scalars(select(Story).where(Story.first_seen >= start, Story.first_seen < end)
                                  .order_by(Story.first_seen.desc(), Story.id).limit(limit))
     return list(rows.all())
+
+
+async def changes_recorded(session: AsyncSession, *, start: datetime, end: datetime,
+                           limit: int = MAX_CHANGES) -> list[tuple[CeasefireChange, Ceasefire]]:
+    """Ceasefire state changes recorded in [start, end), oldest first, with their records."""
+    rows = await session.execute(select(CeasefireChange, Ceasefire).join(Ceasefire, Ceasefire.id == CeasefireChange.ceasefire_id)
+                                 .where(CeasefireChange.recorded_at >= start, CeasefireChange.recorded_at < end)
+                                 .order_by(CeasefireChange.id).limit(limit))
+    return [(c, r) for c, r in rows.all()]
 
 
 async def queued(session: AsyncSession, *, webhook_id: str, key: str) -> bool:

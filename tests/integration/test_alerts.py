@@ -143,7 +143,7 @@ async def test_a_daily_digest_by_email_groups_the_days_stories_by_topic(env, smt
     from sqlalchemy import update
 
     from api.webhooks import digests
-    from services.db.models import Story
+    from services.db.models import Ceasefire, CeasefireChange, Story
 
     settings, api, sessions, sender = env
     port, inbox = smtp
@@ -160,12 +160,20 @@ async def test_a_daily_digest_by_email_groups_the_days_stories_by_topic(env, smt
     yesterday = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
     async with sessions() as s, s.begin():
         await s.execute(update(Story).values(first_seen=yesterday))
+        s.add(Ceasefire(id="cf_mail", title="Armenia–Azerbaijan: ceasefire", scope="full", state="violated",
+                        parties=[{"id": "Q399", "name": "Armenia"}, {"id": "Q227", "name": "Azerbaijan"}],
+                        first_reported=yesterday, last_reported=yesterday, state_changed_at=yesterday))
+        await s.flush()
+        s.add(CeasefireChange(ceasefire_id="cf_mail", seq=2, key="violated:2", state="violated",
+                              previous_state="agreed", at=yesterday, recorded_at=yesterday,
+                              evidence="Shelling near the border broke the truce, both sides said."))
     assert await digests.queue_due(settings, sessions) == 1
     assert await digests.queue_due(settings, sessions) == 0  # one per period
     await _drain(sender)
     (mail,) = inbox.messages
     text = (mail.get_payload(decode=True) if not mail.is_multipart()
             else mail.get_payload()[0].get_payload(decode=True)).decode()
-    assert "daily digest: 3 new stories" in mail["Subject"]
-    assert text.index("ceasefire") < text.index("Truce agreed") < text.index("sanctions")
+    assert "daily digest: 3 new stories, 1 ceasefire state change" in mail["Subject"]
+    assert text.index("ceasefire") < text.index("Truce agreed") < text.index("sanctions") < text.index("Ceasefires")
+    assert "Armenia–Azerbaijan: ceasefire: violated (was agreed). Shelling near the border" in text
     assert "Football" not in text

@@ -50,6 +50,38 @@ async def test_crud_validation_and_filters(stack):
     assert (await api.get(f"/webhooks/{hook['id']}", headers=ADMIN)).status_code == 404
 
 
+@pytest.mark.parametrize(("rules", "where", "says"), [
+    ({"topics": ["weather"]}, "topics", "allowed: ceasefire, peace_talks"),
+    ({"languages": ["English"]}, "languages", "pattern"),
+    ({"q": "x" * 501}, "q", "at most 500"),
+    ({"entities": ["a\x00b"]}, "entities", "NUL"),
+    ({"digest": "weekly"}, "digest", "hourly"),
+    ({"events": ["story.deleted"]}, "events", "story.created"),
+])
+async def test_rules_validated_as_stories_validates_them(stack, rules, where, says):
+    """A rule /stories would refuse is a 422 naming the field, never a subscription that silently never fires."""
+    _, _, api, rx, _ = stack
+    bad = await api.post("/webhooks", headers=ADMIN, json={"url": rx.url(), **rules})
+    assert bad.status_code == 422, bad.text
+    (problem,) = bad.json()["detail"]
+    assert where in problem["loc"] and says in problem["msg"], problem
+    hook = (await api.post("/webhooks", headers=ADMIN, json={"url": rx.url()})).json()
+    patched = await api.patch(f"/webhooks/{hook['id']}", headers=ADMIN, json=rules)
+    assert patched.status_code == 422 and says in patched.text
+    assert (await api.get("/webhooks", headers=ADMIN)).json()[0]["filters"] == hook["filters"]  # nothing stored
+
+
+async def test_q_and_digest_rules_are_kept(stack):
+    _, _, api, rx, _ = stack
+    r = await api.post("/webhooks", headers=ADMIN, json={"url": rx.url(), "q": "Black Sea", "digest": "daily",
+                                                         "languages": ["uk"], "topics": ["ceasefire"]})
+    assert r.status_code == 201, r.text
+    assert {k: r.json()["filters"][k] for k in ("q", "digest", "languages")} == {
+        "q": "Black Sea", "digest": "daily", "languages": ["uk"]}
+    r = await api.patch(f"/webhooks/{r.json()['id']}", headers=ADMIN, json={"q": "Odesa port", "digest": "hourly"})
+    assert r.status_code == 200 and r.json()["filters"]["q"] == "Odesa port" and r.json()["filters"]["digest"] == "hourly"
+
+
 async def test_rotation_log_replay_and_ping(stack):
     settings, app, api, rx, sender = stack
     created = (await api.post("/webhooks", headers=ADMIN, json={"url": rx.url()})).json()

@@ -27,7 +27,12 @@ def test_webhooks_and_alerts_from_the_command_line(tmp_path: Path) -> None:
     alert_id = alert.stdout.split()[1]
     assert ww(var, "alerts", "add", "json://127.0.0.1/x").returncode == 2  # internal target, not allowlisted
     bad = ww(var, "webhooks", "add", "https://hooks.example.org/x", "--topic", "weather")
-    assert bad.returncode == 2 and "allowed: ceasefire" in bad.stderr
+    assert bad.returncode == 2 and "topics: unknown topic 'weather'; allowed: ceasefire" in bad.stderr
+    lang = ww(var, "webhooks", "add", "https://hooks.example.org/x", "--language", "Ukrainian")
+    assert lang.returncode == 2 and "languages" in lang.stderr
+    ruled = ww(var, "webhooks", "add", "https://hooks.example.org/q", "--q", "Black Sea", "--digest", "daily",
+               "--event", "ceasefire.state_changed")
+    assert ruled.returncode == 0, ruled.stderr
     wrong = ww(var, "webhooks", "add", "slack://a/b/c")
     assert wrong.returncode == 2 and "wirewatch alerts add" in wrong.stderr
     hooks, alerts = ww(var, "webhooks", "list").stdout, ww(var, "alerts", "list").stdout
