@@ -390,7 +390,7 @@ class Observer:
 def lag_groups(settings: Settings) -> dict[str, str]:
     """Consumer group -> the topic it reads."""
     return {settings.group_enrich: settings.topic_raw, settings.group_sink: settings.topic_enriched,
-            settings.group_webhooks: settings.topic_enriched}
+            settings.group_webhooks: settings.topic_enriched, settings.group_tracker: settings.topic_enriched}
 
 
 async def compute_lag(settings: Settings) -> list[LagRow]:

@@ -29,9 +29,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SHOTS = ROOT / "var" / "screenshots"
 TOKEN = "browser-admin-token-0123456789"
 SEED = (ROOT / "tests" / "data" / "seed_article.txt").read_text(encoding="utf-8")
-SERVICES = ("ingest", "enrich", "sink", "webhooks", "api")
+SERVICES = ("ingest", "enrich", "sink", "webhooks", "tracker", "api")
 PAGES = {"overview": "/dashboard", "feeds": "/dashboard/feeds", "failing": "/dashboard/feeds?status=failing",
-         "stories": "/dashboard/stories", "webhooks": "/dashboard/webhooks", "login": "/dashboard/login"}
+         "stories": "/dashboard/stories", "ceasefires": "/dashboard/ceasefires", "webhooks": "/dashboard/webhooks", "login": "/dashboard/login"}
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 
 
@@ -179,6 +179,13 @@ async def scenario(browser: Any, base: str, feeds: FeedServer, rx: Receiver, sta
 
         (dead_delivery,) = await poll(dead, 30, "the delivery to be dead-lettered")
 
+        async def seed_ceasefires() -> list[dict[str, Any]]:
+            items = (await api.get("/ceasefires")).json()["items"]
+            return items if len(items) == 2 else []
+
+        records = {r["scope"]: r for r in await poll(seed_ceasefires, 60, "the seed's two ceasefire records")}
+        assert (records["energy_infrastructure"]["state"], records["full"]["state"]) == ("agreed", "rejected")
+
         async def failing() -> bool:
             return any(f["url"] == feeds.url("/down.rss") for f in (await api.get("/feeds?failing=true")).json())
 
@@ -191,7 +198,7 @@ async def scenario(browser: Any, base: str, feeds: FeedServer, rx: Receiver, sta
             fig = live.locator(f'figure[data-chart="{name}"]')
             await expect(fig).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"), timeout=30_000)
             await expect(fig.locator("canvas")).to_have_count(1)
-        await expect(live.locator("#lag tbody tr")).to_have_count(9)  # 3 groups x 3 partitions
+        await expect(live.locator("#lag tbody tr")).to_have_count(12)  # 4 groups x 3 partitions
         await expect(live.locator("#health tr.source")).not_to_have_count(1)  # workers beside the API
         await live.close()
 
@@ -214,6 +221,11 @@ async def scenario(browser: Any, base: str, feeds: FeedServer, rx: Receiver, sta
                 elif name == "stories":
                     await expect(page.locator(f'#stories tr[data-story-id="{story["id"]}"]')).to_contain_text(
                         "ceasefire")
+                elif name == "ceasefires":
+                    for scope, r in records.items():
+                        section = page.locator(f'section[data-ceasefire-id="{r["id"]}"]')
+                        await expect(section).to_contain_text(scope.replace("_", " "))
+                        await expect(section.locator(".timeline blockquote").first).not_to_be_empty()
                 elif name == "webhooks":
                     await expect(page.locator(f'#webhooks tr[data-webhook-id="{hook["id"]}"]')).to_be_visible()
                     await expect(page.locator(f'#dead tr[data-delivery-id="{dead_delivery["id"]}"]')).to_be_visible()
