@@ -303,14 +303,16 @@ async def stories_page(request: Request, session: SessionDep, who: ViewDep, sett
                                             "topic": topic, "entity": entity, "q": q, "active": active,
                                             "topics": topics, "entities": entities, "next_cursor": next_cursor,
                                             "first_page": cursor is None,
-                                            "subscribe": subscribe_links(request, settings, active)})
+                                            "subscribe": subscribe_links(request, settings, active),
+                                            "digests": subscribe_links(request, settings, active, "digests/daily")})
 
 
-def subscribe_links(request: Request, settings: Settings, active: dict[str, str]) -> list[dict[str, str]]:
-    """Absolute /stories.rss|atom|json URLs for the page's filter, for pasting into a feed reader."""
+def subscribe_links(request: Request, settings: Settings, active: dict[str, str],
+                    path: str = "stories") -> list[dict[str, str]]:
+    """Absolute /stories.rss|atom|json (or /digests/daily.…) URLs for the page's filter, for a feed reader."""
     base = (settings.public_url or str(request.base_url)).rstrip("/")
     query = f"?{urlencode(active)}" if active else ""
-    return [{"ext": ext, "label": label, "url": f"{base}/stories.{ext}{query}",
+    return [{"ext": ext, "label": label, "url": f"{base}/{path}.{ext}{query}",
              "type": {"rss": "application/rss+xml", "atom": "application/atom+xml",
                       "json": "application/feed+json"}[ext]} for ext, label in FEED_FORMATS]
 

@@ -216,6 +216,7 @@ async def test_stories_search_subscribe_links_and_chips_keep_the_filter(admin):
     assert 'href="http://dash.test/stories.rss?entity=Q1&amp;q=ceasefire"' in page
     assert 'href="http://dash.test/stories.atom?entity=Q1&amp;q=ceasefire"' in page
     assert 'href="http://dash.test/stories.json?entity=Q1&amp;q=ceasefire"' in page
+    assert 'href="http://dash.test/digests/daily.rss?entity=Q1&amp;q=ceasefire"' in page  # the digest, same filter
     assert '<link rel="alternate" type="application/rss+xml"' in page
     assert 'class="chip topic" href="?entity=Q1&amp;q=ceasefire&amp;topic=ceasefire"' in page  # topic chip keeps q
     assert 'class="chip" href="?entity=Q1&amp;q=ceasefire" title="GPE"' in page  # entity chip keeps q
