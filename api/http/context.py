@@ -51,10 +51,13 @@ def build_context(settings: Settings, engine: AsyncEngine, *, page_cache: bool =
     """The context over an engine, nothing started yet (``running_context`` starts and stops it)."""
     sessions = make_sessions(engine)
     per_minute = settings.rate_limit_per_minute
+    watch, cache = StoreWatch(sessions, interval_s=settings.sse_poll_interval_s), PageCache() if page_cache else None
+    if cache is not None:
+        watch.on_change.append(cache.invalidate)  # each poll's changes drop the pages they concern
     return AppContext(
         settings=settings, engine=engine, sessions=sessions,
-        store_watch=StoreWatch(sessions, interval_s=settings.sse_poll_interval_s),
-        page_cache=PageCache() if page_cache else None,
+        store_watch=watch,
+        page_cache=cache,
         rate_limiter=RateLimiter(per_minute) if per_minute > 0 else None,
         observer=Observer(settings, min_spacing_s=min(4.0, settings.dashboard_sample_interval_s or 4.0)),
         push=PushIntake(settings, sessions),

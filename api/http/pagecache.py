@@ -1,34 +1,74 @@
-"""The response cache of /stories and its feeds: rendered pages valid for one store generation.
+"""The response cache of /stories and its feeds: rendered pages dropped only when a change concerns them.
 
-The process's StoreWatch (api.http.stream) bumps its ``generation`` whenever the store changed;
-a page rendered under one generation is served again only while that generation lasts.
+Why per page: while articles flow the store changes every second, and a cache cleared on every change
+serves almost nothing — the uncached path then is the real one. Each page remembers the filter it was
+rendered for and the stories on it. When the process's StoreWatch (api.http.stream) reads what changed,
+it hands over each changed story's facts and the ids that merges removed; a page is dropped when a
+changed story matches its filter (it may enter or move on the page) or is on it (its row is stale), or
+when a removed id is on it. Pages of other topics, entities and languages keep being served.
+
+A render that overlaps an invalidation is not stored (its rows may predate the change): the cache
+counts invalidations, and a page is put only under the count it started with.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from services.matching import StoryFacts, StoryFilter, matches
+
+
+@dataclass(frozen=True)
+class Page:
+    """One rendered response and what it depends on."""
+
+    body: bytes
+    tag: str
+    media_type: str
+    filter: StoryFilter
+    story_ids: frozenset[str]
+
+    def concerned_by(self, changed: Iterable[tuple[str, StoryFacts]], removed: frozenset[str]) -> bool:
+        if removed & self.story_ids:
+            return True
+        return any(sid in self.story_ids or matches(self.filter, facts) for sid, facts in changed)
 
 
 class PageCache:
-    """Rendered responses keyed by request, valid for one store generation (bounded LRU)."""
+    """Rendered pages keyed by request (bounded LRU), invalidated page by page."""
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
-        self._gen = -1
-        self._items: OrderedDict[str, tuple[bytes, str, str]] = OrderedDict()
+        self.epoch = 0  # invalidations so far: a render started under an older epoch is not stored
+        self._items: OrderedDict[str, Page] = OrderedDict()
 
-    def get(self, gen: int, key: str) -> tuple[bytes, str, str] | None:
-        if gen != self._gen:
-            self._items.clear()
-            self._gen = gen
-            return None
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: str) -> Page | None:
         hit = self._items.get(key)
         if hit is not None:
             self._items.move_to_end(key)
         return hit
 
-    def put(self, gen: int, key: str, value: tuple[bytes, str, str]) -> None:
-        if gen == self._gen:
-            self._items[key] = value
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
+    def put(self, epoch: int, key: str, page: Page) -> None:
+        if epoch != self.epoch:
+            return
+        self._items[key] = page
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def invalidate(self, changed: list[tuple[str, StoryFacts]], removed: Iterable[str] = ()) -> int:
+        """Drop the pages a change concerns; how many were dropped."""
+        self.epoch += 1
+        gone = frozenset(removed)
+        stale = [k for k, page in self._items.items() if page.concerned_by(changed, gone)]
+        for k in stale:
+            del self._items[k]
+        return len(stale)
+
+    def clear(self) -> None:
+        self.epoch += 1
+        self._items.clear()

@@ -26,6 +26,7 @@ from sse_starlette import EventSourceResponse
 from api.http import feeds_out, stream
 from api.http.context import context_of
 from api.http.deps import PublicDep, SessionDep
+from api.http.pagecache import Page
 from api.http.routes_story_page import wants_html
 from api.http.schemas import (
     LIFECYCLE,
@@ -166,24 +167,29 @@ def cache_key(request: Request, prefix: str = "") -> str:
     return f"{prefix}{request.scope['path']}?{qs}"
 
 
-async def cached(request: Request, render: Callable[[], Awaitable[bytes]], media_type: str,
-                 key_prefix: str = "") -> Response:
-    """Serve a rendered body from the page cache while the store watch vouches nothing changed.
+Rendered = tuple[bytes, StoryFilter, list[str]]  # the body, the filter it answers, the story ids on it
 
-    A hit skips parsing and the store; the router's guard (read token, rate limit) has already run.
+
+async def cached(request: Request, render: Callable[[], Awaitable[Rendered]], media_type: str,
+                 key_prefix: str = "") -> Response:
+    """Serve a rendered body from the page cache until a store change concerns it (api.http.pagecache).
+
+    Only while the store watch is polling: it is what tells the cache of changes. A hit skips parsing and
+    the store; the router's guard (read token, rate limit) has already run.
     """
     ctx = context_of(request)
     watch, cache = ctx.store_watch, ctx.page_cache
     if cache is None or not watch.fresh:
-        body = await render()
+        body = (await render())[0]
         return conditional(request, body, tag_of(body), media_type)
-    key, gen = cache_key(request, key_prefix), watch.generation
-    hit = cache.get(gen, key)
+    key = cache_key(request, key_prefix)
+    hit = cache.get(key)
     if hit is None:
-        body = await render()
-        hit = (body, tag_of(body), media_type)
-        cache.put(gen, key, hit)
-    return conditional(request, hit[0], hit[1], hit[2])
+        epoch = cache.epoch
+        body, f, ids = await render()
+        hit = Page(body, tag_of(body), media_type, f, frozenset(ids))
+        cache.put(epoch, key, hit)
+    return conditional(request, hit.body, hit.tag, hit.media_type)
 
 
 # --- /stories --------------------------------------------------------------------------------------
@@ -212,9 +218,10 @@ def story_list(rows: list[repo.PageRow]) -> list[StoryRow]:
 @router.get("/stories", response_model=None, summary="Latest stories, newest first, with filters",
             responses={200: {"model": StoryPage}, **VALIDATION}, openapi_extra=query_doc(PageQuery))
 async def list_stories(request: Request) -> Response:
-    async def render() -> bytes:
-        _, rows, nxt = await fetch_rows(request)
-        return StoryPage(items=story_list(rows), next_cursor=nxt).model_dump_json().encode()
+    async def render() -> Rendered:
+        f, rows, nxt = await fetch_rows(request)
+        items = story_list(rows)
+        return StoryPage(items=items, next_cursor=nxt).model_dump_json().encode(), f, [s.id for s in items]
 
     return await cached(request, render, "application/json")
 
@@ -239,9 +246,10 @@ def feed_route(renderer: Callable[..., bytes], media_type: str) -> Callable[[Req
     async def route(request: Request) -> Response:
         base = base_url(request, context_of(request).settings)
 
-        async def render() -> bytes:
+        async def render() -> Rendered:
             f, rows, nxt = await fetch_rows(request)
-            return renderer(story_list(rows), feed_meta(request, base, f, nxt))
+            items = story_list(rows)
+            return renderer(items, feed_meta(request, base, f, nxt)), f, [s.id for s in items]
 
         return await cached(request, render, media_type, key_prefix=base)  # the feed's links name our base URL
 

@@ -4,8 +4,9 @@ A ``StoreWatch`` polls the store every ``sse_poll_interval_s`` for stories whose
 moved (one indexed query, however many clients listen), turns each change into one
 pre-serialised event, and hands it to the listeners whose filter it matches. A listener
 that falls too far behind is closed; its client reconnects with ``Last-Event-ID`` and the
-route replays what it missed from the store. The watch's ``generation`` also tells the
-response cache of /stories when the store changed.
+route replays what it missed from the store. The same poll tells the response cache of /stories
+(api.http.pagecache) which stories changed and which ids merges removed, so it drops only the pages a
+change concerns; ``generation`` counts the polls that found a change.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.http.schemas import StoryOut
+from services.db import merges
 from services.db import stories as repo
 from services.db.engine import Sessions
 from services.db.models import Story
@@ -94,7 +96,9 @@ class StoreWatch:
         self._watermark_id = ""
         self._task: asyncio.Task[None] | None = None
         self._last_ok = 0.0
+        self._merged_after = EPOCH
         self.generation = 0
+        self.on_change: list[Callable[[list[tuple[str, StoryFacts]], list[str]], object]] = []
 
     @property
     def listeners(self) -> int:
@@ -119,8 +123,11 @@ class StoreWatch:
         try:
             async with self._sessions() as session:
                 newest = await repo.last_change(session)
+                merged = await merges.last_merge(session)
             if newest is not None:  # begin at the newest change, not by reading (and skipping) the whole store
                 self._watermark = newest
+            if merged is not None:
+                self._merged_after = merged
             await self.poll(emit=False)
         except SQLAlchemyError as exc:
             log.warning("stream: store not reachable at start: %s", exc)
@@ -161,7 +168,9 @@ class StoreWatch:
                 if len(rows) < PAGE:
                     break
                 after = (rows[-1].last_seen, rows[-1].id)
-            facets = await repo.article_facets(session, story_ids=[s.id for s in fresh]) if emit else {}
+            wanted = emit and bool(fresh) and bool(self._listeners or self.on_change)
+            facets = await repo.article_facets(session, story_ids=[s.id for s in fresh]) if wanted else {}
+            removed = await merges.merged_since(session, after=max(self._merged_after - OVERLAP, EPOCH))
         self._last_ok = time.monotonic()
         for s in fresh:
             self._seen[(s.id, s.version, s.last_seen)] = None
@@ -170,12 +179,17 @@ class StoreWatch:
         horizon = self._watermark - OVERLAP
         for key in [k for k in self._seen if k[2] < horizon]:
             del self._seen[key]
+        if removed:
+            self._merged_after = max(self._merged_after, removed[-1][1])
         if fresh:
             self.generation += 1
-        if emit and fresh and self._listeners:
-            for s in fresh:
-                feeds, titles = facets.get(s.id, (set(), ""))
-                self._fan_out(to_event(s, feeds, titles))
+        if not emit or not (fresh or removed):
+            return len(fresh)
+        events = [to_event(s, *facets.get(s.id, (set(), ""))) for s in fresh] if wanted else []
+        for hook in self.on_change:
+            hook([(ev.story_id, ev.facts) for ev in events], [old for old, _ in removed])
+        for ev in events if self._listeners else ():
+            self._fan_out(ev)
         return len(fresh)
 
     def _fan_out(self, ev: StoryEvent) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from sqlalchemy import delete
 
 from api.http.ratelimit import RateLimiter
 from services.db import stories as repo
@@ -75,6 +78,52 @@ async def test_cached_pages_follow_the_store(store_url, make_settings):
         again = await client.get("/stories", params={"topic": "ceasefire"})
         assert [s["headline"] for s in again.json()["items"]] == ["Truce"]
         assert again.headers["etag"] != first.headers["etag"]
+
+
+
+async def test_a_change_drops_only_the_pages_it_concerns(store_url, make_settings):
+    """A new ceasefire story drops the ceasefire pages and the unfiltered one; the sanctions page and the
+    Arabic page stay cached; a story merged away drops the pages that listed it."""
+    from sqlalchemy import insert
+
+    from services.db.clusters import story_aliases
+    from services.db.models import Story
+
+    settings = make_settings(database_url=store_url, sse_poll_interval_s=60)  # polled by hand below
+    async with client_for(settings) as (app, client):
+        ctx = app.state.ctx
+        async with ctx.sessions() as s, s.begin():
+            await repo.upsert_enriched(s, event=enriched(raw(1, title="Sanctions widened"), topics={"sanctions": 0.9}))
+            await repo.upsert_enriched(s, event=enriched(raw(2, title="Old truce"), topics={"ceasefire": 0.8}))
+        await ctx.store_watch.poll()
+        queries = {"ceasefire": "/stories?topic=ceasefire", "sanctions": "/stories?topic=sanctions",
+                   "all": "/stories?", "ar": "/stories?lang=ar", "feed": "/stories.rss?topic=ceasefire"}
+        for q in queries.values():
+            assert (await client.get(q)).status_code == 200
+        cache = ctx.page_cache
+        kept = {name: cache.get(next(k for k in cache._items if k.endswith(q.removeprefix("/"))))
+                for name, q in queries.items()}
+        assert all(kept.values()) and len(cache) == 5
+
+        async with ctx.sessions() as s, s.begin():
+            await repo.upsert_enriched(s, event=enriched(raw(3, title="New truce"), topics={"ceasefire": 0.9}))
+        await ctx.store_watch.poll()
+        left = set(cache._items)
+        assert {k.split("?")[1] for k in left} == {"topic=sanctions", "lang=ar"}, left
+        assert [x["headline"] for x in (await client.get(queries["ceasefire"])).json()["items"]] == [
+            "New truce", "Old truce"]
+        assert (await client.get(queries["sanctions"])).status_code == 200
+
+        sanctions_page = cache.get(next(k for k in cache._items if k.endswith("topic=sanctions")))
+        assert sanctions_page is kept["sanctions"]  # served from the cache all along
+        (old,) = sanctions_page.story_ids
+        async with ctx.sessions() as s, s.begin():  # the sanctions story is merged away into another story
+            await s.execute(insert(story_aliases).values(old_id=old, story_id="st_survivor",
+                                                         merged_at=datetime.now(UTC)))
+            await s.execute(delete(Story).where(Story.id == old))
+        await ctx.store_watch.poll()
+        assert not any(k.endswith("topic=sanctions") for k in cache._items)
+        assert (await client.get(queries["sanctions"])).json()["items"] == []
 
 
 ODD = [
