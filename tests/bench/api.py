@@ -1,12 +1,14 @@
 """API benchmark: /stories against a trivial route of the same app, and SSE fan-out latency.
 
     python -m tests.bench.api [--stories 100000] [--db sqlite|postgres|both] [--duration 5] [--connections 32]
-                        [--rate 500] [--rate-share 0.5]
+                        [--rate 500] [--rate-share 0.5] [--write-rate 100]
 
 Loads N stories into a fresh store (bulk SQL inserts), starts the API under uvicorn in a subprocess on a
 free port, and drives GET /healthz and GET /stories?topic=ceasefire with one load generator (raw HTTP/1.1
 on asyncio streams, on uvloop, so that it costs far less per request than the server), with the page
-cache on (production behaviour) and off (every request queries the store). Two measures:
+cache on (production behaviour) and off (every request queries the store), while a background process
+stores --write-rate articles a second (30 % ceasefire stories: the page under test keeps changing, so
+the cache must drop only what a change concerns). Two measures:
 
 * saturation (throughput): a closed loop of C connections, one request at a time each, for a fixed
   duration. Its requests/s ratio is the issue's goal. Its latency is mostly queueing (Little's law:
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -36,6 +39,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -158,6 +162,64 @@ class Server:
             await asyncio.to_thread(self.proc.wait, 15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+# --- writing while reading -----------------------------------------------------------------------
+
+
+async def write_steadily(url: str, rate: float, report: Path) -> None:
+    """Subprocess entry: store ``rate`` enriched articles a second as the sink does (ten per transaction,
+    30 % of them ceasefire stories, so the page under test keeps changing) until terminated; the
+    achieved rate is written to ``report`` every second."""
+    from services.db import stories as repo
+    from services.db.engine import make_engine, make_sessions
+    from services.settings import Settings
+    from tests.factories import enriched, raw
+
+    engine = make_engine(Settings(database_url=url), url=url)
+    sessions = make_sessions(engine)
+    rnd, n, start = random.Random(11), 0, time.perf_counter()
+    per_batch = 10
+    while True:
+        due = start + n / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        async with sessions() as s, s.begin():
+            for _ in range(per_batch):
+                n += 1
+                topic = "ceasefire" if rnd.random() < 0.3 else rnd.choice(TOPICS[1:])
+                a = raw(10_000_000 + n, title=f"{' '.join(rnd.sample(WORDS, 5)).capitalize()} {n}",
+                        published=datetime.now(UTC))
+                await repo.upsert_enriched(s, event=enriched(a, topics={topic: 0.9}))
+        if n % int(rate) < per_batch:
+            figures = json.dumps({"articles": n, "rps": round(n / (time.perf_counter() - start), 1)})
+            await asyncio.to_thread(report.write_text, figures)
+
+
+class Writer:
+    """The background writer for the duration of a measurement (``rate`` 0: none)."""
+
+    def __init__(self, url: str, rate: float) -> None:
+        self.url, self.rate = url, rate
+        self.report = Path(tempfile.mkstemp(prefix="wwbench-writer-", suffix=".json")[1])
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Writer:
+        if self.rate > 0:
+            self.proc = subprocess.Popen([sys.executable, "-m", "tests.bench.api", "--write", self.url,
+                                          "--write-rate", str(self.rate), "--out", str(self.report)], cwd=ROOT)
+        return self
+
+    def achieved(self) -> float:
+        try:
+            return float(json.loads(self.report.read_text())["rps"])
+        except (ValueError, KeyError, OSError):
+            return 0.0
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(15)
+        self.report.unlink(missing_ok=True)
 
 
 # --- load generator -------------------------------------------------------------------------------
@@ -339,7 +401,7 @@ async def bench_mode(kind: str, url: str, cache: bool, args: argparse.Namespace)
     label = "cached" if cache else "uncached"
     tag = f"[{kind}] {label:8}"
     out: dict[str, Any] = {}
-    async with Server(url, cache=cache) as srv:
+    async with Server(url, cache=cache) as srv, _writing(url, args.write_rate) as writer:
         trivial = await hammer(srv.base, TRIVIAL, duration=args.duration, connections=args.connections)
         stories = await hammer(srv.base, STORIES, duration=args.duration, connections=args.connections)
         ratio = round(stories["rps"] / trivial["rps"], 3)
@@ -360,12 +422,21 @@ async def bench_mode(kind: str, url: str, cache: bool, args: argparse.Namespace)
                   f"{TRIVIAL} {_ms(t)} | {STORIES} {_ms(s)} (goal p99 <= 25) "
                   f"[achieved {s['achieved_rps']:.0f} req/s, send lag p99 {s['send_lag_p99_ms']:.1f} ms]{over}",
                   flush=True)
+        out["writing_rps"] = writer.achieved()
+        print(f"{tag} while storing {out['writing_rps']:.0f} articles/s in the background (goal >= 100)", flush=True)
         if cache:
             out["sse"] = await fan_out(srv.base, url, args.listeners)
             f = out["sse"]
             print(f"[{kind}] SSE fan-out to {f['received']}/{f['listeners']} listeners: first {f['first_ms']} ms, "
                   f"median {f['median_ms']} ms, all {f['all_ms']} ms after commit", flush=True)
     return out
+
+
+@contextlib.asynccontextmanager
+async def _writing(url: str, rate: float) -> AsyncIterator[Writer]:
+    with Writer(url, rate) as w:
+        await asyncio.sleep(2 if rate else 0)  # let it reach its rate before measuring
+        yield w
 
 
 async def bench_store(kind: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -422,7 +493,13 @@ def main() -> None:
     p.add_argument("--serve", metavar="URL", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     p.add_argument("--no-cache", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--write-rate", type=float, default=100.0,
+                   help="articles/s stored in the background while reading (0: none)")
+    p.add_argument("--write", metavar="URL", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.write:
+        uvloop.run(write_steadily(args.write, args.write_rate, args.out))
+        return
     if args.serve:
         serve(args.serve, args.port, cache=not args.no_cache)
         return
