@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export WIREWATCH_FEED_ALLOWED_HOSTS ?= 127.0.0.1,localhost
 DEMO_PORT ?= 8765
 
-.PHONY: run stop test setup kafka kafka-stop lint unit eval bench bench-ingest bench-enrich bench-api bench-sink chaos clean
+.PHONY: run stop test setup kafka kafka-stop lint unit eval bench bench-ingest bench-enrich bench-api bench-sink chaos fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -67,6 +67,11 @@ bench: kafka
 ## chaos: the long fault-injection run (N >= 2,000 articles); a short form runs inside `make test`
 chaos: setup
 	WIREWATCH_CHAOS=long $(BIN)/python -m pytest -q -p no:cacheprovider tests/chaos
+
+## fuzz: schemathesis in all four phases (examples, coverage, fuzzing, stateful), 200 cases per operation;
+## `make test` runs the same at 8
+fuzz: setup
+	WIREWATCH_FUZZ_EXAMPLES=200 $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
 
 bench-ingest: kafka
 	$(BIN)/python -m tests.bench.ingest

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,11 +29,22 @@ from api.http import (
     routes_webhooks,
 )
 from api.http.context import CtxDep, running_context
+from api.http.schemas import Problem
 from services import bus
 from services.db.migrate import upgrade_async
 from services.db.observe import store_error
 from services.runtime import trim_memory_every
 from services.settings import Settings
+
+# What any operation may answer besides its own responses, documented once for all of them.
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "the request body is not valid JSON"},
+    401: {"model": Problem, "description": "admin routes: missing or wrong admin token; with "
+                                          "WIREWATCH_READ_TOKENS set, public routes: missing or wrong read token"},
+    404: {"model": Problem, "description": "no such resource (or route)"},
+    429: {"model": Problem, "description": "over WIREWATCH_RATE_LIMIT_PER_MINUTE; see Retry-After"},
+    503: {"model": Problem, "description": "the store is unavailable; see Retry-After"},
+}
 
 
 def create_app(settings: Settings, *, migrate: bool = True, page_cache: bool = True) -> FastAPI:
@@ -57,6 +69,7 @@ def create_app(settings: Settings, *, migrate: bool = True, page_cache: bool = T
         version="0.1.0",
         description="Ceasefire and conflict de-escalation news, tagged and pushed within seconds.",
         lifespan=lifespan, docs_url=None, redoc_url=None,  # served offline by routes_docs
+        responses=COMMON_ERRORS,
     )
     app.add_middleware(GZipMiddleware, minimum_size=settings.api_gzip_min_bytes)  # never SSE (excluded)
 

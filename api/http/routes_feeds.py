@@ -15,6 +15,7 @@ from fastapi.responses import PlainTextResponse
 
 from api.http.context import CtxDep
 from api.http.deps import AdminDep, SessionDep, SettingsDep
+from api.http.schemas import Problem, ValidationProblem
 from api.http.schemas_feeds import FeedCreate, FeedOut, FeedPatch, ImportResult
 from ingest import websub
 from ingest.discover import discover_feed
@@ -105,7 +106,11 @@ async def fetch_now(feed_id: FeedId, session: SessionDep) -> dict[str, Any]:
     return {"id": feed_id, "next_check_at": now.isoformat()}
 
 
-@router.post("/feeds/import", response_model=ImportResult, dependencies=[AdminDep])
+@router.post("/feeds/import", response_model=ImportResult, dependencies=[AdminDep],
+             responses={413: {"model": Problem, "description": "more than the OPML size limit"},
+                        422: {"model": ValidationProblem, "description": "not OPML"}},
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "text/x-opml": {"schema": {"type": "string"}}, "application/xml": {"schema": {"type": "string"}}}}})
 async def import_feeds(request: Request, session: SessionDep, settings: SettingsDep) -> Any:
     data = await request.body()
     if len(data) > MAX_OPML_BYTES:

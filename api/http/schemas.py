@@ -171,6 +171,12 @@ class ParamError(BaseModel):
     type: str
 
 
+class Problem(BaseModel):
+    """Any other error: what went wrong, in a sentence."""
+
+    detail: str
+
+
 class ValidationProblem(BaseModel):
     """The 422 body: which parameter, and what is wrong with it."""
 
@@ -277,6 +283,3 @@ class ReplayIn(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
 
-
-class Problem(BaseModel):
-    detail: Any

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,7 +31,7 @@ from tests.conftest import ROOT, free_port
 from tests.factories import enriched, raw
 from tests.waiting import stop_process
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 TOKEN = "fuzz-admin-token-0123456789"
 EXAMPLES = int(os.environ.get("WIREWATCH_FUZZ_EXAMPLES", "8"))
@@ -152,3 +154,28 @@ def test_metrics_content_type_is_documented(live_api: str) -> None:
     documented = set(schema["paths"]["/metrics"]["get"]["responses"]["200"].get("content", {}))
     served = httpx.get(live_api + "/metrics", timeout=5).headers["content-type"].split(";")[0]
     assert served in documented, (served, documented)
+
+
+PHASES = "examples,coverage,fuzzing,stateful"
+STRICT = ("not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,"
+          "response_headers_conformance")
+
+
+def test_every_phase_of_schemathesis_finds_nothing(live_api: str, tmp_path) -> None:
+    """schemathesis's own runner with all four phases: the schema's examples, its coverage phase (boundary
+    and invalid values, requests without credentials), random fuzzing and stateful sequences. No 5xx,
+    every status documented, every body (422s included) and header as declared. ``make fuzz`` runs it
+    with WIREWATCH_FUZZ_EXAMPLES=200. Not covered: the SSE streams (endless), POST /feeds (it fetches
+    the URL it is given) and /readyz (503 by design while Kafka is down)."""
+    n = max(EXAMPLES, 5)
+    cmd = [str(Path(sys.executable).with_name("schemathesis")), "run", f"{live_api}/openapi.json", "--phases", PHASES,
+           "--checks", STRICT, "-H", f"Authorization: Bearer {TOKEN}", "-n", str(n), "--seed", "7", "--no-color",
+           "--exclude-path-regex", "/stream$", "--exclude-path", "/feeds", "--exclude-path", "/readyz",
+           "--report", "junit", "--report-dir", str(tmp_path)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    tail = out.stdout[-6000:]
+    assert out.returncode == 0, tail
+    generated = re.search(r"(\d+) generated, (\d+) passed", out.stdout)
+    assert generated and generated[1] == generated[2] and int(generated[1]) >= 300, tail
+    for phase in ("Coverage", "Fuzzing", "Stateful"):
+        assert re.search(rf"✅ {phase}", out.stdout), f"the {phase} phase did not run and pass:\n{tail}"
