@@ -10,9 +10,10 @@ to the language-independent entity ids (``api/sink/linking.py``).
   lazily per language), title words counted twice; words inside an entity mention are left out
   (entities are compared by id). Languages written without spaces (zh, ja, th, my, km) use
   character bigrams.
-- :func:`names`: capitalised words that no entity covers ("Pahalgam", "Bukavu", "Eternity"), folded to
-  plain lower-case letters: in languages written in Latin script they are spelt alike across languages,
-  so they carry names the gazetteer does not know from one language to another.
+- :func:`names`: capitalised words and acronyms that no entity covers ("Pahalgam", "Bukavu", "PSG"), and
+  every Latin-script word of a text in another script ("Wiz" in Hebrew, "SpaceX" in Chinese), folded to
+  plain lower-case letters: they are spelt alike across languages, so they carry names the gazetteer does
+  not know from one language to another.
 - :func:`numbers`: the numbers a text reports (any digits, Arabic-Indic and Persian ones included),
   without years and clock times, as language-independent tokens ("n:30", "n:175").
 
@@ -115,25 +116,43 @@ def numbers(text: str, limit: int = MAX_NUMBERS) -> list[str]:
 
 
 MAX_NAMES = 20
-_CAPITALISED = re.compile(r"(?<![\w.])([A-ZÀ-ÖØ-ÞĀ-Ž][a-zà-öø-ÿā-ž]{3,})")
+_LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏ]+")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;«»\"“”]\s*|\n\s*)$")
+LATIN_SHARE_FOR_SCRIPT = 0.5  # below this share of Latin letters a text is written in another script
+ACRONYM = (3, 5)  # letters of an all-capitals word taken as a name ("PSG", "NATO"; "US" is too common)
 
 
 def _plain(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", word.casefold()) if c.isalpha() and c.isascii())
 
 
+def _latin_share(doc: str) -> float:
+    letters = [c for c in doc if c.isalpha()]
+    return sum(1 for c in letters if c.isascii() or "À" <= c <= "ɏ") / len(letters) if letters else 1.0
+
+
 def names(doc: str, entity_spans: Iterable[tuple[int, int]] = (), limit: int = MAX_NAMES) -> list[str]:
-    """Capitalised Latin-script words not at a sentence start and outside entity mentions, as "nm:<plain>"."""
+    """Names no entity covers, as "nm:<plain>": in a Latin-script text the capitalised words not at a
+    sentence start and the acronyms; in a text in another script every Latin-script word (there it is a
+    name: "Wiz", "SpaceX", "Starship"). Spelt alike across languages, they carry names the gazetteer does
+    not know from one language to another."""
     covered = sorted(entity_spans)
+    foreign = _latin_share(doc) < LATIN_SHARE_FOR_SCRIPT
     out: dict[str, None] = {}
-    for m in _CAPITALISED.finditer(doc):
-        start = m.start()
-        if _SENTENCE_START.search(doc[max(0, start - 3):start]) or any(s <= start < e for s, e in covered):
+    for m in _LATIN.finditer(doc):
+        word, start = m.group(), m.start()
+        if any(s <= start < e for s, e in covered):
             continue
-        plain = _plain(m.group(1))
-        if len(plain) >= 4:
+        if foreign:
+            keep = len(word) >= 3
+        elif word.isupper():
+            keep = ACRONYM[0] <= len(word) <= ACRONYM[1]
+        else:
+            keep = (word[0].isupper() and len(word) >= 3 and any(c.islower() for c in word[1:])
+                    and not _SENTENCE_START.search(doc[max(0, start - 3):start]))
+        plain = _plain(word)
+        if keep and len(plain) >= 3:
             out[f"nm:{plain}"] = None
-        if len(out) >= limit:
-            break
+            if len(out) >= limit:
+                break
     return list(out)

@@ -1,0 +1,37 @@
+"""What enrich extracts for story linking beyond entities: names spelt alike across languages, numbers.
+
+Spec: in a Latin-script text a name is a capitalised word not at a sentence start, or an acronym; in a text
+in another script every Latin-script word is a name ("Wiz" in Hebrew, "SpaceX" in Chinese); words inside
+an entity mention are left to the entity; numbers are language-independent tokens without years.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from enrich.event_features import names, numbers
+
+
+@pytest.mark.parametrize(("doc", "expected"), [
+    ("Google agrees to buy Wiz for $32 billion, a record for an Israeli start-up.", {"nm:wiz", "nm:israeli"}),
+    ("Tourists were killed near Pahalgam. The attack shocked Kashmir.", {"nm:pahalgam", "nm:kashmir"}),
+    ("Le PSG sacré champion d'Europe", {"nm:europe", "nm:psg"}),
+    ("גוגל רוכשת את Wiz ב-32 מיליארד דולר", {"nm:wiz"}),
+    ("SpaceX星舰第八次试飞再度失利", {"nm:spacex"}),
+    ("«Нам вдалося» — Зеленський про зустріч", set()),
+])
+def test_names_are_spelt_alike_across_languages(doc: str, expected: set[str]) -> None:
+    assert set(names(doc)) == expected
+
+
+def test_sentence_starts_two_letter_acronyms_and_entity_mentions_are_not_names() -> None:
+    doc = "After the talks the US and Ukraine agreed. Officials in Riyadh said so."
+    assert "nm:after" not in names(doc) and "nm:officials" not in names(doc) and "nm:us" not in names(doc)
+    start = doc.index("Riyadh")
+    assert "nm:riyadh" in names(doc) and "nm:riyadh" not in names(doc, [(start, start + len("Riyadh"))])
+
+
+def test_numbers_leave_out_years_and_keep_thousands_whole() -> None:
+    assert numbers("On 19 March 2025 Russia and Ukraine swapped 175 prisoners; 1,000 more in May.") == [
+        "n:19", "n:175", "n:1000"]
+    assert numbers("تبادل ٣٥٠ أسيراً") == ["n:350"]
