@@ -79,6 +79,8 @@ class Settings(BaseSettings):
 
     # --- Ingest ------------------------------------------------------------
     feeds_opml: Path = ROOT / "deploy" / "feeds.opml"
+    opml_max_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="largest OPML file an import takes "
+                                "(API and dashboard): 100,000 feeds are about 15 MB")
     feed_allowed_hosts: CommaList = Field(default_factory=list)
     user_agent: str = "Wirewatch/0.1 (+{contact})"
     contact_url: str = "https://github.com/wirewatch/wirewatch"

@@ -37,7 +37,6 @@ router = APIRouter(tags=["dashboard"], include_in_schema=False)
 UNPROCESSABLE = 422  # a refused form, as the API answers (Starlette renamed the constant)
 FEED_STATUSES = ("all", "failing", "ok", "pending", "disabled")
 ACTIONS = {"enable": "enabled", "disable": "disabled", "fetch": "fetch", "delete": "deleted"}  # action -> notice
-MAX_OPML_BYTES = 5 * 1024 * 1024
 FeedId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 
 
@@ -128,10 +127,11 @@ async def add_feed(request: Request, session: SessionDep, settings: SettingsDep,
 async def import_feeds(request: Request, session: SessionDep, settings: SettingsDep,
                        opml: Annotated[UploadFile, File()]) -> Response:
     """An OPML file's feeds, as POST /feeds/import adds them: new URLs only, each through the SSRF guard."""
-    data = await opml.read(MAX_OPML_BYTES + 1)
+    limit = settings.opml_max_bytes
+    data = await opml.read(limit + 1)
     try:
-        if len(data) > MAX_OPML_BYTES:
-            raise OPMLError(f"the file is larger than {MAX_OPML_BYTES // (1024 * 1024)} MB")
+        if len(data) > limit:
+            raise OPMLError(f"the file is larger than {limit // (1024 * 1024)} MB (WIREWATCH_OPML_MAX_BYTES)")
         outlines = parse_opml(data)
     except OPMLError as exc:
         who = viewer(request, settings)

@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 FeedId = Annotated[int, Path(ge=1, le=2**31 - 1, description="feed id")]
 
 router = APIRouter(tags=["feeds"])
-MAX_OPML_BYTES = 5 * 1024 * 1024
 MAX_PUSH_BYTES = 5 * 1024 * 1024
 
 
@@ -112,11 +111,14 @@ async def fetch_now(feed_id: FeedId, session: SessionDep) -> dict[str, Any]:
              openapi_extra={"requestBody": {"required": True, "content": {
                  "text/x-opml": {"schema": {"type": "string"}}, "application/xml": {"schema": {"type": "string"}}}}})
 async def import_feeds(request: Request, session: SessionDep, settings: SettingsDep) -> Any:
-    data = await request.body()
-    if len(data) > MAX_OPML_BYTES:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "OPML too large")
+    data = bytearray()
+    async for chunk in request.stream():  # read up to the limit, never the whole of an oversized body
+        data += chunk
+        if len(data) > settings.opml_max_bytes:
+            raise HTTPException(413,
+                                f"OPML larger than {settings.opml_max_bytes} bytes (WIREWATCH_OPML_MAX_BYTES)")
     try:
-        outlines = parse_opml(data)
+        outlines = parse_opml(bytes(data))
     except OPMLError as exc:
         raise HTTPException(422, detail=[{"loc": ["body"], "msg": str(exc), "type": "value_error"}]) from exc
     usable = []
@@ -160,7 +162,7 @@ async def websub_push(feed_id: FeedId, request: Request, session: SessionDep, ct
         raise HTTPException(status.HTTP_410_GONE, "not subscribed")
     body = await request.body()
     if len(body) > MAX_PUSH_BYTES:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "push body too large")
+        raise HTTPException(413, "push body too large")
     # Per WebSub §8: a bad signature is acknowledged (2xx) but the content is ignored.
     if not websub.verify_signature(body, request.headers.get("x-hub-signature"), feed.websub_secret):
         log.warning("websub push with a bad signature ignored", extra={"feed_id": feed_id})

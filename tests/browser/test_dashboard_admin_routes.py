@@ -34,7 +34,7 @@ PAGE = b'<html><head><title>Wire</title><link rel="alternate" type="application/
 @pytest_asyncio.fixture
 async def admin(make_settings) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     """A logged-in admin client on a real SQLite store with two stories."""
-    settings = make_settings(kafka_bootstrap="127.0.0.1:1")
+    settings = make_settings(kafka_bootstrap="127.0.0.1:1", opml_max_bytes=4096)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     await upgrade_async(settings)
     app = create_app(settings, migrate=False)
@@ -108,6 +108,13 @@ async def test_opml_import_and_export(admin):
 
     bad = await client.post("/dashboard/feeds/import", files={"opml": ("x.opml", b"<html/>", "text/xml")}, headers=SAME)
     assert bad.status_code == 422 and "x.opml: not OPML" in bad.text
+    big = opml.replace("</body>", "<!--" + "x" * 5000 + "--></body>").encode()
+    huge = await client.post("/dashboard/feeds/import", files={"opml": ("big.opml", big, "text/x-opml")}, headers=SAME)
+    assert huge.status_code == 422 and "WIREWATCH_OPML_MAX_BYTES" in huge.text
+    api = await client.post("/feeds/import", content=big, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert api.status_code == 413 and "WIREWATCH_OPML_MAX_BYTES" in api.text
+    fits = await client.post("/feeds/import", content=opml.encode(), headers={"Authorization": f"Bearer {TOKEN}"})
+    assert fits.status_code == 200 and fits.json() == {"added": 0, "existing": 2}
 
     out = await client.get("/dashboard/feeds/export.opml")
     assert out.status_code == 200 and out.headers["content-type"].startswith("text/x-opml")
