@@ -33,12 +33,19 @@ confidence is its best hit + 0.03 per further good hit (capped at 0.99). In an
 article dominated by negative contexts, ambiguous triggers score at most x0.5.
 
 Lifecycle state: state cues are read in the sentences that carry ceasefire
-evidence and the sentence after each (which often says "... violated it"); the
-event's ``state`` is the detected state furthest along the lifecycle (the
-taxonomy's precedence: collapsed > violated > extended > in_force > agreed >
-rejected > proposed), so a partial ceasefire agreed while a full one is rejected
-is ``agreed``, and a truce "holding" since it was agreed is ``in_force``. All
-detected states are returned too.
+evidence and the sentence after each (which often says "... violated it"). The
+event's ``state`` is the one the lead gives: the first evidence sentence that
+cues a state (or whose next sentence does), the headline first; the body often
+recalls how the truce was agreed or how an earlier one collapsed. Within that
+sentence the state furthest along the lifecycle wins (the taxonomy's
+precedence: collapsed > violated > extended > in_force > agreed > rejected >
+proposed), so a partial ceasefire agreed while a full one is rejected is
+``agreed``, and a truce "holding" since it was agreed is ``in_force``. A cue
+right after a negation word of the language ("no violations", "sans
+prolongation", "لم تسجل أي خروقات") does not count, nor does an extension cue
+right after a proposal word ("propose extending": proposed). Weak cues (talks
+about a truce: proposed) are read only when no other state is cued. All
+detected states are returned too, furthest along first.
 """
 
 from __future__ import annotations
@@ -52,296 +59,22 @@ from pathlib import Path
 from typing import Any
 
 from services.events import Evidence, TopicTag
-from services.text import WORD  # the gazetteer's tokens too: the enricher hands them to tag()
 
 from .context import CountryMatcher, CountrySpec
 from .context import build as build_countries
+from .patterns import NeedleIndex, Scanner, Token, Where, _rx, _within, needles
+from .sentences import Sentence, split_sentences
+
+__all__ = ["TAXONOMY_PATH", "NeedleIndex", "Scanner", "Sentence", "Token", "TopicModel", "TopicResult", "Where",
+           "needles", "split_sentences"]
 
 TAXONOMY_PATH = Path(__file__).with_name("taxonomy.json")
-# A sentence ends at . ! ? ؟ + closing quotes + a space before a word that is not lower-case (checked in
-# split_sentences: caseless scripts start sentences too), at a mark no abbreviation uses (CJK 。！？, the
-# danda, Burmese, Khmer, Ethiopic, Armenian and Urdu full stops) whatever follows, or at a line break.
-_SENT_END = re.compile(r"(?<=[.!?؟])(?P<gap>[\"”’»)]*\s+)(?=[\"“‘«(]?[^\W_])"
-                       r"|(?<=[。！？।॥။។።։۔])[\"”’»)」』）]*\s*(?=\S)|\n\s*\n|\n(?=\S)")
-_OPENERS = "\"“‘«("
-_GEORGIAN = ("\u10d0", "\u10ff")  # Mkhedruli letters are lower-case to Unicode, yet they start sentences
-_ABBREV = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|Gen|Lt|Col|Sgt|St|Sen|Rep|Gov|Prof|No|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|U\.S|U\.N|U\.K|E\.U|vs|etc))\.$")
 _FULL = "full"
 _DOC = "doc"
 _NONE = "none"
 _SENTENCE = "sentence"
 _CLEAN = "clean"
 CLEAN_FACTOR = 0.6  # a "clean" trigger with no context in an article free of its negative contexts
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """A sentence of the analysed document with its character span."""
-
-    text: str
-    start: int
-    end: int
-    in_title: bool = False
-
-
-def split_sentences(title: str, body: str) -> tuple[str, list[Sentence], int]:
-    """Join title and body into one document; return it, its sentences and the body offset."""
-    title = title.strip()
-    doc = f"{title}\n\n{body}" if title else body
-    offset = len(title) + 2 if title else 0
-    sents: list[Sentence] = []
-    if title:
-        sents.append(Sentence(title, 0, len(title), True))
-    pos = offset
-    for m in _SENT_END.finditer(doc, offset):
-        if m.group("gap") is not None:
-            first = doc[m.end() + 1] if doc[m.end()] in _OPENERS else doc[m.end()]
-            if first.islower() and not _GEORGIAN[0] <= first <= _GEORGIAN[1]:
-                continue
-            if m.group().strip() == "" and _ABBREV.search(doc, max(pos, m.start() - 6), m.start()):
-                continue
-        _add(doc, pos, m.start(), sents)
-        pos = m.end()
-    _add(doc, pos, len(doc), sents)
-    return doc, sents, offset
-
-
-def _add(doc: str, start: int, end: int, out: list[Sentence]) -> None:
-    text = doc[start:end]
-    stripped = text.strip()
-    if stripped:
-        lead = len(text) - len(text.lstrip())
-        out.append(Sentence(stripped, start + lead, start + lead + len(stripped)))
-
-
-def _rx(patterns: Sequence[str], bounded: bool = True) -> re.Pattern[str]:
-    """One case-insensitive regex of ``patterns``, held to word boundaries unless ``bounded`` is False."""
-    body = "|".join(f"(?:{p})" for p in patterns)
-    if not bounded:
-        return re.compile(f"(?:{body})", re.IGNORECASE)
-    return re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])", re.IGNORECASE)
-
-
-def _lead(pattern: str) -> str | None:
-    """The literal text every match of ``pattern`` starts with (lower-cased), if easy to see."""
-    out: list[str] = []
-    for i, c in enumerate(pattern):
-        if not c.isalpha():
-            if c in "?*{" and out:
-                out.pop()
-            break
-        if i + 1 < len(pattern) and pattern[i + 1] in "?*{":
-            break
-        out.append(c.lower())
-    return "".join(out) or None
-
-
-def _structure(pattern: str) -> Iterator[tuple[int, str]]:
-    """Positions of the ``(``, ``)`` and ``|`` that are syntax (not escaped, not in a character class)."""
-    in_class = escaped = False
-    for i, c in enumerate(pattern):
-        if escaped:
-            escaped = False
-        elif c == "\\":
-            escaped = True
-        elif in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-        elif c in "()|":
-            yield i, c
-
-
-def _alternatives(pattern: str) -> list[str]:
-    """``pattern`` split at its top-level ``|``."""
-    parts, depth, start = [], 0, 0
-    for i, c in _structure(pattern):
-        if c == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
-        elif c != "|":
-            depth += 1 if c == "(" else -1
-    return [*parts, pattern[start:]]
-
-
-def _group_end(pattern: str) -> int:
-    """Index of the ``)`` closing the group that opens ``pattern``; -1 if none."""
-    depth = 0
-    for i, c in _structure(pattern):
-        if c != "|":
-            depth += 1 if c == "(" else -1
-            if depth == 0:
-                return i
-    return -1
-
-
-_LOOKBEHINDS = re.compile(r"^(?:\(\?<!?[^()]*\))+")
-
-
-def needles(pattern: str) -> frozenset[str] | None:
-    """Literals one of which starts every text ``pattern`` matches; None = cannot tell."""
-    leads: set[str] = set()
-    for alt in _alternatives(pattern):
-        alt = _LOOKBEHINDS.sub("", alt)
-        found: frozenset[str] | None = None
-        if alt.startswith("(?:"):
-            end = _group_end(alt)
-            if end > 0 and alt[end + 1:end + 2] not in ("?", "*", "{"):
-                found = needles(alt[3:end])
-        elif lead := _lead(alt):
-            found = frozenset([lead])
-        if found is None:
-            return None
-        leads |= found
-    return frozenset(leads) or None
-
-
-Where = dict[str, list[int]]
-"""Gate literal -> offsets of the words of a document that start with it."""
-
-
-class Scanner:
-    """A set of patterns, each tried only where one of its leading literals starts a word.
-
-    Equivalent to running each pattern over the whole document, but far cheaper:
-    a pattern whose literals are absent is skipped by a set test, and a present
-    one is tried with ``match`` at those word starts only (every gated pattern
-    starts at a word boundary, see :func:`_rx`). Patterns of a language without
-    word boundaries (``bounded=False``: Arabic proclitics, Chinese, Thai, Hindi...)
-    run over the whole text; they are compiled only into that language's rules.
-    """
-
-    def __init__(self, patterns: Sequence[str], bounded: bool = True) -> None:
-        self._bounded = bounded
-        self._gated_src: list[tuple[frozenset[str], str]] = []
-        ungated: list[str] = []
-        for p in patterns:
-            leads = needles(p) if bounded else None
-            if leads is None:
-                ungated.append(p)
-            else:
-                self._gated_src.append((leads, p))
-        self._ungated = ungated
-        # Compiled on first use: a process compiles the patterns its documents' words can reach only
-        # (the taxonomy has ~10,000 patterns in 40 languages; compiling all takes seconds).
-        self._gated_rx: list[re.Pattern[str] | None] = [None] * len(self._gated_src)
-        self._always: list[re.Pattern[str]] | None = None
-        self._by_needle: dict[str, list[int]] = {}
-        for k, (ns, _) in enumerate(self._gated_src):
-            for n in ns:
-                self._by_needle.setdefault(n, []).append(k)
-        self._all = frozenset(self._by_needle)
-
-    @property
-    def always(self) -> list[re.Pattern[str]]:
-        """The ungated patterns as one regex (empty list if none)."""
-        if self._always is None:
-            self._always = [_rx(self._ungated, self._bounded)] if self._ungated else []
-        return self._always
-
-    @property
-    def gated(self) -> list[tuple[frozenset[str], re.Pattern[str]]]:
-        """Every gated pattern with its leading literals (compiles them all)."""
-        return [(ns, self._gated(k)) for k, (ns, _) in enumerate(self._gated_src)]
-
-    def _gated(self, k: int) -> re.Pattern[str]:
-        rx = self._gated_rx[k]
-        if rx is None:
-            rx = self._gated_rx[k] = _rx([self._gated_src[k][1]], self._bounded)
-        return rx
-
-    @property
-    def has_ungated(self) -> bool:
-        return bool(self._ungated)
-
-    def needles(self) -> set[str]:
-        return set(self._all)
-
-    def search(self, doc: str, where: Where) -> bool:
-        """Whether any pattern matches ``doc``."""
-        if not self._ungated and self._all.isdisjoint(where):
-            return False
-        return next(self.finditer(doc, where), None) is not None
-
-    def finditer(self, doc: str, where: Where) -> Iterator[re.Match[str]]:
-        """Matches of every pattern in ``doc`` (``where``: its :meth:`NeedleIndex.find`); may overlap."""
-        if self._ungated:
-            for rx in self.always:
-                yield from rx.finditer(doc)
-        if self._all.isdisjoint(where):
-            return
-        present = self._all.intersection(where)
-        for k in sorted({k for n in present for k in self._by_needle[n]}):
-            ns = self._gated_src[k][0]
-            rx = self._gated(k)
-            starts = [pos for n in ns & present for pos in where[n]]
-            if len(starts) > 1:
-                starts = sorted(set(starts))
-            end = 0
-            for pos in starts:
-                if pos >= end and (m := rx.match(doc, pos)):
-                    end = m.end()
-                    yield m
-
-
-Token = tuple[str, int, int]
-"""A word of a document (a run of letters and digits) with its start and end offsets."""
-_NO_NEEDLES: tuple[str, ...] = ()
-
-
-def _within(where: Where, sent: Sentence) -> Where:
-    """The part of a document's ``where`` inside ``sent``, in the sentence's own offsets.
-
-    Exact because a sentence never starts or ends inside a word (see :func:`split_sentences`).
-    """
-    out: Where = {}
-    for n, offsets in where.items():
-        inside = [p - sent.start for p in offsets if sent.start <= p < sent.end]
-        if inside:
-            out[n] = inside
-    return out
-
-
-class NeedleIndex:
-    """Where gate literals start a word of a document.
-
-    The answer per distinct word is cached (news vocabulary repeats), so a
-    document costs one tokenising pass plus a dict lookup per word, instead of
-    trying ~600 literals at every position.
-    """
-
-    def __init__(self, needles: set[str], cache_size: int = 50_000) -> None:
-        self._by_head: dict[str, tuple[str, ...]] = {}  # first two letters (or the one) -> literals
-        for n in sorted(needles):
-            self._by_head[n[:2]] = (*self._by_head.get(n[:2], ()), n)
-        self._cache: dict[str, tuple[str, ...]] = {}
-        self._cache_size = cache_size
-
-    def _starting(self, word: str) -> tuple[str, ...]:
-        low = word.lower()
-        hits = [n for n in self._by_head.get(low[:2], ()) if low.startswith(n)]
-        if len(low) > 1:
-            hits += self._by_head.get(low[0], ())
-        return tuple(hits) or _NO_NEEDLES
-
-    def find(self, doc: str, tokens: Sequence[Token] | None = None) -> Where:
-        """Each literal that starts a word of ``doc`` (case-insensitively), with those words' offsets.
-
-        ``tokens``: the words of ``doc`` as ``(word, start, end)``, when the caller already has them.
-        """
-        if tokens is None:
-            tokens = [(m.group(), m.start(), m.end()) for m in WORD.finditer(doc)]
-        where: Where = {}
-        cache = self._cache
-        for word, start, _ in tokens:
-            hit = cache.get(word)
-            if hit is None:
-                if len(cache) >= self._cache_size:
-                    cache.clear()
-                hit = cache[word] = self._starting(word)
-            for n in hit:
-                where.setdefault(n, []).append(start)
-        return where
 
 
 @dataclass(frozen=True)
@@ -374,6 +107,8 @@ class _Rules:
     context: tuple[Scanner, ...]
     negatives: dict[str, tuple[Scanner, ...]]
     states: tuple[dict[str, Scanner], ...]  # cue sets, own first, English last
+    weak: tuple[dict[str, Scanner], ...]  # cues read only when no other state is cued ("talks": proposed)
+    cancel: tuple[tuple[frozenset[str], re.Pattern[str]], ...]  # (states, words cancelling their cues after them)
     actor_patterns: tuple[str, ...]
     country_word_patterns: tuple[str, ...]
     bounded: bool
@@ -430,7 +165,25 @@ class TopicModel:
                              also, tuple(spec.get("negatives", ())), bool(trig.get("local", topic in local["topics"]))))
         cues = {lang: {s: scanner(p, lang) for s, p in by_state.items()}
                 for lang, by_state in data["states"]["cues"].items()}
+        weak = {lang: {s: scanner(p, lang) for s, p in by_state.items()}
+                for lang, by_state in data["states"].get("weak", {}).items()}
         self.precedence: list[str] = data["states"]["precedence"]
+        st = data["states"]
+        gap = int(st.get("negation_gap", 2))
+        self._negation_gap = re.compile(rf"\W*(?:\w+\W+){{0,{gap}}}")
+        # "no violations", "without an extension": negation words cancel the cues of the negatable states;
+        # "propose extending": proposal words cancel an extension cue (the proposal is the news)
+        groups = [(frozenset(st.get("negatable", ())), st.get("negation", {})),
+                  (frozenset(st.get("hypothetical_states", ())), st.get("hypothetical", {}))]
+
+        def cancel_rx(sets: Sequence[str]) -> tuple[tuple[frozenset[str], re.Pattern[str]], ...]:
+            out = []
+            for states, words in groups:
+                # the language's own words only: English "no" is Portuguese "in the"
+                alts = [f"(?:{_rx(words[r], bounded(r)).pattern})" for r in sets if words.get(r)]
+                if states and alts:
+                    out.append((states, re.compile("|".join(alts), re.IGNORECASE)))
+            return tuple(out)
         self._rules: dict[str, _Rules] = {}
         for lang, spec in langs.items():
             sets = [lang, *spec.get("rules", ())]
@@ -454,6 +207,8 @@ class TopicModel:
                                            if o.get("context"))),
                 negatives=negatives,
                 states=tuple(cues[r] for r in dict.fromkeys((*sets, "en")) if r in cues),
+                weak=tuple(weak[r] for r in dict.fromkeys((*sets, "en")) if r in weak),
+                cancel=cancel_rx(sets),
                 actor_patterns=tuple(actors),
                 country_word_patterns=tuple(words),
                 bounded=bounded(lang),
@@ -478,7 +233,7 @@ class TopicModel:
         seen: set[int] = set()
         for r in rules:
             for sc in (*r.context, *(s for ss in r.negatives.values() for s in ss), *(t.rx for t in r.triggers),
-                       *(c for cues in r.states for c in cues.values())):
+                       *(c for cues in (*r.states, *r.weak) for c in cues.values())):
                 if id(sc) not in seen:
                     seen.add(id(sc))
                     yield sc
@@ -555,11 +310,31 @@ class TopicModel:
                     evidence.append(Evidence(sentence=sents[i].text, phrase=phrase))
             result.tags.append(TopicTag(name=topic, confidence=round(conf, 3), evidence=evidence))
             if topic == "ceasefire":
-                good_sents = sorted({j for s, i, _ in th if s >= 0.5 for j in (i, i + 1) if j < len(sents)})
-                result.states = self.states_in([sents[i].text for i in good_sents], lang,
-                                               [_within(where, sents[i]) for i in good_sents])
-                result.state = result.states[0] if result.states else None
+                result.states, result.state = self._lifecycle(th, sents, where, lang)
         return result
+
+    def _lifecycle(self, hits: list[tuple[float, int, str]], sents: list[Sentence], where: Where,
+                   lang: str) -> tuple[list[str], str | None]:
+        """The states cued next to the good ceasefire ``hits``, and the event's state: the one the first
+        cueing hit sentence (or the sentence after it) gives, the headline first (it reports the news)."""
+        rules = self._rules.get(lang) or self._rules["en"]
+        hit = sorted({i for s, i, _ in hits if s >= 0.5})
+        order = sorted({j for i in hit for j in (i, i + 1) if j < len(sents)})
+        found: set[str] = set()
+        lead: set[str] | None = None
+        for cue_sets in (rules.states, rules.weak):
+            cued: dict[int, set[str]] = {}
+            for j in order:
+                # until the lead is known every state counts; after it, only those not yet found
+                cued[j] = self._sentence_states(rules, sents[j].text, _within(where, sents[j]), cue_sets,
+                                                found if lead is not None else set())
+                found |= cued[j]
+                if lead is None:
+                    lead = _lead_states(hit, cued, j)
+            if found:
+                break
+        states = [s for s in self.precedence if s in found]
+        return states, next((s for s in self.precedence if s in (lead or ())), states[0] if states else None)
 
     def _near_conflict(self, rules: _Rules, doc: str, sent: Sentence, m: re.Match[str]) -> bool:
         """Whether, within ``rules.window`` characters of the trigger ``m`` (in its sentence), there is an
@@ -595,16 +370,51 @@ class TopicModel:
         return 0.35
 
     def states_in(self, sentences: list[str], lang: str, wheres: Sequence[Where] | None = None) -> list[str]:
-        """Lifecycle states cued in ``sentences``, ordered by precedence (first = the event's state).
+        """Lifecycle states cued in ``sentences``, ordered by precedence (first = the furthest along).
 
         ``wheres``: each sentence's :meth:`NeedleIndex.find`, when the caller has it.
         """
         rules = self._rules.get(lang) or self._rules["en"]
         found: set[str] = set()
         for k, sent in enumerate(sentences):
-            where = wheres[k] if wheres is not None else self._needles.find(sent)
-            for cues in rules.states:
-                for state, sc in cues.items():
-                    if state not in found and sc.search(sent, where):
-                        found.add(state)
+            found |= self._sentence_states(rules, sent, wheres[k] if wheres is not None else self._needles.find(sent),
+                                           rules.states, found)
         return [s for s in self.precedence if s in found]
+
+    def _sentence_states(self, rules: _Rules, sent: str, where: Where,
+                         cue_sets: tuple[dict[str, Scanner], ...], skip: set[str] | frozenset[str] = frozenset()) -> set[str]:
+        """The states ``cue_sets`` cue in one sentence (``where``: its :meth:`NeedleIndex.find`), ``skip`` aside."""
+        found: set[str] = set()
+        ends_of: dict[int, list[int]] = {}  # cancel group -> where its words end in ``sent``, found on first need
+        for cues in cue_sets:
+            for state, sc in cues.items():
+                if state in found or state in skip or not sc.search(sent, where):
+                    continue
+                ends: list[int] = []
+                for g, (states, rx) in enumerate(rules.cancel):
+                    if state in states:
+                        if g not in ends_of:
+                            ends_of[g] = [m.end() for m in rx.finditer(sent)]
+                        ends += ends_of[g]
+                if not ends or any(not self._negated(sent, m.start(), ends) for m in sc.finditer(sent, where)):
+                    found.add(state)
+        return found
+
+    def _negated(self, sent: str, start: int, ends: list[int]) -> bool:
+        """Whether a cancelling word ends shortly before ``start`` (at most ``negation_gap`` words between)."""
+        return any(e <= start and self._negation_gap.fullmatch(sent, e, start) for e in ends)
+
+
+def _lead_states(hit: list[int], cued: dict[int, set[str]], upto: int) -> set[str] | None:
+    """The states of the first hit sentence that cues any (or whose next sentence does), once the sentences
+    up to ``upto`` are read; None while that is not yet known."""
+    for i in hit:
+        if i > upto:
+            return None
+        if cued.get(i):
+            return cued[i]
+        if i + 1 > upto:
+            return None
+        if cued.get(i + 1):
+            return cued[i + 1]
+    return None

@@ -11,8 +11,9 @@ are gold); false positives per hard-negative class; language accuracy.
 
 Sets (see ``tests/data/lang/README_*.md``): the English-first dev set and its
 hold-out, the 12-language full-taxonomy set and the 27-language ceasefire set
-(each a dev and a held-out file), and ``extra_dev.jsonl`` (hand-written dev
-cases). Every set is scored per language, on the full text and on its short
+(each a dev and a held-out file), ``extra_dev.jsonl`` (hand-written dev
+cases) and ``more_dev.jsonl`` (more dev cases per language: every lifecycle
+state, headline / summary / full forms, and hard negatives). Every set is scored per language, on the full text and on its short
 forms: ``short`` = headline + first sentence, ``headline`` = headline alone.
 Goals are checked on the dev sets only; held-out figures are reported, never
 tuned on. The ceasefire-only sets score ``ceasefire`` and its state alone (their
@@ -77,6 +78,7 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("lang-cf-dev", LANG / "ceasefire_dev.jsonl", True, "ceasefire"),
     Dataset("lang-cf-heldout", LANG / "ceasefire_heldout.jsonl", False, "ceasefire"),
     Dataset("extra-dev", LANG / "extra_dev.jsonl", True, "ceasefire"),
+    Dataset("more-dev", LANG / "more_dev.jsonl", True, "ceasefire"),
 )
 
 
@@ -264,7 +266,8 @@ def language_table(ds: Dataset, res: dict[str, Any]) -> str:
     """Per-language figures of one set, then the pooled row."""
     full = ds.scope == "full"
     head = (f"{'lang':<6}{'n':>4}{'pos':>5}{'cf-P':>7}{'cf-R':>7}{'cf-F1':>7}{'short':>7}{'head':>7}"
-            f"{'state':>7}{'st-sh':>7}" + (f"{'macro':>7}" if full else "") + f"{'hnFP':>6}{'lang':>7}")
+            f"{'state':>7}{'st-sh':>7}" + (f"{'macro':>7}" if full else "") + f"{'hn':>4}{'hnFP':>5}{'hnOK':>6}"
+            f"{'lang':>7}")
     rows = [f"== {ds.name} ({ds.path.relative_to(ROOT)}): {res['full']['n']} items, "
             f"{'dev: goals checked' if ds.dev else 'held out: reported only'} ==", head]
     langs = list(res["full"]["per_lang"])
@@ -274,14 +277,21 @@ def language_table(ds: Dataset, res: dict[str, Any]) -> str:
                     f"{f['ceasefire_f1']:>7.3f}{s['ceasefire_f1']:>7.3f}{h['ceasefire_f1']:>7.3f}"
                     f"{f['state_accuracy']:>7.3f}{s['state_accuracy']:>7.3f}"
                     + (f"{f['macro_f1']:>7.3f}" if full else "")
-                    + f"{f['hard_negative_ceasefire_fp']:>6}{f['lang_family_accuracy']:>7.3f}")
+                    + f"{f['hard_negative_n']:>4}{f['hard_negative_ceasefire_fp']:>5}{_hn_ok(f):>6.2f}"
+                    f"{f['lang_family_accuracy']:>7.3f}")
     return "\n".join(rows)
+
+
+def _hn_ok(r: dict[str, Any]) -> float:
+    """Share of the hard negatives left without a ceasefire tag (1.0 when there are none)."""
+    n = r["hard_negative_n"]
+    return 1.0 - r["hard_negative_ceasefire_fp"] / n if n else 1.0
 
 
 LEGEND = ("columns: pos = gold ceasefire items; cf-P/R/F1 = ceasefire on the full text; short / head = ceasefire "
           "F1 on headline + first sentence / headline alone; state / st-sh = lifecycle-state accuracy on gold "
-          "ceasefire items (full / short); macro = macro-F1 over the taxonomy's 8 topics; hnFP = hard negatives "
-          "tagged ceasefire; lang = language detected (hr/bs/sr and id/ms, which share rules, count as one)")
+          "ceasefire items (full / short); macro = macro-F1 over the taxonomy's 8 topics; hn = hard negatives, "
+          "hnFP = of them tagged ceasefire, hnOK = share left untagged; lang = language detected (hr/bs/sr and id/ms, which share rules, count as one)")
 
 
 def set_goals(ds: Dataset, res: dict[str, Any]) -> list[str]:
