@@ -198,21 +198,27 @@ async def schedule_now(session: AsyncSession, *, feed_id: int, now: datetime) ->
     return bool(_rows(result))
 
 
+IMPORT_CHUNK = 1000  # feeds per INSERT: a 100,000-feed OPML is 100 statements, not 100,000
+
+
 async def import_opml(session: AsyncSession, *, feeds: Iterable[OutlineLike], now: datetime) -> tuple[int, int]:
-    """Insert feeds whose URL is new (idempotent); returns (added, already_present)."""
-    added = existing = 0
+    """Insert feeds whose URL is new (idempotent, also against a concurrent import); returns (added,
+    already_present). A URL listed twice in the file counts once as added and then as present."""
+    rows: dict[str, dict[str, Any]] = {}
+    listed = 0
     for f in feeds:
-        stmt = _insert(session, Feed).values(
-            url=f.url, title=f.title or "", site_url=f.site_url or "", tags=list(f.tags), enabled=True,
-            next_check_at=now, consecutive_failures=0, items_total=0, created_at=now, updated_at=now,
-        ).on_conflict_do_nothing(index_elements=["url"])
-        result = await session.execute(stmt)
-        if _rows(result):
-            added += 1
-        else:
-            existing += 1
+        listed += 1
+        rows.setdefault(f.url, {"url": f.url, "title": f.title or "", "site_url": f.site_url or "",
+                                "tags": list(f.tags), "enabled": True, "next_check_at": now,
+                                "consecutive_failures": 0, "items_total": 0, "created_at": now, "updated_at": now})
+    added = 0
+    batch = list(rows.values())
+    for lo in range(0, len(batch), IMPORT_CHUNK):
+        stmt = _insert(session, Feed).on_conflict_do_nothing(index_elements=["url"]).returning(Feed.id)
+        result = await session.execute(stmt, batch[lo:lo + IMPORT_CHUNK])
+        added += len(result.all())
     await session.commit()
-    return added, existing
+    return added, listed - added
 
 
 async def due_feeds(session: AsyncSession, *, now: datetime, limit: int, feed_ids: Iterable[int] | None = None,
