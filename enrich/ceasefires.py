@@ -30,6 +30,7 @@ from typing import Any
 
 from services.events import CeasefireCue, CeasefireMention, EntityMention, PartyRef
 
+from .cuegate import Cue, document, fold
 from .gazetteer import Gazetteer, default_gazetteer
 from .topics import Sentence
 
@@ -38,32 +39,24 @@ LIFECYCLE = ("proposed", "rejected", "agreed", "in_force", "violated", "extended
 POSITIVE = frozenset({"agreed", "declared", "in_force", "extended"})
 NEGATIVE = frozenset({"rejected", "proposed", "call"})
 NEAR_TRIGGER = {"proposed": 8, "call": 6, "rejected": 8, "accepted": 8, "declared": 6}  # cue classes bound to a trigger
-WEAK_STATES = frozenset({"agreed", "violated", "collapsed", "ended", "expired"})
+WEAK_STATES = frozenset({"agreed", "violated", "extended", "collapsed", "ended", "expired"})
 SCOPE_ORDER = ("energy_infrastructure", "maritime", "humanitarian", "local", "holiday")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 NEAR = 10  # tokens around a trigger in which scope cues count
 
 
-def _compile(patterns: Iterable[str]) -> re.Pattern[str] | None:
-    """One case-insensitive alternation; word-bounded unless a pattern is Arabic (proclitics attach)."""
-    parts = [p if _ARABIC.search(p) else rf"(?<![^\W_])(?:{p})(?![^\W_])" for p in patterns]
-    return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE) if parts else None
+def _compile(patterns: Iterable[str]) -> Cue | None:
+    """One case-insensitive alternation, word-bounded unless a pattern is Arabic (proclitics attach), gated
+    by the literals its matches contain (``cuegate``: most texts are never scanned)."""
+    pats = list(patterns)
+    bounded = [p for p in pats if not _ARABIC.search(p)]
+    parts = [rf"(?<![^\W_])(?:{'|'.join(f'(?:{p})' for p in bounded)})(?![^\W_])"] if bounded else []
+    parts += [f"(?:{p})" for p in pats if _ARABIC.search(p)]
+    return Cue("|".join(parts), re.IGNORECASE) if parts else None
 
 
-def _literals(patterns: Iterable[str]) -> tuple[str, ...]:
-    """Lower-cased text each pattern's matches must contain (its leading letters), or () when one has none:
-    an actor none of whose literals is in the document is not scanned for."""
-    out = []
-    for p in patterns:
-        lead = re.match(r"(?:\(\?-i:)?([^\W\d_]{2,})", p)
-        if lead is None or re.match(r"[^(]*[?*{|]", p[:lead.end() + 1]):
-            return ()
-        out.append(lead.group(1).lower())
-    return tuple(dict.fromkeys(out))
-
-
-def _per_lang(table: dict[str, list[str]]) -> dict[str, re.Pattern[str] | None]:
+def _per_lang(table: dict[str, list[str]]) -> dict[str, Cue | None]:
     return {lang: _compile(pats) for lang, pats in table.items()}
 
 
@@ -142,35 +135,39 @@ class CeasefireRules:
         self.announce_order: dict[str, str] = data["mediation"].get("announce_order", {})
         self.numbers: dict[str, dict[str, float]] = data["numbers"]
         self.units: dict[str, float] = {k.lower(): v for k, v in data["units"].items()}
-        self.durations = {lang: [re.compile(p, re.I) for p in ps] for lang, ps in data["durations"].items()}
-        self.extension = {lang: [re.compile(p, re.I) for p in ps] for lang, ps in data["extension"].items()}
-        self.until = {lang: [re.compile(p) for p in ps] for lang, ps in data["until"].items()}
+        self.durations = {lang: [Cue(p, re.I) for p in ps] for lang, ps in data["durations"].items()}
+        self.extension = {lang: [Cue(p, re.I) for p in ps] for lang, ps in data["extension"].items()}
+        self.until = {lang: [Cue(p) for p in ps] for lang, ps in data["until"].items()}
         self.months = {lang: [re.compile(rf"^(?:{m})$", re.I) for m in ms] for lang, ms in data["months"].items()}
         self.month_rx = _per_lang({lang: list(ms) for lang, ms in data["months"].items()})
         self.holidays = self._holidays(data)
         self.by_entity: dict[str, Actor] = {}
-        self.actors: list[tuple[Actor, re.Pattern[str] | None, tuple[str, ...]]] = []
+        self.actors: list[tuple[Actor, Cue | None]] = []
         for spec in data["actors"]:
             ent = gaz.by_name(spec["name"]) or gaz.by_id(spec["id"])
             actor = Actor(ent.id if ent else spec["id"], spec["name"], spec["kind"],
                           bool(spec["conflict"] or (ent is not None and ent.conflict)))
             pats = [a for ps in spec["aliases"].values() for a in ps]
-            self.actors.append((actor, _compile(pats), _literals(pats)))
+            self.actors.append((actor, _compile(pats)))
             for eid in [*spec["entities"], actor.id]:
                 self.by_entity[eid] = actor
             self.by_entity[spec["name"].lower()] = actor
         self.countries = _countries(gaz)
         self.theatres = [self._theatre(t) for t in data["theatres"]]
+        self.theatre_names = {t["places"][0] for t in data["theatres"] if t["places"]}
         self.places = [(p["name"], _compile(p["aliases"])) for p in data["conflict_places"]]
         self.gazetteer = gaz
 
-    def _holidays(self, data: dict[str, Any]) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
-        out: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    def _holidays(self, data: dict[str, Any]) -> dict[str, list[tuple[str, Cue]]]:
+        out: dict[str, list[tuple[str, Cue]]] = {}
         for lang, links in data["holiday_link"].items():
             nouns = "|".join(data["triggers"][lang]["strong"])
             for name, words in data["holidays"].items():
                 h = "(?:" + "|".join(words) + ")"
                 rx = _compile(link.replace("{H}", h).replace("{T}", nouns) for link in links)
+                gate = _compile(words)
+                if rx is not None and gate is not None and gate.literals:
+                    rx.literals = gate.literals  # every link names the holiday: a rarer word than "truce"
                 if rx is not None:
                     out.setdefault(lang, []).append((name, rx))
         return out
@@ -218,6 +215,8 @@ _COORD = re.compile(r"^(?:['’]s(?:\s+[\w-]+){0,2})?\s*,?\s*(?:and|et|y|e|und|�
                     r"(?:the\s+|le\s+|la\s+|les\s+|l['’]|el\s+|los\s+|las\s+|die\s+|der\s+|den\s+)?$", re.I)
 _CHAIN = re.compile(r"^\s*,?\s*(?:and|et|y|e|und|и|і|та|ve|ile|و)?\s*(?:the\s+|de\s+|du\s+|des\s+|d['’]|del\s+)?"
                     r"(?:la\s+|le\s+|les\s+|l['’]|el\s+|los\s+|las\s+)?$", re.I)
+_CONJ = re.compile(r"(?<![^\W_])(?:and|et|y|e|und|и|і|та|ve|ile)(?![^\W_])|(?:^|\s)و", re.I)
+_LIST_GOES_ON = re.compile(r"\s*(?:,|(?:and|et|y|e|und|и|і|та|ve|ile)(?![^\W_])|و)", re.I)
 _FILLER = re.compile(r"^[\s'’-]*(?:s\s+)?(?:[\w'’]+[\s-]+){0,2}?$")
 _PREPOSITION = re.compile(r"(?<![^\W_])(?:by|to|of|from|with|for|par|à|de|por|con|von|mit|zu|от|з|від)(?![^\W_])", re.I)
 
@@ -231,10 +230,17 @@ class CeasefireExtractor:
     def extract(self, doc: str, sents: Sequence[Sentence], lang: str | None, entities: Sequence[EntityMention],
                 published_at: datetime) -> list[CeasefireMention]:
         """The ceasefires ``doc`` (split into ``sents``) reports, most evidenced first."""
-        r = self.r
-        strong = r.strong.get(lang or "")
-        if lang is None or lang not in r.languages or strong is None or not sents:
+        strong = self.r.strong.get(lang or "")
+        if lang is None or lang not in self.r.languages or strong is None or not sents:
             return []
+        with document(doc):
+            return self._extract(doc, sents, lang, entities, published_at)
+
+    def _extract(self, doc: str, sents: Sequence[Sentence], lang: str, entities: Sequence[EntityMention],
+                 published_at: datetime) -> list[CeasefireMention]:
+        r = self.r
+        strong = r.strong[lang]
+        assert strong is not None
         weak = r.weak.get(lang)
         if not strong.search(doc) and not (weak is not None and weak.search(doc)):
             return []  # the common case: nothing here is about a ceasefire
@@ -242,8 +248,9 @@ class CeasefireExtractor:
         occs = self._actors(doc, entities, theatres)
         by_sent = self._by_sentence(sents, occs)
         for i, s in enumerate(sents):
-            self._pair(s, by_sent[i])
-            self._bind_mediators(s, lang, by_sent[i])
+            if by_sent[i]:  # a sentence naming no actor has nobody to pair or bind
+                self._pair(s, by_sent[i])
+                self._bind_mediators(s, lang, by_sent[i])
         frames: list[_Frame] = []
         places = self._places(doc, entities)
         negative = trigger_sents = 0
@@ -285,10 +292,10 @@ class CeasefireExtractor:
                 (p, p + len(s)) for s in (e.surface or [e.name]) for p in _find_word(doc, s)]
             rank = 1 if e.id in r.by_entity or e.name.lower() in r.by_entity else 2
             found += [_Occ(actor, a, b, weak, rank) for a, b in spans]
-        low = doc.lower()
-        for actor, rx, literals in r.actors:
-            if rx is not None and (not literals or any(x in low for x in literals)):  # a substring test first
-                found += [_Occ(actor, m.start(), m.end()) for m in rx.finditer(doc)]
+        low = fold(doc)
+        for actor, rx in r.actors:
+            if rx is not None and rx.possible(doc, low):  # a substring test first
+                found += [_Occ(actor, m.start(), m.end()) for m in rx.rx.finditer(doc)]
         for t in theatres:
             for words, actor in ((t["army_words"], t["army"]), (t["other_words"], t["other"])):
                 if words is not None and actor is not None:
@@ -342,11 +349,13 @@ class CeasefireExtractor:
                     if a < pos:
                         continue
                     gap = text[pos:a]
-                    if (first and len(_TOKEN.findall(gap)) > 2) or (not first and not _CHAIN.match(gap)):
+                    if (first and len(_TOKEN.findall(gap)) > 2) or (not first and not (gap.strip() and _CHAIN.match(gap))):
                         break
+                    if not first and not _CONJ.search(gap) and not _LIST_GOES_ON.match(text, b):
+                        break  # "under the auspices of France, Russia accepted": a comma ends the phrase unless a list goes on
                     if not (weak and (o.actor.conflict or o.weak)):
                         o.med = True
-                    pos, first = b, False
+                    pos, first = b, False  # a further mediator only after "and" or a comma ("by Russia Turkey and …": no)
         for key, weak in (("before", False), ("before_weak", True)):
             rx = med[key].get(lang)
             for m in rx.finditer(text) if rx is not None else ():
@@ -390,7 +399,7 @@ class CeasefireExtractor:
             if speaker and two and self._reports_state(told, lang) and not (
                     {x[0].actor.id for x in speaker} & {x[0].actor.id for x in reported}):
                 for o, _, _ in speaker:
-                    o.med = o.med or not o.weak
+                    o.med = o.med or not o.weak or o.actor.kind == "state"
 
     def _reports_state(self, text: str, lang: str) -> bool:
         """Whether ``text`` says a ceasefire was agreed, declared, extended, violated or took effect."""
@@ -420,7 +429,7 @@ class CeasefireExtractor:
     def _places(self, doc: str, entities: Sequence[EntityMention]) -> list[tuple[str, int, int]]:
         """Towns and sites in the conflict zone a local truce may be limited to (not actors, not theatres)."""
         r, out = self.r, []
-        theatre_places = set().union(*(t["places"] for t in r.theatres))
+        theatre_places = r.theatre_names  # "in Gaza" names the war; "in northern Shan State" a part of it
         for e in entities:
             known = r.gazetteer.by_id(e.id)
             if (e.type in ("GPE", "LOC") and known is not None and known.conflict and e.id not in r.by_entity
@@ -446,7 +455,10 @@ class CeasefireExtractor:
                 if any(self._near(clause, (m.start(), m.end()), t) for t in triggers):
                     found.append(scope)
                     break
+        along = r.markers["along"].get(lang)
         for name, p, q in places:
+            if along is not None and along.search(clause[max(0, p - 30):max(0, p)]):
+                continue  # "along the Line of Control": the whole front, no local truce
             if 0 <= p < len(clause) and any(self._near(clause, t, (p, q), 4) for t in triggers):
                 f.places.append(name)
                 if "local" not in found:
@@ -520,9 +532,15 @@ class CeasefireExtractor:
         rx = self.r.states["violated"].get(lang)
         for m in rx.finditer(text) if rx is not None else ():
             before = _tokens_before(text, m.start(), 5)
-            if not self._filtered("negation", lang, before[-3:]) and not self._filtered("modal", lang, before):
+            if not self._filtered("negation", lang, before[-3:]) and not self._modal(text, m.start(), lang, 5):
                 f.cues.append(("violated", text))
                 return
+
+    def _modal(self, text: str, pos: int, lang: str, n: int) -> bool:
+        """A modal among the ``n`` words before ``pos`` ("would agree"); a capitalised month is none ("On 10 May")."""
+        months = self.r.months.get(lang, [])
+        words = [t for t in _TOKEN.findall(text[:pos])[-n:] if not (t[:1].isupper() and any(rx.match(t) for rx in months))]
+        return self._filtered("modal", lang, [t.lower() for t in words])
 
     def _filtered(self, name: str, lang: str, tokens: list[str]) -> bool:
         rx = self.r.words[name].get(lang)
@@ -533,14 +551,19 @@ class CeasefireExtractor:
         """The lifecycle cues of a clause, minus negated, conditional and back-referring ones."""
         r, found = self.r, []
         participles = [m.span() for rx in [r.participle.get(lang)] if rx is not None for m in rx.finditer(clause)]
+        acc = r.states["accepted"].get(lang)
+        pair = any(o.paired and not o.med for o in occs)
+        accepting = [] if acc is None or pair else [m.span() for m in acc.finditer(clause)]
         for cls, table in r.states.items():
             rx = table.get(lang)
             for m in rx.finditer(clause) if rx is not None else ():
-                before3, before5 = _tokens_before(clause, m.start(), 3), _tokens_before(clause, m.start(), 5)
+                if cls == "agreed" and any(a <= m.start() < b for a, b in accepting):
+                    continue  # "Ukraine agreed to the US proposal": one side accepts, the truce is still proposed
+                before3 = _tokens_before(clause, m.start(), 3)
                 if cls not in ("rejected", "proposed", "call", "accepted") and self._filtered("negation", lang, before3):
                     continue
                 if cls in ("agreed", "declared", "in_force", "extended", "collapsed", "ended", "expired", "violated",
-                           "rejected") and self._filtered("modal", lang, before5):
+                           "rejected") and self._modal(clause, m.start(), lang, 5):
                     if cls == "agreed":
                         found.append(("accepted", m.start()))
                     continue
@@ -609,7 +632,7 @@ class CeasefireExtractor:
                    if o.med and o.actor.id in mediators]
         ranked = self._ranked_parties(occs, mediators)
         out = [self._mention(g, sents, by_sent, mediators, ambient, ranked, theatres) for g in groups]
-        return [m for m in out if m is not None and m.parties]
+        return [m for m in out if m is not None and (m.parties or m.places)]
 
     @staticmethod
     def _fit(group: list[_Frame], f: _Frame) -> float | None:
@@ -664,8 +687,8 @@ class CeasefireExtractor:
                  theatres: list[dict[str, Any]]) -> CeasefireMention | None:
         group.sort(key=lambda f: f.sent)
         parties = self._parties(group, by_sent, mediators, ranked, theatres)
-        if not parties:
-            return None
+        if not parties and not any(f.places and not f.weak for f in group):
+            return None  # no sides and no town it is limited to: nothing to follow ("the truce in Hodeidah" is)
         med: dict[str, Actor] = {}
         for f in group:
             for o in by_sent[f.sent]:
@@ -709,6 +732,10 @@ class CeasefireExtractor:
                 count[a.id] += 1
                 actors[a.id] = a
         order = sorted(actors.values(), key=lambda a: (-count[a.id], ranked.index(a) if a in ranked else 99))
+        if len(order) > 2:  # "Armenia and Azerbaijan agreed ... Russia said": the two named as a pair are the sides
+            paired = {o.actor.id for f in group for o in by_sent[f.sent] if o.paired and self._party_like(o, mediators)}
+            if len(paired) >= 2:
+                order = [a for a in order if a.id in paired]
         if len(order) > 2:
             order = [a for a in order if count[a.id] * 2 >= len(group) or a.conflict] or order[:2]
         for a in ranked:
@@ -716,6 +743,11 @@ class CeasefireExtractor:
                 break
             if a not in order:
                 order.append(a)
+        if len(order) == 1:  # "Russia accepted a plan to end the fighting in Georgia": a country the sentence names
+            own = order[0].name.lower()  # (not the side's own country: "Government of National Unity (Libya)")
+            order += [o.actor for f in group for o in by_sent[f.sent] if o.weak and not o.med
+                      and o.actor.kind == "state" and o.actor.id not in mediators and o.actor not in order
+                      and o.actor.name.lower() not in own and own not in o.actor.name.lower()][:1]
         for t in theatres:
             if len(order) >= 2:
                 break

@@ -196,6 +196,9 @@ class Enricher:
             minhash=list(sig.minhash),
             terms=event_features.salient_terms(w.doc, w.title_end, w.lang, covered),
             numbers=event_features.numbers(w.doc),
+            # not gated on the ceasefire topic: the tracker reads reports the topic rules do not tag ("the deal
+            # was extended", a breach told without the word, a topic under its confidence floor); the
+            # extraction's own test for its cue words (enrich/cuegate.py) is the cheap gate
             ceasefires=extract_ceasefires(w.doc, w.sents, w.lang, entities, w.article.published_at),
             names=event_features.names(w.doc, covered),
             taxonomy_version=self.taxonomy_version,

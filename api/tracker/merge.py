@@ -181,8 +181,11 @@ def record_id(article_id: str, index: int, m: CeasefireMention) -> str:
 def compatible(r: Record, m: CeasefireMention, at: datetime, rules: MergeRules, *, any_scope: bool = False) -> bool:
     """Whether mention ``m`` may be about record ``r`` at all (``any_scope``: whatever scope it names)."""
     sides, own = _ids(m.parties) - _ids(r.mediators), _ids(r.parties)
-    if not sides & own or not (sides <= own or own <= sides):  # a third actor named beside both sides is no other pair
-        return False
+    if not m.parties:  # "the truce in Hodeidah took effect": the local ceasefire of that town, whoever its sides
+        if not set(m.places) & set(r.places):
+            return False
+    elif not sides & own or not (sides <= own or own <= sides or set(m.places) & set(r.places)):
+        return False  # a third actor named beside both sides is no other pair, unless it is the same town's truce
     if not any_scope and m.scope and m.scope != r.scope and not (m.scope == "unilateral" and r.unilateral):
         return False
     if m.occasion and r.occasion and m.occasion != r.occasion:
@@ -225,6 +228,13 @@ def score(r: Record, m: CeasefireMention, at: datetime) -> float:
     return s - (at - (r.last_reported or at)).total_seconds() / (365 * 86400)
 
 
+def _rank(r: Record, m: CeasefireMention, at: datetime) -> tuple[float, float, str]:
+    """``score``, ties to the earliest reported, then the id: the same choice whatever order the candidates
+    come in (the store loads them by id, the evaluation keeps them in founding order)."""
+    first = r.first_reported.timestamp() if r.first_reported else 0.0
+    return score(r, m, at), -first, r.id
+
+
 def founds_record(m: CeasefireMention) -> bool:
     """Only a mention that proposes, agrees or starts a ceasefire between two named sides founds a record."""
     return (not m.anchor_only and not m.call_only and len(m.parties) >= 2
@@ -251,7 +261,7 @@ def apply_article(records: list[Record], facts: ArticleFacts, rules: MergeRules 
                      and compatible(r, m, facts.published_at, rules, any_scope=True)]
         known = {r.id: r for r in records}
         own = known.get(record_id(facts.article_id, index, m))
-        best = own or max(cands, key=lambda r: score(r, m, facts.published_at), default=None)
+        best = own or max(cands, key=lambda r: _rank(r, m, facts.published_at), default=None)
         if best is not None and best is not own and facts.article_id not in best.links and founds_new(best, m):
             best = None
         if best is None:

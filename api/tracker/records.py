@@ -17,6 +17,7 @@ from api.tracker.merge import ArticleFacts, Change, Entry, Link, MergeRules, Rec
 from services.db import ceasefires as repo
 from services.db.models import CeasefireChange
 from services.events import CeasefireMention, PartyRef
+from services.matching import CeasefireFilter
 
 
 def _dt(value: Any) -> datetime | None:
@@ -88,7 +89,7 @@ async def fold(session: AsyncSession, facts: ArticleFacts, rules: MergeRules, *,
     ``now``: expire candidates whose term ran out by then first (the article's own time: history replays
     as it happened).
     """
-    ids = {p.id for m in facts.mentions for p in m.parties}
+    ids = {p.id for m in facts.mentions for p in m.parties} | await _sides_at_places(session, facts, rules)
     records = [to_record(s) for s in await repo.candidates(session, party_ids=ids)]
     changes: list[Change] = expire_due(records, now, rules) if now is not None else []
     changes += apply_article(records, facts, rules)
@@ -96,6 +97,22 @@ async def fold(session: AsyncSession, facts: ArticleFacts, rules: MergeRules, *,
     for change in changes:
         out.append((change.record, await save(session, change)))
     return out
+
+
+PLACE_CANDIDATES = 500
+"""Records reported within the merge's open window that a mention naming only its town ("the truce in
+Hodeidah took effect") is matched against: the newest this many."""
+
+
+async def _sides_at_places(session: AsyncSession, facts: ArticleFacts, rules: MergeRules) -> set[str]:
+    """The parties of recent records limited to a town that a mention naming no side but that town may join,
+    so the store offers the merge the same candidates the pure merge sees."""
+    places = {p for m in facts.mentions if not m.parties for p in m.places}
+    if not places:
+        return set()
+    rows, _ = await repo.list_page(session, filter=CeasefireFilter(since=facts.published_at - rules.open_window),
+                                   limit=PLACE_CANDIDATES)
+    return {p["id"] for row in rows if places & set(row.places or ()) for p in row.parties}
 
 
 def mentions_json(mentions: Sequence[CeasefireMention]) -> list[dict[str, Any]]:

@@ -3,8 +3,8 @@
 Usage: ``python -m tests.eval.tracker [--timelines PATH] [--json OUT] [--verbose]``
 
 Why: identity rules ("one record per agreement, two ceasefires between the same parties are two") are
-easy to tune to the case one looks at. ``tests/data/tracker/timelines.jsonl`` holds 36 timelines of
-dated articles with their gold records, half ``dev`` (tuned on) and half ``heldout`` (never tuned on,
+easy to tune to the case one looks at. ``tests/data/tracker/timelines.jsonl`` holds 52 timelines of
+dated articles with their gold records, 34 ``dev`` (tuned on) and 18 ``heldout`` (never tuned on,
 only reported). Each timeline runs on its own through the real enrichment (extraction included) and
 the pure merge logic of the tracker stage, articles in date order, the clock advancing with them
 (expiry is checked before each article and after the last); story ids are the article ids.

@@ -22,7 +22,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, select
 from standardwebhooks import Webhook as Verifier
 
-from api.http import routes_ceasefires, routes_dashboard_ceasefires
 from api.http.app import create_app
 from api.sink.service import consume as sink_consume
 from api.tracker.service import consume as tracker_consume
@@ -49,10 +48,8 @@ def enricher():
 
 @asynccontextmanager
 async def served(settings: Any) -> AsyncIterator[str]:
-    """The app (with the tracker's routes) under uvicorn on a free port, in this event loop."""
+    """The app under uvicorn on a free port, in this event loop."""
     app = create_app(settings)
-    app.include_router(routes_ceasefires.router)
-    app.include_router(routes_dashboard_ceasefires.router)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="warning",
                                            timeout_graceful_shutdown=2))

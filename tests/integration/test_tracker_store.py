@@ -12,7 +12,6 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from api.http import routes_ceasefires, routes_dashboard_ceasefires
 from api.http.app import create_app
 from api.tracker.merge import Record
 from api.tracker.rebuild import rebuild
@@ -164,8 +163,6 @@ async def test_the_api_serves_records_feeds_and_the_dashboard(env, enricher):
     await put(sessions, events)
     await fold_batch(settings, sessions, events, {x.id: x.id for x in events})
     app = create_app(settings)
-    app.include_router(routes_ceasefires.router)
-    app.include_router(routes_dashboard_ceasefires.router)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://wirewatch.test") as c:
         page = (await c.get("/ceasefires", params={"limit": 3})).json()
