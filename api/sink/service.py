@@ -21,11 +21,11 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from api.sink.assign import GroupingRules, group_batch
+from api.sink.assign import GroupingRules, group_batch, keep_profiles
 from api.sink.linking import LinkRules
 from services import metrics
 from services.clock import utcnow
-from services.db.clusters import merge_stories
+from services.db.clusters import merge_stories, plan_for_parameters
 from services.db.engine import Sessions
 from services.db.stories import StoryChange, upsert_batch
 from services.events import EnrichedArticle
@@ -60,13 +60,16 @@ async def store_batch(sessions: Sessions, records: list[ConsumerRecord[bytes, by
     started = time.perf_counter()
     rules = rules or GroupingRules()
     events = decode(records)
-    async with sessions() as session, session.begin():
-        grouped = await group_batch(session, events, rules)
-        for into, merged in grouped.merges:
-            await merge_stories(session, into=into, merged=merged, now=utcnow())
-            metrics.STORY_MERGES.inc(len(merged))
-            log.info("stories merged", extra={"story_id": into, "merged": list(merged)})
-        changes = await upsert_batch(session, events=events)
+    async with sessions() as session:
+        async with session.begin():
+            await plan_for_parameters(session)
+            grouped = await group_batch(session, events, rules)
+            for into, merged in grouped.merges:
+                await merge_stories(session, into=into, merged=merged, now=utcnow())
+                metrics.STORY_MERGES.inc(len(merged))
+                log.info("stories merged", extra={"story_id": into, "merged": list(merged)})
+            changes = await upsert_batch(session, events=events)
+        keep_profiles(session, grouped)
     for event, change in zip(events, changes, strict=True):
         metrics.STORED.labels(kind=change.article_kind).inc()
         if change.article_kind != "replay":

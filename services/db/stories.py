@@ -249,7 +249,7 @@ async def _refresh_stories(session: AsyncSession, touched: Mapping[str, _Touched
         await session.execute(insert(_TABLES["stories"]), created)
     if changed:
         await session.execute(update(Story), changed)
-    await _index_stories(session, folds)
+    await _index_stories(session, folds, stored=[sid for sid in folds if sid in olds])
     return out
 
 
@@ -325,12 +325,14 @@ async def _fold_rows(session: AsyncSession, whole: Sequence[str], later: Sequenc
     return (await session.execute(_fold_statement(dialect, bool(whole), bool(later)), params)).all()
 
 
-async def _index_stories(session: AsyncSession, folds: Mapping[str, story_view.Fold]) -> None:
-    """Replace the refreshed stories' topic, entity and search rows: one DELETE and one INSERT per table for
-    the batch. Search documents are indexed by triggers (SQLite FTS5) or a generated column (PostgreSQL)."""
-    ids = list(folds)
-    for col in (StoryTopic.story_id, StoryEntity.story_id, story_search.c.story_id):
-        await session.execute(delete(col.table).where(col.in_(ids)))
+async def _index_stories(session: AsyncSession, folds: Mapping[str, story_view.Fold], *, stored: Sequence[str]
+                         ) -> None:
+    """Replace the refreshed stories' topic, entity and search rows: one DELETE (of the ``stored`` stories'
+    rows: a story new to the store has none, their foreign keys say so) and one INSERT per table for the
+    batch. Search documents are indexed by triggers (SQLite FTS5) or a generated column (PostgreSQL)."""
+    if stored:
+        for col in (StoryTopic.story_id, StoryEntity.story_id, story_search.c.story_id):
+            await session.execute(delete(col.table).where(col.in_(list(stored))))
     topics, entities, search = [], [], []
     for sid, done in folds.items():
         view = done.view()

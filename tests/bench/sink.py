@@ -11,8 +11,10 @@ the sink's consumer hands them over, into a fresh, migrated store:
   once per batch and bucket reads were capped).
 * ``distinct``: unrelated reports, each its own story.
 
-Prints articles/s over the whole run and over its first and last quarter (a flat rate means no
-quadratic term), and the stories made. Writes var/bench/sink.json. Not a test.
+Prints articles/s over the whole run next to the goal (1,000/s), over its first and last quarter (a flat
+rate means no quadratic term), per second of the sink process's CPU (the figure that does not move with
+what else the machine runs; PostgreSQL's own CPU is not in it) and the stories made. Writes
+var/bench/sink.json. Not a test. The goal's form: ``--db both --articles 10000``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from tests.bench.api import free_port
 from tests.farm import WORDS  # the chaos suite's farm writes its items from these
 
 ROOT = Path(__file__).resolve().parents[2]
+GOAL = 1_000  # articles/s on either store, 10,000-article runs of both workloads (issue 16)
 
 
 def _event(i: int, title: str, body: str, when: datetime) -> EnrichedArticle:
@@ -56,10 +59,11 @@ def _event(i: int, title: str, body: str, when: datetime) -> EnrichedArticle:
         taxonomy_version="bench", minhash=list(sig.minhash), cluster_bands=list(sig.bands))
 
 
-def workload(kind: str, n: int) -> list[EnrichedArticle]:
+def workload(kind: str, n: int, first: int = 0) -> list[EnrichedArticle]:
+    """``n`` articles of one workload; ``first`` numbers them on (two workloads with other numbers share no id)."""
     t0 = datetime.now(UTC) - timedelta(hours=1)
     out = []
-    for i in range(n):
+    for i in range(first, first + n):
         if kind == "syndicated":  # the farm's shape: one body, a per-outlet title
             title = f"Feed {i % 100} item {i // 100}: {' '.join(WORDS[i % 20:i % 20 + 5])}"
             body = " ".join(WORDS[(i // 100 + k) % len(WORDS)] for k in range(24))
@@ -79,11 +83,13 @@ async def run_store(url: str, events: list[EnrichedArticle], batch: int) -> dict
     records = [ConsumerRecord("articles.enriched", 0, i, 0, 0, ev.id.encode(), ev.to_bytes(), None, 0, 0, ())
                for i, ev in enumerate(events)]
     marks: list[float] = []
+    cpu = time.process_time()
     started = time.perf_counter()
     for k in range(0, len(records), batch):
         await store_batch(sessions, records[k:k + batch])
         marks.append(time.perf_counter())
     total = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     async with sessions() as s:
         articles, stories, biggest = (await s.execute(text(
             "SELECT (SELECT count(*) FROM articles), count(*), max(article_count) FROM stories"))).one()
@@ -93,7 +99,8 @@ async def run_store(url: str, events: list[EnrichedArticle], batch: int) -> dict
     last = q * batch / (marks[-1] - marks[-q - 1])
     return {"articles": int(articles), "stories": int(stories), "largest_story": int(biggest or 0),
             "articles_per_s": round(len(events) / total, 1), "first_quarter_per_s": round(first, 1),
-            "last_quarter_per_s": round(last, 1)}
+            "last_quarter_per_s": round(last, 1), "sink_cpu_s": round(cpu, 2),
+            "articles_per_sink_cpu_s": round(len(events) / cpu, 1), "loadavg_1m": round(os.getloadavg()[0], 2)}
 
 
 def main() -> None:
@@ -121,9 +128,12 @@ def main() -> None:
                         asyncio.run(_reset_pg(base))
                     res = asyncio.run(run_store(url, events, args.batch))
                     results[f"{db}_{kind}"] = res
-                    print(f"sink {db:8s} {kind:10s}  {res['articles_per_s']:7.1f} articles/s  (first quarter "
-                          f"{res['first_quarter_per_s']}, last {res['last_quarter_per_s']}); {res['articles']} "
-                          f"articles in {res['stories']} stories, largest {res['largest_story']}", flush=True)
+                    print(f"sink {db:8s} {kind:10s}  {res['articles_per_s']:7.1f} articles/s, goal {GOAL:,} "
+                          f"({'met' if res['articles_per_s'] >= GOAL else 'not met'}; first quarter "
+                          f"{res['first_quarter_per_s']}, last {res['last_quarter_per_s']}; "
+                          f"{res['articles_per_sink_cpu_s']} per second of the sink's CPU, load "
+                          f"{res['loadavg_1m']}); {res['articles']} articles in {res['stories']} stories, largest "
+                          f"{res['largest_story']}", flush=True)
             finally:
                 if db == "postgres":
                     subprocess.run([script, "stop", f"{tmp}/pg"], env=env, check=False, capture_output=True)

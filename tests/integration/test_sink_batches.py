@@ -1,0 +1,184 @@
+"""The sink's bulk path (issue 16) stores what one article at a time stores, on SQLite and PostgreSQL.
+
+Spec: a batch of 32 in a shuffled order leaves the stories that one article at a time in order leaves (the
+same groups, each showing the same), both the pure grouping's; replaying it all changes nothing; a bucket
+read keeps ``bucket_cap`` articles per key even when more tie at the cut, the same ones on both stores;
+a batch's profiles are held parsed only once it committed; migration 0009 keeps the index rows both ways.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiokafka.structs import ConsumerRecord
+from sqlalchemy import insert, select, text
+
+from api.sink import assign, service
+from api.sink.grouping import Grouping
+from api.sink.linking import LinkRules, keys, profile_of
+from api.sink.service import store_batch
+from services.db.clusters import key_hits, key_rows, profile_keys
+from services.db.engine import make_engine, make_sessions
+from services.db.migrate import alembic_config, upgrade_async
+from services.db.models import Article, Story
+from services.events import EnrichedArticle
+from services.settings import Settings
+from tests.bench.sink import workload
+from tests.conftest import _create_pg_database
+
+T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+VIEW = (Story.article_count, Story.headline, Story.sources, Story.topics, Story.entities, Story.state, Story.lang,
+        Story.published_at, Story.languages)
+
+
+async def _sibling(store_url: str, tmp_path: Path, name: str) -> str:
+    """A second empty store on the same backend (not migrated)."""
+    if store_url.startswith("sqlite"):
+        return f"sqlite+aiosqlite:///{tmp_path / name}.db"
+    return await _create_pg_database(store_url.rsplit("/", 1)[0])
+
+
+def _records(events: list[EnrichedArticle]) -> list[ConsumerRecord[bytes, bytes]]:
+    return [ConsumerRecord("articles.enriched", 0, i, 0, 0, e.id.encode(), e.to_bytes(), None, 0, 0, ())
+            for i, e in enumerate(events)]
+
+
+def _oracle(events: list[EnrichedArticle]) -> set[frozenset[str]]:
+    g = Grouping(LinkRules())
+    for ev in events:
+        p = profile_of(ev, g.rules)
+        g.add(p, keys(p, ev.cluster_bands))
+    return {frozenset(arts) for arts in g.groups().values()}
+
+
+async def _store(url: str, events: list[EnrichedArticle], batch: int) -> dict[frozenset[str], tuple]:
+    """Store ``events`` in batches of ``batch``; each story's articles -> what it shows."""
+    engine = make_engine(Settings(), url=url)
+    sessions = make_sessions(engine)
+    try:
+        for k in range(0, len(events), batch):
+            await store_batch(sessions, _records(events[k:k + batch]))
+        async with sessions() as s:
+            groups: dict[str, set[str]] = {}
+            for aid, sid in (await s.execute(select(Article.id, Article.story_id))).all():
+                groups.setdefault(sid, set()).add(aid)
+            views = {r[0]: tuple(r[1:]) for r in (await s.execute(select(Story.id, *VIEW))).all()}
+        assert set(groups) == set(views)
+        return {frozenset(arts): views[sid] for sid, arts in groups.items()}
+    finally:
+        await engine.dispose()
+
+
+async def test_a_shuffled_batch_stores_what_one_at_a_time_stores(store_url: str, tmp_path: Path) -> None:
+    events = workload("syndicated", 96) + workload("distinct", 48, first=1_000)
+    events.sort(key=lambda e: e.article.published_at)
+    shuffled = events[:]
+    random.Random(16).shuffle(shuffled)
+    single_url = await _sibling(store_url, tmp_path, "single")
+    await upgrade_async(Settings(), url=single_url)
+
+    batched = await _store(store_url, [e.model_copy(deep=True) for e in shuffled], 32)
+    singles = await _store(single_url, [e.model_copy(deep=True) for e in events], 1)
+    assert set(batched) == set(singles) == _oracle(events)
+    assert len(batched) == 1 + 48  # the copies are one story, each distinct report its own
+    for group, shown in singles.items():
+        assert batched[group] == shown
+
+    engine = make_engine(Settings(), url=store_url)
+    try:
+        replay = [c for k in range(0, len(events), 32)
+                  for c in await store_batch(make_sessions(engine), _records(events[k:k + 32]))]
+    finally:
+        await engine.dispose()
+    assert {(c.kind, c.article_kind) for c in replay} == {("unchanged", "replay")}
+    assert await _store(store_url, [], 32) == batched
+
+
+async def test_a_bucket_read_keeps_the_cap_when_articles_tie_at_the_cut(store_url: str) -> None:
+    rows = [{"key": "e:tie", "article_id": f"t{i:02d}", "published_at": T0} for i in range(40)]
+    rows += [{"key": "e:tie", "article_id": f"old{i}", "published_at": T0 - timedelta(hours=1)} for i in range(5)]
+    rows += [{"key": "e:few", "article_id": f"f{i}", "published_at": T0 - timedelta(minutes=i)} for i in range(3)]
+    engine = make_engine(Settings(), url=store_url)
+    try:
+        async with make_sessions(engine)() as s, s.begin():
+            await s.execute(insert(profile_keys), rows)
+        async with make_sessions(engine)() as s:
+            hits = await key_hits(s, keys=["e:tie", "e:few", "e:none"], lo=T0 - timedelta(days=3),
+                                  hi=T0 + timedelta(days=3), cap=25)
+            raw = await key_rows(s, keys=["e:tie"], lo=T0 - timedelta(days=3), hi=T0 + timedelta(days=3), cap=25)
+    finally:
+        await engine.dispose()
+    tie = [(a, w) for k, a, w in hits if k == "e:tie"]
+    assert tie == [(f"t{i:02d}", T0) for i in range(39, 14, -1)]  # newest first, ties by id, highest first
+    assert [a for k, a, _ in hits if k == "e:few"] == ["f0", "f1", "f2"]
+    assert len(raw) == 25
+
+
+async def test_profiles_are_held_parsed_only_once_the_batch_committed(store_url: str, monkeypatch) -> None:
+    first, second = workload("distinct", 2, first=2_000)
+    engine = make_engine(Settings(), url=store_url)
+    sessions = make_sessions(engine)
+
+    async def outage(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise OSError("store went away")
+
+    try:
+        await store_batch(sessions, _records([first]))
+        async with sessions() as s:
+            parsed = assign._parsed_profiles(s)
+        assert first.id in parsed
+        with monkeypatch.context() as m:
+            m.setattr(service, "upsert_batch", outage)
+            with pytest.raises(OSError):
+                await store_batch(sessions, _records([second]))
+        assert second.id not in parsed  # rolled back: nothing stored, nothing held
+        await store_batch(sessions, _records([second]))
+        assert second.id in parsed
+    finally:
+        await engine.dispose()
+
+
+async def test_migration_0009_keeps_the_index_rows_both_ways(store_url: str, tmp_path: Path) -> None:
+    from alembic import command
+
+    url = await _sibling(store_url, tmp_path, "migrated")
+    cfg = alembic_config(url)
+    await asyncio.to_thread(command.upgrade, cfg, "0008")
+    engine = make_engine(Settings(), url=url)
+    when = T0.replace(tzinfo=None) if url.startswith("sqlite") else T0
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO profile_keys (key, article_id, published_at) VALUES "
+                                    "('e:Q1', 'a1', :w), ('e:Q1', 'a2', :w), ('w:en:truce', 'a1', :w)"), {"w": when})
+        await asyncio.to_thread(command.upgrade, cfg, "0009")
+        async with make_sessions(engine)() as s:
+            hits = await key_hits(s, keys=["e:Q1", "w:en:truce"], lo=T0 - timedelta(hours=1),
+                                  hi=T0 + timedelta(hours=1), cap=25)
+        assert sorted((k, a) for k, a, _ in hits) == [("e:Q1", "a1"), ("e:Q1", "a2"), ("w:en:truce", "a1")]
+        await asyncio.to_thread(command.downgrade, cfg, "0008")
+        async with engine.connect() as conn:
+            n = (await conn.execute(text("SELECT count(*) FROM profile_keys"))).scalar_one()
+        assert n == 3
+    finally:
+        await engine.dispose()
+
+
+async def test_an_article_twice_in_one_batch_joins_its_story_once(store_url: str) -> None:
+    """Kafka may hand a batch the same article twice (a producer's retry): both copies are one article, in
+    the story the article's links put it in, not a story of its own."""
+    first, second = workload("syndicated", 2, first=3_000)
+    engine = make_engine(Settings(), url=store_url)
+    try:
+        sessions = make_sessions(engine)
+        await store_batch(sessions, _records([first]))
+        changes = await store_batch(sessions, _records([second, second.model_copy(deep=True)]))
+        assert [c.story_id for c in changes] == [first.id, first.id]
+        async with sessions() as s:
+            stories = (await s.execute(select(Story.id, Story.article_count))).all()
+        assert stories == [(first.id, 2)]
+    finally:
+        await engine.dispose()
