@@ -6,7 +6,7 @@ so a story that grows a batch at a time (one report syndicated by every outlet) 
 its life: 69 articles/s over 10,000 copies on SQLite. A story's view is a left fold over its articles in
 (published_at, id) order, so articles published after all its others *extend* the fold (:func:`extend`);
 anything else (an earlier article, an updated one, a merge, another writer's refresh) refolds from the store
-(:func:`fold`). The two give the same view; ``tests/integration/test_sink_bulk.py`` holds them to it.
+(:func:`fold`). The two give the same view; ``tests/unit/test_story_view_extend.py`` holds them to it.
 
 Pure: rows are anything with the article columns the story shows (Core rows in the store).
 """
