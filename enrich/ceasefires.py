@@ -411,6 +411,7 @@ class CeasefireExtractor:
                 places: list[tuple[str, int, int]]) -> list[_Frame]:
         r, text, out = self.r, s.text, []
         cuts = [0, *(m.end() for m in r.split[lang].finditer(text)), len(text)] if lang in r.split else [0, len(text)]
+        cuts = sorted({*cuts, *self._scope_cuts(text, cuts, lang, places, s.start)})
         for a, b in zip(cuts, cuts[1:], strict=False):
             clause = text[a:b]
             strong = list(r.strong[lang].finditer(clause))  # type: ignore[union-attr]
@@ -424,6 +425,30 @@ class CeasefireExtractor:
             self._terms(f, clause, lang, published)
             self._cues(f, clause, lang, spans, [o for o in occs if a <= o.start - s.start < b], s.start + a)
             out.append(f)
+        return out
+
+    def _scope_cuts(self, text: str, cuts: list[int], lang: str, places: list[tuple[str, int, int]],
+                    base: int) -> list[int]:
+        """A clause naming two ceasefires of different scopes, a comma between them, is two clauses ("backs the
+        energy truce, rebuffs a full ceasefire"): each keeps its own cues."""
+        strong, out = self.r.strong[lang], []
+        assert strong is not None
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            clause = text[a:b]
+            found = list(strong.finditer(clause))
+            for m, n in zip(found, found[1:], strict=False):
+                comma = clause.rfind(",", m.end(), n.start())
+                if comma < 0:
+                    continue
+                parts = []
+                for lo, hi in ((0, comma + 1), (comma + 1, len(clause))):
+                    f = _Frame(0, "", weak=False)
+                    part = clause[lo:hi]
+                    self._scope(f, part, lang, [(t.start(), t.end()) for t in strong.finditer(part)],
+                                [(x, p - base - a - lo, q - base - a - lo) for x, p, q in places])
+                    parts.append(f.scope)
+                if parts[0] and parts[1] and parts[0] != parts[1]:
+                    out.append(a + comma + 1)
         return out
 
     def _places(self, doc: str, entities: Sequence[EntityMention]) -> list[tuple[str, int, int]]:
@@ -646,6 +671,12 @@ class CeasefireExtractor:
         polarity = {g.polarity for g in group} - {0}
         if f.polarity and polarity and -f.polarity in polarity:
             return None
+        both = [*group, f]
+        scoped = [g for g in both if g.scope in SCOPE_ORDER]
+        refusals = [g for g in both if not g.scope and "rejected" in g.classes]
+        if (scoped and refusals and not any(g.classes & NEGATIVE for g in scoped)
+                and not {g.sent for g in scoped} & {g.sent for g in refusals}):
+            return None  # "turned down the 30-day truce. ... talks on a maritime truce": the refusal is of another one
         terminal = {"collapsed", "ended", "expired"}
         if (f.new and any(g.classes & terminal and not g.new for g in group)) or (
                 f.classes & terminal and not f.new and any(g.new for g in group)):
@@ -687,6 +718,7 @@ class CeasefireExtractor:
                  theatres: list[dict[str, Any]]) -> CeasefireMention | None:
         group.sort(key=lambda f: f.sent)
         parties = self._parties(group, by_sent, mediators, ranked, theatres)
+        parties, brokers = self._warring_pair(parties, by_sent, theatres)
         if not parties and not any(f.places and not f.weak for f in group):
             return None  # no sides and no town it is limited to: nothing to follow ("the truce in Hodeidah" is)
         med: dict[str, Actor] = {}
@@ -694,7 +726,7 @@ class CeasefireExtractor:
             for o in by_sent[f.sent]:
                 if o.med and o.actor.id in mediators:
                     med.setdefault(o.actor.id, o.actor)
-        for a in ambient:
+        for a in [*brokers, *ambient]:
             med.setdefault(a.id, a)
         ids = {p.id for p in parties}
         classes = set().union(*(f.classes for f in group))
@@ -754,6 +786,26 @@ class CeasefireExtractor:
             if not order or order[0] in t["parties"]:
                 order += [p for p in t["parties"] if p not in order]
         return order
+
+    @staticmethod
+    def _warring_pair(parties: list[Actor], by_sent: list[list[_Occ]],
+                      theatres: list[dict[str, Any]]) -> tuple[list[Actor], list[Actor]]:
+        """The sides of the war, when the two who agree are one side and an outsider ("Trump and Putin agree
+        ..." in a report naming Ukraine): the theatre's other side, named in the article, replaces the outsider,
+        who brokered it. Only for a state the rules do not flag as fighting, and a side of no war the report names
+        (Israel and Iran agreeing in a report that also names Gaza stay Israel–Iran)."""
+        if len(parties) != 2 or any({a.id for a in parties} == {p.id for p in t["parties"]} for t in theatres):
+            return parties, []
+        named = {o.actor.id for os in by_sent for o in os if not o.med}
+        fighting = {p.id for t in theatres for p in t["parties"]}
+        for t in theatres:
+            sides = [p for p in parties if p in t["parties"]]
+            outsider = [p for p in parties if p not in t["parties"]]
+            other = [p for p in t["parties"] if p not in parties]
+            if (len(sides) == 1 and len(outsider) == 1 and len(other) == 1 and other[0].id in named
+                    and not outsider[0].conflict and outsider[0].kind == "state" and outsider[0].id not in fighting):
+                return [sides[0], other[0]], outsider
+        return parties, []
 
     def _states(self, group: list[_Frame], sents: Sequence[Sentence], unilateral: bool) -> list[CeasefireCue]:
         """The group's cues as lifecycle states, one per state, each with its best sentence (body before title)."""
