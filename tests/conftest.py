@@ -127,4 +127,5 @@ def unique_topics(run_id: str) -> dict[str, str]:
         "group_sink": f"g{suffix}-sink",
         "group_webhooks": f"g{suffix}-webhooks",
         "group_ingest": f"g{suffix}-ingest",
+        "group_tracker": f"g{suffix}-tracker",
     }

@@ -173,7 +173,8 @@ async def test_consumer_lag_per_group_and_partition(kafka_bootstrap, make_settin
     assert rows[(settings.group_enrich, settings.topic_raw, 1)].lag == 0
     sink1 = rows[(settings.group_sink, settings.topic_enriched, 1)]
     assert (sink1.committed, sink1.lag) == (None, 1)  # a group that never committed is behind everything
-    assert {g for g, _, _ in rows} == {settings.group_enrich, settings.group_sink, settings.group_webhooks}
+    assert {g for g, _, _ in rows} == {settings.group_enrich, settings.group_sink, settings.group_webhooks,
+                                      settings.group_tracker}
 
     obs = observe.Observer(settings)
     await obs.consumer_lag()

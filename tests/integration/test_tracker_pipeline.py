@@ -76,7 +76,7 @@ async def test_a_timeline_through_kafka_and_the_store_to_stream_and_webhooks(
         enricher, store_url, kafka_bootstrap, unique_topics, make_settings):
     tag = uuid.uuid4().hex[:8]
     settings = make_settings(database_url=store_url, kafka_bootstrap=kafka_bootstrap, **unique_topics,
-                             group_tracker=f"g{tag}-tracker", kafka_partitions=1, kafka_max_batch=3,
+                             kafka_partitions=1, kafka_max_batch=3,
                              sse_poll_interval_s=0.1, sse_keepalive_s=1, tracker_store_wait_s=0.05,
                              webhook_poll_interval_s=0.1)
     await bus.ensure_topics(settings)
