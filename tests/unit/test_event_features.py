@@ -35,3 +35,19 @@ def test_numbers_leave_out_years_and_keep_thousands_whole() -> None:
     assert numbers("On 19 March 2025 Russia and Ukraine swapped 175 prisoners; 1,000 more in May.") == [
         "n:19", "n:175", "n:1000"]
     assert numbers("تبادل ٣٥٠ أسيراً") == ["n:350"]
+
+
+def test_span_lookup_equals_the_pairwise_scan() -> None:
+    """``Spans.reach`` answers what scanning every span did, overlapping and nested spans included."""
+    import random
+
+    from enrich.event_features import Spans
+
+    rnd = random.Random(5)
+    for _ in range(2000):
+        spans = [(a, a + rnd.randint(1, 15)) for a in (rnd.randint(0, 60) for _ in range(rnd.randint(0, 6)))]
+        index = Spans(spans)
+        for start in range(0, 80):
+            end = start + rnd.randint(1, 8)
+            assert (index.reach(start) > start) == any(s <= start < e for s, e in spans)
+            assert (index.reach(start) >= end) == any(s <= start and end <= e for s, e in spans)
