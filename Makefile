@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export WIREWATCH_FEED_ALLOWED_HOSTS ?= 127.0.0.1,localhost
 DEMO_PORT ?= 8765
 
-.PHONY: run stop test setup kafka kafka-stop lint unit eval bench bench-ingest bench-enrich bench-api bench-sink chaos fuzz clean
+.PHONY: run stop test setup kafka kafka-stop lint unit eval bench bench-ingest bench-enrich bench-api bench-sink bench-backfill chaos fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -84,6 +84,11 @@ bench-api: setup
 
 bench-sink: setup
 	$(BIN)/python -m tests.bench.sink
+
+## bench-backfill: 50,000 farm articles through ingest -> enrich (2 processes) -> sink on a real Kafka;
+## per-stage rates and lag over time, end-to-end articles/s, exactly-once check (var/bench/backfill.json)
+bench-backfill: kafka
+	$(BIN)/python -m tests.bench.backfill
 
 clean: stop
 	rm -rf var

@@ -3,7 +3,7 @@
     python -m tests.bench.run [--only ingest,e2e] [--timeout 900]
 
 Each bench is its own process (``python -m tests.bench.ingest``, ``tests.bench.enrich``, ``tests.bench.api``, ``tests.bench.sink``,
-``tests.bench.e2e``)
+``tests.bench.e2e``, ``tests.bench.backfill``)
 and writes var/bench/<name>.json. One failing bench is reported in the table and tolerated; more fail the run.
 Env: WIREWATCH_KAFKA_BOOTSTRAP (default 127.0.0.1:9092) for the benches that need Kafka.
 """
@@ -32,6 +32,7 @@ def benches(bootstrap: str) -> dict[str, list[str]]:
         "api": ["-m", "tests.bench.api"],
         "sink": ["-m", "tests.bench.sink"],
         "e2e": ["-m", "tests.bench.e2e"],
+        "backfill": ["-m", "tests.bench.backfill", "--bootstrap", bootstrap],
     }
 
 
@@ -86,7 +87,7 @@ def table(results: dict[str, dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", default="", help="comma-separated subset of ingest,enrich,api,e2e")
+    ap.add_argument("--only", default="", help="comma-separated subset of ingest,enrich,api,sink,e2e,backfill")
     ap.add_argument("--timeout", type=float, default=900, help="seconds allowed per bench")
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
