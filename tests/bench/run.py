@@ -68,6 +68,65 @@ def run_one(name: str, args: list[str], timeout: float) -> dict[str, Any]:
     return {"ok": False, "seconds": seconds, "error": why, "output_tail": output[-1500:]}
 
 
+# The issues' goals, each next to the figure that measures it: (what, bench, dotted key, "min"/"max", target).
+GOALS: list[tuple[str, str, str, str, float]] = [
+    ("ingest: full parse vs plain feedparser", "ingest", "ratio", "min", 0.8),
+    ("enrich vs bare spaCy (English)", "enrich", "ratio enrich / bare", "min", 0.8),
+    ("sink, SQLite, one story", "sink", "sqlite_syndicated.articles_per_s", "min", 1000),
+    ("sink, SQLite, distinct stories", "sink", "sqlite_distinct.articles_per_s", "min", 1000),
+    ("sink, PostgreSQL, one story", "sink", "postgres_syndicated.articles_per_s", "min", 1000),
+    ("sink, PostgreSQL, distinct stories", "sink", "postgres_distinct.articles_per_s", "min", 1000),
+    ("backfill end to end, articles/s", "backfill", "end_to_end_per_s", "min", 300),
+    ("/stories vs trivial while writing, SQLite (cached)", "api", "stores.sqlite.cached.saturation.ratio", "min", 0.5),
+    ("/stories vs trivial while writing, PostgreSQL (cached)", "api", "stores.postgres.cached.saturation.ratio",
+     "min", 0.5),
+    ("/stories p99 at 50 % of saturation, SQLite, ms", "api",
+     "stores.sqlite.cached.open_loop.50% of /stories saturation.stories.p99_ms", "max", 25),
+    ("/stories p99 at 50 % of saturation, PostgreSQL, ms", "api",
+     "stores.postgres.cached.open_loop.50% of /stories saturation.stories.p99_ms", "max", 25),
+    ("uncached /stories p50, SQLite, ms", "api",
+     "stores.sqlite.uncached.open_loop.50% of /stories saturation.stories.p50_ms", "max", 5),
+    ("uncached /stories p50, PostgreSQL, ms", "api",
+     "stores.postgres.uncached.open_loop.50% of /stories saturation.stories.p50_ms", "max", 5),
+    ("background writes during the /stories bench, articles/s", "api", "stores.sqlite.cached.writing_rps", "min", 100),
+    ("polled item stored, p95 from the fetch (no background load), s", "e2e", "freshness.stored_from_fetch.p95_s", "max", 0.5),
+    ("pushed item at the webhook, p95 (no background load), s", "e2e", "push.webhook_from_push.p95_s", "max", 1.0),
+    ("RSS of all services at --feeds (100,000 for the goal), MB", "e2e", "memory.total_rss_mb", "max", 800),
+]
+
+
+def lookup(figures: Any, key: str) -> Any:
+    """A dotted key in a figures document (keys may hold spaces and '%'), or None."""
+    if isinstance(figures, dict) and key in figures:
+        return figures[key]
+    head, _, rest = key.partition(".")
+    while rest or head:
+        if isinstance(figures, dict) and head in figures:
+            return lookup(figures[head], rest) if rest else figures[head]
+        if not rest:
+            return None
+        nxt, _, rest = rest.partition(".")
+        head = f"{head}.{nxt}"
+    return None
+
+
+def goals_table(results: dict[str, dict[str, Any]]) -> str:
+    """Every goal with its measured figure: met, missed, or not measured in this run."""
+    rows = [("goal", "measured", "target", "")]
+    for what, bench, key, sense, target in GOALS:
+        res = results.get(bench) or {}
+        value = lookup(res.get("figures"), key) if res.get("ok") else None
+        if not isinstance(value, (int, float)):
+            rows.append((what, "-", f"{'>=' if sense == 'min' else '<='} {target:g}", "not measured"))
+            continue
+        met = value >= target if sense == "min" else value <= target
+        rows.append((what, f"{value:g}", f"{'>=' if sense == 'min' else '<='} {target:g}", "met" if met else "MISSED"))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c:<{widths[2]}}  {d}" for a, b, c, d in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
 def table(results: dict[str, dict[str, Any]]) -> str:
     rows = [("bench", "figure", "value")]
     for name, res in results.items():
@@ -101,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = run_one(name, cmd, args.timeout)
     (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))
     print(table(results))
+    print()
+    print(goals_table(results))
     failed = [n for n, r in results.items() if not r["ok"]]
     if failed:
         print(f"\nfailed: {', '.join(failed)} (details in var/bench/results.json)", file=sys.stderr)
