@@ -84,17 +84,46 @@ def _xml(root: ET.Element) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def rss(stories: Sequence[StoryOut], meta: FeedMeta) -> bytes:
+def el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    """A child element with its text and attributes, in one call."""
+    node = ET.SubElement(parent, tag, attrs)
+    node.text = text
+    return node
+
+
+def rss_channel(meta: FeedMeta, home: str, updated: datetime) -> tuple[ET.Element, ET.Element]:
+    """An RSS 2.0 root and its channel, with what every feed of ours carries (``home``: the JSON it mirrors)."""
     root = ET.Element("rss", {"version": "2.0", "xmlns:atom": ATOM_NS})
     ch = ET.SubElement(root, "channel")
-    ET.SubElement(ch, "title").text = meta.title
-    ET.SubElement(ch, "link").text = meta.home_url + "/stories"
-    ET.SubElement(ch, "description").text = meta.description
-    ET.SubElement(ch, "atom:link", {"rel": "self", "href": uri(meta.self_url), "type": RSS_TYPE.split(";")[0]})
+    el(ch, "title", meta.title)
+    el(ch, "link", home)
+    el(ch, "description", meta.description)
+    el(ch, "atom:link", rel="self", href=uri(meta.self_url), type=RSS_TYPE.split(";")[0])
     if meta.next_url:
-        ET.SubElement(ch, "atom:link", {"rel": "next", "href": uri(meta.next_url)})
-    ET.SubElement(ch, "lastBuildDate").text = format_datetime(_updated(stories), usegmt=True)
-    ET.SubElement(ch, "generator").text = GENERATOR
+        el(ch, "atom:link", rel="next", href=uri(meta.next_url))
+    el(ch, "lastBuildDate", rfc822(updated))
+    el(ch, "generator", GENERATOR)
+    return root, ch
+
+
+def atom_feed(meta: FeedMeta, home: str, updated: datetime) -> ET.Element:
+    """An Atom feed element with what every feed of ours carries, the entries still to add."""
+    root = ET.Element("feed", {"xmlns": ATOM_NS})
+    el(root, "id", uri(meta.self_url))
+    el(root, "title", meta.title)
+    el(root, "subtitle", meta.description)
+    el(root, "updated", _iso(updated))
+    el(root, "link", rel="self", href=uri(meta.self_url), type=ATOM_TYPE.split(";")[0])
+    el(root, "link", rel="alternate", href=home, type="application/json")
+    if meta.next_url:
+        el(root, "link", rel="next", href=uri(meta.next_url))
+    el(el(root, "author"), "name", GENERATOR)
+    el(root, "generator", GENERATOR)
+    return root
+
+
+def rss(stories: Sequence[StoryOut], meta: FeedMeta) -> bytes:
+    root, ch = rss_channel(meta, meta.home_url + "/stories", _updated(stories))
     for s in stories:
         item = ET.SubElement(ch, "item")
         ET.SubElement(item, "title").text = s.headline
@@ -108,21 +137,7 @@ def rss(stories: Sequence[StoryOut], meta: FeedMeta) -> bytes:
 
 
 def atom(stories: Sequence[StoryOut], meta: FeedMeta) -> bytes:
-    def el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        node = ET.SubElement(parent, tag, attrs)
-        node.text = text
-        return node
-
-    root = ET.Element("feed", {"xmlns": ATOM_NS})
-    el(root, "id", uri(meta.self_url))
-    el(root, "title", meta.title)
-    el(root, "subtitle", meta.description)
-    el(root, "updated", _iso(_updated(stories)))
-    el(root, "link", rel="self", href=uri(meta.self_url), type=ATOM_TYPE.split(";")[0])
-    el(root, "link", rel="alternate", href=meta.home_url + "/stories", type="application/json")
-    if meta.next_url:
-        el(root, "link", rel="next", href=uri(meta.next_url))
-    el(root, "generator", GENERATOR)
+    root = atom_feed(meta, meta.home_url + "/stories", _updated(stories))
     for s in stories:
         entry = el(root, "entry")
         el(entry, "id", meta.story_url(s.id))

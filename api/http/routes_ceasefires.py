@@ -114,14 +114,7 @@ def _updated(changes: list[tuple[CeasefireChange, Ceasefire]]) -> datetime:
 
 
 def rss(changes: list[tuple[CeasefireChange, Ceasefire]], meta: feeds_out.FeedMeta) -> bytes:
-    root = ET.Element("rss", {"version": "2.0", "xmlns:atom": feeds_out.ATOM_NS})
-    ch = ET.SubElement(root, "channel")
-    ET.SubElement(ch, "title").text = meta.title
-    ET.SubElement(ch, "link").text = meta.home_url + "/ceasefires"
-    ET.SubElement(ch, "description").text = meta.description
-    ET.SubElement(ch, "atom:link", {"rel": "self", "href": meta.self_url, "type": feeds_out.RSS_TYPE.split(";")[0]})
-    ET.SubElement(ch, "lastBuildDate").text = format_datetime(_updated(changes), usegmt=True)
-    ET.SubElement(ch, "generator").text = feeds_out.GENERATOR
+    root, ch = feeds_out.rss_channel(meta, meta.home_url + "/ceasefires", _updated(changes))
     for c, row in changes:
         item = ET.SubElement(ch, "item")
         ET.SubElement(item, "title").text = _entry_title(row, c)
@@ -134,20 +127,8 @@ def rss(changes: list[tuple[CeasefireChange, Ceasefire]], meta: feeds_out.FeedMe
 
 
 def atom(changes: list[tuple[CeasefireChange, Ceasefire]], meta: feeds_out.FeedMeta) -> bytes:
-    def el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        node = ET.SubElement(parent, tag, attrs)
-        node.text = text
-        return node
-
-    root = ET.Element("feed", {"xmlns": feeds_out.ATOM_NS})
-    el(root, "id", meta.self_url)
-    el(root, "title", meta.title)
-    el(root, "subtitle", meta.description)
-    el(root, "updated", feeds_out._iso(_updated(changes)))
-    el(root, "link", rel="self", href=meta.self_url, type=feeds_out.ATOM_TYPE.split(";")[0])
-    el(root, "link", rel="alternate", href=meta.home_url + "/ceasefires", type="application/json")
-    el(el(root, "author"), "name", feeds_out.GENERATOR)
-    el(root, "generator", feeds_out.GENERATOR)
+    el = feeds_out.el
+    root = feeds_out.atom_feed(meta, meta.home_url + "/ceasefires", _updated(changes))
     for c, row in changes:
         entry = el(root, "entry")
         el(entry, "id", f"{meta.home_url}/ceasefires/{row.id}#{c.seq}")

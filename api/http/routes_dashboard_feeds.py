@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.http.deps import SessionDep, SettingsDep
 from api.http.routes_dashboard import AdminForm, ViewDep, Viewer, redirect_back, render, store_down, viewer
+from api.http.routes_feeds import allowed_outlines
 from api.http.schemas_feeds import FeedCreate
 from ingest.discover import discover_feed
 from ingest.errors import FetchError
@@ -137,13 +138,7 @@ async def import_feeds(request: Request, session: SessionDep, settings: Settings
         who = viewer(request, settings)
         return await feeds_view(request, session, who, settings, code=UNPROCESSABLE,
                                 form={"import_error": f"{opml.filename or 'the file'}: {exc}"})
-    usable = []
-    for o in outlines:
-        try:
-            netguard.check_url_static(o.url, settings.feed_allowed_hosts)
-            usable.append(o)
-        except netguard.BlockedTarget:
-            log.warning("OPML feed refused by the SSRF guard", extra={"url": o.url})
+    usable = allowed_outlines(outlines, settings.feed_allowed_hosts)
     added, existing = await feed_repo.import_opml(session, feeds=usable, now=datetime.now(UTC))
     return redirect_back("/dashboard/feeds", "imported", added=added, existing=existing,
                          refused=len(outlines) - len(usable))

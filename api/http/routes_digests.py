@@ -84,14 +84,7 @@ def entry_html(data: dict[str, Any]) -> str:
 
 
 def rss(entries: list[dict[str, Any]], meta: feeds_out.FeedMeta, urls: list[str]) -> bytes:
-    root = ET.Element("rss", {"version": "2.0", "xmlns:atom": feeds_out.ATOM_NS})
-    ch = ET.SubElement(root, "channel")
-    ET.SubElement(ch, "title").text = meta.title
-    ET.SubElement(ch, "link").text = meta.home_url + "/stories"
-    ET.SubElement(ch, "description").text = meta.description
-    ET.SubElement(ch, "atom:link", {"rel": "self", "href": meta.self_url, "type": feeds_out.RSS_TYPE.split(";")[0]})
-    ET.SubElement(ch, "lastBuildDate").text = feeds_out.rfc822(_updated(entries))
-    ET.SubElement(ch, "generator").text = feeds_out.GENERATOR
+    root, ch = feeds_out.rss_channel(meta, meta.home_url + "/stories", _updated(entries))
     for data, url in zip(entries, urls, strict=True):
         item = ET.SubElement(ch, "item")
         ET.SubElement(item, "title").text = _title(data)
@@ -103,19 +96,8 @@ def rss(entries: list[dict[str, Any]], meta: feeds_out.FeedMeta, urls: list[str]
 
 
 def atom(entries: list[dict[str, Any]], meta: feeds_out.FeedMeta, urls: list[str]) -> bytes:
-    def el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        node = ET.SubElement(parent, tag, attrs)
-        node.text = text
-        return node
-
-    root = ET.Element("feed", {"xmlns": feeds_out.ATOM_NS})
-    el(root, "id", meta.self_url)
-    el(root, "title", meta.title)
-    el(root, "subtitle", meta.description)
-    el(root, "updated", feeds_out._iso(_updated(entries)))
-    el(root, "link", rel="self", href=meta.self_url, type=feeds_out.ATOM_TYPE.split(";")[0])
-    el(el(root, "author"), "name", feeds_out.GENERATOR)
-    el(root, "generator", feeds_out.GENERATOR)
+    el = feeds_out.el
+    root = feeds_out.atom_feed(meta, meta.home_url + "/stories", _updated(entries))
     for data, url in zip(entries, urls, strict=True):
         entry = el(root, "entry")
         el(entry, "id", _entry_id(meta, data))
