@@ -28,7 +28,9 @@ import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
 
 from services.text import WORD
 
@@ -43,31 +45,69 @@ _NUMBER = re.compile(r"(?<![\d.,:])(\d{1,3}(?:[ ,.\u00a0\u202f]\d{3})+|\d+)(?:[.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f\u1000-\u109f\u1780-\u17ff]+")
 
 
+class ZipfTable:
+    """The common words of one language as sorted 64-bit string hashes next to their zipf frequencies.
+
+    Why not a dict of words: 30 languages hold about a million common words, ~100 MB as Python strings
+    and ~10 MB as two arrays. A hash collision with a rare word is odds of 1 in 10**14 per look-up (the
+    hashes are Python's own, consistent within a process, which is the table's lifetime).
+    """
+
+    def __init__(self, words: Mapping[int, int]) -> None:
+        keys = np.fromiter(words.keys(), dtype=np.int64, count=len(words))
+        order = np.argsort(keys)
+        self._keys = keys[order]
+        self._centizipf = np.fromiter(words.values(), dtype=np.uint16, count=len(words))[order]
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def zipf(self, words: Sequence[str]) -> list[float]:
+        """Zipf frequency of each word, :data:`RARE_ZIPF` for the words the list does not hold."""
+        if not words:
+            return []
+        probe = np.fromiter((hash(w) for w in words), dtype=np.int64, count=len(words))
+        at = np.minimum(np.searchsorted(self._keys, probe), len(self._keys) - 1)
+        found = self._keys[at] == probe
+        return np.where(found, self._centizipf[at] / 100.0, RARE_ZIPF).tolist()
+
+
 @functools.cache
-def _zipf_table(lang: str) -> Mapping[str, float] | None:
-    """Word -> zipf frequency for the common words of ``lang`` (None when wordfreq has no list)."""
+def _zipf_table(lang: str) -> ZipfTable | None:
+    """The common words of ``lang`` (None when wordfreq has no list for it)."""
     try:
         import wordfreq
     except ImportError:  # pragma: no cover - a declared dependency
         return None
     if lang not in wordfreq.available_languages(wordlist="small"):
         return None
-    table: dict[str, float] = {}
-    for word, freq in wordfreq.get_frequency_dict(lang, wordlist="small").items():
-        zipf = math.log10(freq) + 9 if freq > 0 else 0.0
-        if zipf < KEEP_ZIPF:
-            break  # the list is sorted from the most common word down
-        table[word] = round(zipf, 2)
-    return table
+    words: dict[int, int] = {}
+    try:
+        # buckets of words, the i-th at -i centibels (frequency 10**(-i/100), zipf 9 - i/100), commonest first
+        for index, bucket in enumerate(wordfreq.get_frequency_list(lang, wordlist="small")):
+            centizipf = 900 - index
+            if centizipf < KEEP_ZIPF * 100:
+                break
+            for word in bucket:
+                words[hash(word)] = centizipf
+    finally:
+        # wordfreq caches every list it reads, whole and as a dict (~5 MB a language): the table has its words
+        wordfreq.get_frequency_list.cache_clear()
+        wordfreq.get_frequency_dict.cache_clear()
+    return ZipfTable(words) if words else None
+
+
+def term_weights(words: Sequence[str], lang: str) -> list[float]:
+    """How much each shared word says about sharing an event: 0 for the commonest words, up to ~6."""
+    table = _zipf_table(lang)
+    if table is None:
+        return [1.0] * len(words)
+    return [max(COMMON_ZIPF - z, 0.0) for z in table.zipf(words)]
 
 
 def term_weight(word: str, lang: str) -> float:
-    """How much a shared ``word`` says about sharing an event: 0 for the commonest words, up to ~6."""
-    table = _zipf_table(lang)
-    if table is None:
-        return 1.0
-    zipf = table.get(word, RARE_ZIPF)
-    return max(COMMON_ZIPF - zipf, 0.0)
+    """:func:`term_weights` of one word."""
+    return term_weights([word], lang)[0]
 
 
 def _tokens(text: str, lang: str) -> Iterable[tuple[str, int, int]]:
@@ -98,14 +138,12 @@ def salient_terms(doc: str, title_end: int, lang: str, entity_spans: Iterable[tu
                   limit: int = MAX_TERMS) -> dict[str, float]:
     """The ``limit`` most telling words of ``doc`` (title first, ending at ``title_end``), with weights."""
     covered = Spans(entity_spans)
-    scores: dict[str, float] = {}
+    counts: dict[str, float] = {}  # title words count twice
     for word, start, end in _tokens(doc, lang):
-        if covered.reach(start) >= end:  # inside an entity's span
-            continue
-        w = term_weight(word, lang)
-        if w <= 0:
-            continue
-        scores[word] = scores.get(word, 0.0) + w * (2.0 if start < title_end else 1.0)
+        if covered.reach(start) < end:  # not inside an entity's span
+            counts[word] = counts.get(word, 0.0) + (2.0 if start < title_end else 1.0)
+    words = list(counts)
+    scores = {word: w * counts[word] for word, w in zip(words, term_weights(words, lang), strict=True) if w > 0}
     # Sub-linear in repetitions: a word repeated in a long text should not drown the rest.
     ranked = sorted(((math.sqrt(v), k) for k, v in scores.items()), reverse=True)[:limit]
     return {k: round(v, 3) for v, k in ranked}

@@ -6,8 +6,8 @@ service, the re-tagger and the ``wirewatch tag`` CLI all call this same code.
 
 Per article: language detection -> sentence split -> gazetteer matching (all
 languages, plus the article language's CLDR names) + spaCy NER (English, and
-the languages of :data:`NER_MODELS`, each pipeline loaded on the first article
-in its language; batched through ``nlp.pipe``, headline excluded) -> entity
+the languages of :data:`NER_MODELS`, loaded up front by :meth:`Enricher.warm` or else on the
+first article in its language; batched through ``nlp.pipe``, headline excluded) -> entity
 linking -> topic rules + ceasefire lifecycle state.
 """
 
@@ -17,6 +17,7 @@ import importlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -27,7 +28,7 @@ from . import cluster, event_features
 from .ceasefires import extract_ceasefires
 from .entities import EntityLinker, Span
 from .gazetteer import Gazetteer, Match, Token, default_gazetteer, tokenize
-from .language import detect, is_supported
+from .language import detect, is_supported, supported_languages
 from .topics import Sentence, TopicModel, TopicResult, split_sentences
 
 _UNNEEDED = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"]
@@ -112,9 +113,32 @@ class Enricher:
             if nlp is None:
                 continue
             bodies = (w.doc[w.body_offset:] for w in group)
-            for w, sdoc in zip(group, nlp.pipe(bodies, batch_size=self.settings.enrich_batch_size), strict=True):
-                w.spans = _spans(sdoc, w)
+            # A long-running worker would otherwise keep every new word of every article in the model's
+            # vocabulary (spaCy's StringStore only grows); the zone frees them once the spans are copied out.
+            with nlp.memory_zone():
+                for w, sdoc in zip(group, nlp.pipe(bodies, batch_size=self.settings.enrich_batch_size),
+                                   strict=True):
+                    w.spans = _spans(sdoc, w)
         return [self._finish(w) for w in work]
+
+    def warm(self) -> None:
+        """Load now what the first article of each language would load: its NER pipeline and its CLDR names.
+
+        Why: the enrich service calls this before it consumes, so its memory is known at start instead of
+        jumping by ~60 MB (a spaCy pipeline) in the middle of a burst, and the first article in a new
+        language is not seconds late.
+        """
+        for lang in self.ner_models:
+            self.ner(lang)
+        for lang in sorted(supported_languages()):
+            art = RawArticle(id=f"warm-{lang}", title="Ceasefire", summary="Ceasefire agreed.", lang=lang,
+                             published_at=datetime(2025, 1, 1, tzinfo=UTC), via="cli")
+            w = self._prepare(art, lang=lang)
+            nlp = self.ner(lang)
+            if nlp is not None:
+                with nlp.memory_zone():
+                    w.spans = _spans(nlp(w.doc[w.body_offset:]), w)
+            self._finish(w)
 
     def ner(self, lang: str | None) -> Any | None:
         """The spaCy pipeline for ``lang``: English's, one of :attr:`ner_models` (loaded on first use), or None."""
@@ -136,8 +160,6 @@ class Enricher:
         Each entity: ``id`` (language-independent), ``name``, ``type``, ``mentions`` (count), ``surface``
         (distinct forms seen) and ``spans`` (``{"text", "start", "end"}`` in ``title + "\\n\\n" + text``).
         """
-        from datetime import UTC, datetime
-
         art = RawArticle(id=id, title=title, content=text, published_at=datetime.now(UTC), via="cli")
         out = self.enrich([art])[0]
         return {
@@ -158,11 +180,11 @@ class Enricher:
         return self._finish(w, result), result
 
     # -- steps --------------------------------------------------------------
-    def _prepare(self, art: RawArticle) -> _Work:
+    def _prepare(self, art: RawArticle, lang: str | None = None) -> _Work:
         limit = self.settings.enrich_max_chars
         title = (art.title or "").strip()[:1000]
         body = (art.text or "")[:limit]
-        lang = detect(title, body, hint=art.lang)
+        lang = lang or detect(title, body, hint=art.lang)
         doc, sents, body_offset = split_sentences(title, body)
         title_end = len(title)
         tokens = tokenize(doc)

@@ -106,12 +106,14 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     from enrich.pipeline import Enricher
 
     enricher = await asyncio.to_thread(Enricher, settings)
+    warming = asyncio.create_task(asyncio.to_thread(enricher.warm))  # meanwhile the consumer joins its group
     producer = new_producer(settings)
     await producer.start()
     try:
         # The store is used only for the heartbeat row: enrichment itself never touches it.
         async with consumer_worker(settings, service="enrich", topic=settings.topic_raw,
                                    group=settings.group_enrich, stop=stop) as w:
+            await warming
             log.info("enrich consuming %s as group %s", settings.topic_raw, settings.group_enrich)
             while not stop.is_set():
                 batches = await w.consumer.getmany(timeout_ms=500, max_records=settings.enrich_batch_size)

@@ -187,3 +187,28 @@ def test_devset_goals(enricher: Enricher) -> None:
     r = evaluate.evaluate(items, enricher)
     assert not evaluate.missed_goals(r), evaluate.format_report(r)
     assert all(v == 0 for v in r["hard_negative_fp"].values()), r["hard_negative_fp_topics"]
+
+
+def test_warm_loads_every_pipeline_up_front(monkeypatch: pytest.MonkeyPatch, enricher: Enricher) -> None:
+    """After ``warm`` the first article in a NER language loads nothing more (the service warms before consuming)."""
+    fresh = Enricher(enricher.settings, nlp=enricher.nlp)
+    fresh.warm()
+    assert set(fresh.ner_models) <= {k for k, v in fresh._other_nlp.items() if v is not None}
+    import enrich.pipeline as pipeline
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{name} loaded after warm()")
+
+    monkeypatch.setattr(pipeline, "load_nlp", refuse)
+    out = fresh.enrich([art("Cessez-le-feu à Gaza", "Le Hamas et Israël ont accepté un cessez-le-feu, selon le Qatar.")])
+    assert out[0].lang == "fr" and "ceasefire" in {t.name for t in out[0].topics}
+
+
+def test_new_words_do_not_grow_the_vocabulary(enricher: Enricher) -> None:
+    """spaCy's StringStore only grows; enrichment runs in a memory zone so a long-running worker stays bounded."""
+    strings = enricher.nlp.vocab.strings
+    before = len(strings)
+    words = [f"Zq{i:05d}x" for i in range(300)]
+    enricher.enrich([art(f"Ceasefire talks in {w}", f"{w} met Putin in Moscow on Tuesday.", id=w) for w in words])
+    assert len(strings) == before
+    assert "Zq00001x" not in strings

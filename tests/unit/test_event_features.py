@@ -51,3 +51,22 @@ def test_span_lookup_equals_the_pairwise_scan() -> None:
             end = start + rnd.randint(1, 8)
             assert (index.reach(start) > start) == any(s <= start < e for s, e in spans)
             assert (index.reach(start) >= end) == any(s <= start and end <= e for s, e in spans)
+
+
+def test_term_weights_follow_wordfreq_and_keep_no_strings() -> None:
+    """The compact table answers as wordfreq does, and wordfreq's own caches are let go once it is built."""
+    import wordfreq
+
+    from enrich.event_features import COMMON_ZIPF, RARE_ZIPF, _zipf_table, salient_terms, term_weights
+
+    _zipf_table.cache_clear()
+    words = ["the", "ceasefire", "maritime", "prisoners", "zqxwvy"]
+    got = term_weights(words, "en")
+    assert wordfreq.get_frequency_list.cache_info().currsize == 0
+    for word, weight in zip(words, got, strict=True):
+        zipf = wordfreq.zipf_frequency(word, "en", wordlist="small") or RARE_ZIPF
+        assert weight == pytest.approx(max(COMMON_ZIPF - zipf, 0.0), abs=0.011), word
+    assert got[0] == 0.0 and got[-1] == COMMON_ZIPF  # commonest word weighs nothing, an unknown one the most
+    assert term_weights(["xyz"], "tlh") == [1.0]  # no list for the language: every word counts alike
+    terms = salient_terms("Black Sea ceasefire\n\nThe maritime ceasefire covers the Black Sea.", 19, "en")
+    assert "the" not in terms and terms["ceasefire"] > terms["covers"]
