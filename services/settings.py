@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     read_tokens: CommaList = Field(default_factory=list)
     dashboard_public: bool = Field(True, description="read-only dashboard without a token")
     dashboard_page_size: int = Field(100, ge=1, le=1000, description="feeds per page of the dashboard's feed table")
+    dashboard_counts_max_age_s: float = Field(5.0, ge=0, description="how old the feed table's status counts may be (a scan of every feed; this process's own feed changes show at once); 0 = count on every page")
     dashboard_sample_interval_s: float = Field(30.0, ge=0, description="how often the API samples every service's metrics for the dashboard charts; 0 = only while a page is open")
     dashboard_history_s: float = Field(86400.0, ge=60, description="how much chart history the store keeps")
     stories_default_limit: int = Field(20, ge=1)

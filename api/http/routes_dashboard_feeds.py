@@ -51,10 +51,11 @@ async def feeds_view(request: Request, session: AsyncSession, who: Viewer, setti
     size = settings.dashboard_page_size
     page = max(1, min(page, 1_000_000))
     try:
-        counts = await feed_repo.status_counts(session)
+        counts = await feed_repo.status_counts(session, max_age_s=settings.dashboard_counts_max_age_s)
+        known = None if q.strip() else (sum(counts.values()) if status_ == "all" else counts[status_])
         shown, matching = await feed_repo.feed_table(
             session, status=None if status_ == "all" else status_, q=q, sort=sort, descending=dir != "asc",
-            limit=size, offset=(page - 1) * size)
+            limit=size, offset=(page - 1) * size, matching=known)
     except (SQLAlchemyError, OSError) as exc:
         return store_down(request, who, exc)
     pages = max(1, -(-matching // size))

@@ -6,6 +6,7 @@ unit of work. Works on SQLite and PostgreSQL (dialect-specific upserts).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -53,6 +54,7 @@ async def add_feed(session: AsyncSession, *, url: str, title: str = "", site_url
     session.add(feed)
     try:
         await session.commit()
+        _feeds_changed(session)
     except IntegrityError as exc:
         await session.rollback()
         raise DuplicateFeed(url) from exc
@@ -144,9 +146,11 @@ def _order(sort: str, descending: bool) -> list[Any]:
 
 
 async def feed_table(session: AsyncSession, *, status: str | None = None, q: str = "", sort: str = "status",
-                     descending: bool = True, limit: int = 100, offset: int = 0) -> tuple[list[Feed], int]:
+                     descending: bool = True, limit: int = 100, offset: int = 0,
+                     matching: int | None = None) -> tuple[list[Feed], int]:
     """One page of feeds with a status (None = any), whose URL or title contains ``q`` (case-insensitive),
-    sorted by a FEED_SORTS key; and how many feeds match in all."""
+    sorted by a FEED_SORTS key; and how many feeds match in all (``matching`` when the caller knows it
+    already, from :func:`status_counts`)."""
     cond: list[ColumnElement[bool]] = []
     if status:
         cond.append(status_of == status)
@@ -154,16 +158,40 @@ async def feed_table(session: AsyncSession, *, status: str | None = None, q: str
     if needle:
         cond.append(or_(func.lower(Feed.url).contains(needle, autoescape=True),
                         func.lower(Feed.title).contains(needle, autoescape=True)))
-    matching = int((await session.execute(select(func.count()).select_from(Feed).where(*cond))).scalar_one())
+    if matching is None:
+        matching = int((await session.execute(select(func.count()).select_from(Feed).where(*cond))).scalar_one())
     page = select(Feed).where(*cond).order_by(*_order(sort, descending)).offset(offset).limit(limit)
     return list((await session.execute(page)).scalars()), matching
 
 
-async def status_counts(session: AsyncSession) -> dict[str, int]:
-    """How many feeds are in each status (every status present, 0 when none)."""
+# store URL -> (monotonic time, counts): the dashboard's status counts cost a scan of every feed (~70 ms at
+# 100,000 on SQLite), so each page reuses them for a few seconds; this module's own writes drop them at once
+_counts_memo: dict[str, tuple[float, dict[str, int]]] = {}
+
+
+def _store_key(session: AsyncSession) -> str:
+    return str(session.get_bind().url)
+
+
+def _feeds_changed(session: AsyncSession) -> None:
+    _counts_memo.pop(_store_key(session), None)
+
+
+async def status_counts(session: AsyncSession, *, max_age_s: float = 0.0) -> dict[str, int]:
+    """How many feeds are in each status (every status present, 0 when none).
+
+    ``max_age_s`` > 0 accepts counts that old, unless this process changed a feed since: ingest's fetch
+    results from other processes show within that delay.
+    """
+    key = _store_key(session)
+    hit = _counts_memo.get(key)
+    if max_age_s > 0 and hit is not None and time.monotonic() - hit[0] < max_age_s:
+        return dict(hit[1])
     rows = (await session.execute(select(status_of, func.count()).group_by(status_of))).all()
     got = {str(name): int(n) for name, n in rows}
-    return {name: got.get(name, 0) for name in FEED_STATUSES}
+    counts = {name: got.get(name, 0) for name in FEED_STATUSES}
+    _counts_memo[key] = (time.monotonic(), counts)
+    return dict(counts)
 
 
 async def update_feed(session: AsyncSession, *, feed_id: int, **changes: Any) -> Feed | None:
@@ -178,6 +206,7 @@ async def update_feed(session: AsyncSession, *, feed_id: int, **changes: Any) ->
         setattr(feed, key, list(value) if key == "tags" else value)
     try:
         await session.commit()
+        _feeds_changed(session)
     except IntegrityError as exc:
         await session.rollback()
         raise DuplicateFeed(changes.get("url", "")) from exc
@@ -188,6 +217,7 @@ async def delete_feed(session: AsyncSession, *, feed_id: int) -> bool:
     """Delete a feed; False when it did not exist."""
     result = await session.execute(delete(Feed).where(Feed.id == feed_id))
     await session.commit()
+    _feeds_changed(session)
     return bool(_rows(result))
 
 
@@ -218,6 +248,7 @@ async def import_opml(session: AsyncSession, *, feeds: Iterable[OutlineLike], no
         result = await session.execute(stmt, batch[lo:lo + IMPORT_CHUNK])
         added += len(result.all())
     await session.commit()
+    _feeds_changed(session)
     return added, listed - added
 
 
@@ -272,11 +303,13 @@ async def record_success(session: AsyncSession, *, feed_id: int, now: datetime, 
     try:
         await session.execute(update(Feed).where(Feed.id == feed_id).values(**values))
         await session.commit()
+        _feeds_changed(session)
     except IntegrityError:  # the permanent-redirect target is already another feed: keep our URL
         await session.rollback()
         values.pop("url", None)
         await session.execute(update(Feed).where(Feed.id == feed_id).values(**values))
         await session.commit()
+        _feeds_changed(session)
 
 
 async def record_failure(session: AsyncSession, *, feed_id: int, now: datetime, error: str, error_class: str,
@@ -288,6 +321,7 @@ async def record_failure(session: AsyncSession, *, feed_id: int, now: datetime, 
         updated_at=now,
     ))
     await session.commit()
+    _feeds_changed(session)
 
 
 async def seen_by_ids(session: AsyncSession, *, ids: Iterable[str]) -> dict[str, SeenArticle]:

@@ -102,3 +102,26 @@ async def test_status_counts_and_tag_filter_in_sql(sessions) -> None:
             assert [f.id for f in await repo.list_feeds(s, tag=tag, limit=3, offset=2)] == want[2:5]
         enabled_failing = [f.id for f in sorted(feeds, key=lambda f: f.id) if f.enabled and f.consecutive_failures]
         assert [f.id for f in await repo.list_feeds(s, enabled=True, failing=True, limit=1000)] == enabled_failing
+
+
+async def test_status_counts_are_reused_until_this_process_changes_a_feed(sessions) -> None:
+    """The dashboard reuses its counts for a few seconds (a scan of every feed), but never across its own
+    changes: a feed added or failing through this repository shows at once; another process's write shows
+    once the counts are older than asked."""
+    from sqlalchemy import update
+
+    feeds = await _seed(sessions)
+    ok = next(f for f in feeds if status(f) == "ok")
+    async with sessions() as s:
+        first = await repo.status_counts(s, max_age_s=60)
+        await s.execute(update(Feed).where(Feed.id == ok.id).values(enabled=False))  # as another process would
+        await s.commit()
+        assert await repo.status_counts(s, max_age_s=60) == first  # reused
+        fresh = await repo.status_counts(s)  # max_age_s=0: counted now
+        assert fresh["disabled"] == first["disabled"] + 1 and fresh["ok"] == first["ok"] - 1
+        await repo.add_feed(s, url="https://counts.example.org/feed.xml", now=T0)
+        again = await repo.status_counts(s, max_age_s=60)
+        assert again["pending"] == fresh["pending"] + 1  # this process's own write dropped the reuse
+        target = next(f for f in feeds if status(f) == "ok" and f.id != ok.id)
+        await repo.record_failure(s, feed_id=target.id, now=T0, error="boom", error_class="http", next_check_at=T0)
+        assert (await repo.status_counts(s, max_age_s=60))["failing"] == again["failing"] + 1
