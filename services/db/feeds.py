@@ -170,7 +170,8 @@ _counts_memo: dict[str, tuple[float, dict[str, int]]] = {}
 
 
 def _store_key(session: AsyncSession) -> str:
-    return str(session.get_bind().url)
+    bind = session.get_bind()
+    return str(bind.engine.url)  # an Engine's .engine is itself; a Connection's is its engine
 
 
 def _feeds_changed(session: AsyncSession) -> None:
