@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, CursorResult, case, cast, delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, CursorResult, cast, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
@@ -108,7 +108,7 @@ FEED_STATUSES = ("failing", "pending", "ok", "disabled")  # worst first
 
 
 def feed_status(feed: Feed) -> str:
-    """A loaded feed's status (the dashboard's badge); ``status_of`` below is the same rule in SQL, and
+    """A loaded feed's status (the dashboard's badge); ``Feed.status_rank`` is the same rule in SQL, and
     tests/integration/test_feed_table.py checks that the two agree on both stores."""
     if not feed.enabled:
         return "disabled"
@@ -117,9 +117,12 @@ def feed_status(feed: Feed) -> str:
     return "ok" if feed.last_success_at else "pending"
 
 
-status_of = case((Feed.enabled.is_(False), "disabled"), (Feed.consecutive_failures > 0, "failing"),
-              (Feed.last_success_at.is_(None), "pending"), else_="ok")
-_rank = case(*((status_of == name, rank) for rank, name in enumerate(FEED_STATUSES)))
+def status_rank(status: str) -> int:
+    """``Feed.status_rank`` of a status name: its place in FEED_STATUSES, the worst first."""
+    return FEED_STATUSES.index(status)
+
+
+_rank = Feed.status_rank  # computed by the store from the row (migration 0010), indexed in the table's order
 _PLAIN_SORTS: dict[str, Any] = {
     "feed": func.lower(func.coalesce(func.nullif(Feed.title, ""), Feed.url)),
     "failures": Feed.consecutive_failures,
@@ -132,8 +135,8 @@ FEED_SORTS = ("feed", "status", "last_success", "failures", "interval", "next_ch
 def _order(sort: str, descending: bool) -> list[Any]:
     """ORDER BY for a sort key; ties keep feed id order. ``status`` descending is "worst first": failing,
     pending, ok, disabled, the most consecutive failures first, then by URL."""
-    if sort == "status":
-        keys = [_rank.asc(), Feed.consecutive_failures.desc(), Feed.url.asc()] if descending else \
+    if sort == "status":  # the index's order, forwards or backwards (URLs are unique: no id needed)
+        return [_rank.asc(), Feed.consecutive_failures.desc(), Feed.url.asc()] if descending else \
             [_rank.desc(), Feed.consecutive_failures.asc(), Feed.url.desc()]
     elif sort == "last_success":  # never succeeded counts as the oldest
         keys = [Feed.last_success_at.desc().nulls_last() if descending else Feed.last_success_at.asc().nulls_first()]
@@ -153,7 +156,7 @@ async def feed_table(session: AsyncSession, *, status: str | None = None, q: str
     already, from :func:`status_counts`)."""
     cond: list[ColumnElement[bool]] = []
     if status:
-        cond.append(status_of == status)
+        cond.append(_rank == status_rank(status))
     needle = q.strip().lower()
     if needle:
         cond.append(or_(func.lower(Feed.url).contains(needle, autoescape=True),
@@ -188,8 +191,8 @@ async def status_counts(session: AsyncSession, *, max_age_s: float = 0.0) -> dic
     hit = _counts_memo.get(key)
     if max_age_s > 0 and hit is not None and time.monotonic() - hit[0] < max_age_s:
         return dict(hit[1])
-    rows = (await session.execute(select(status_of, func.count()).group_by(status_of))).all()
-    got = {str(name): int(n) for name, n in rows}
+    rows = (await session.execute(select(_rank, func.count()).group_by(_rank))).all()
+    got = {FEED_STATUSES[int(rank)]: int(n) for rank, n in rows}
     counts = {name: got.get(name, 0) for name in FEED_STATUSES}
     _counts_memo[key] = (time.monotonic(), counts)
     return dict(counts)

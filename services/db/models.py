@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Computed,
     DateTime,
     Float,
     ForeignKey,
@@ -86,6 +87,11 @@ class Feed(Base):
     websub_state: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # the dashboard's status, computed by the store from the row (migration 0010 has the per-dialect DDL and
+    # the index in the table's default order): 0 failing, 1 pending, 2 ok, 3 disabled
+    status_rank: Mapped[int] = mapped_column(Integer, Computed(
+        "CASE WHEN enabled IS FALSE THEN 3 WHEN consecutive_failures > 0 THEN 0 "
+        "WHEN last_success_at IS NULL THEN 1 ELSE 2 END"), deferred=True)
 
 
 class SeenArticle(Base):
