@@ -75,7 +75,10 @@ async def _seed(sessions: Any, n: int = 120) -> list[Feed]:
 
 @pytest.mark.parametrize("sort", repo.FEED_SORTS)
 @pytest.mark.parametrize("descending", [True, False])
-async def test_feed_table_pages_match_sorting_everything(sessions, sort: str, descending: bool) -> None:
+@pytest.mark.parametrize("in_memory", [repo.SEARCH_SORT_IN_MEMORY, 3])  # few search matches sorted as ids, or many
+async def test_feed_table_pages_match_sorting_everything(sessions, sort: str, descending: bool, in_memory: int,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(repo, "SEARCH_SORT_IN_MEMORY", in_memory)
     feeds = await _seed(sessions)
     for st, q in [(None, ""), ("failing", ""), ("ok", ""), ("pending", ""), ("disabled", ""), (None, "wire0"),
                   (None, "100%_"), (None, "ATOM"), ("ok", "news")]:

@@ -30,7 +30,10 @@ def upgrade() -> None:
     expr = RANK.format(false="FALSE" if postgres else "0")
     op.execute(f"ALTER TABLE feeds ADD COLUMN status_rank INTEGER GENERATED ALWAYS AS ({expr}) "
                f"{'STORED' if postgres else 'VIRTUAL'}")
-    op.execute("CREATE INDEX ix_feeds_status_order ON feeds (status_rank, consecutive_failures DESC, url)")
+    # SQLite's index entries end with the rowid (the id); PostgreSQL's get it as a payload, so a page's ids
+    # come from the index alone
+    op.execute("CREATE INDEX ix_feeds_status_order ON feeds (status_rank, consecutive_failures DESC, url)"
+               + (" INCLUDE (id)" if postgres else ""))
 
 
 def downgrade() -> None:
