@@ -41,9 +41,18 @@ NEGATIVE = frozenset({"rejected", "proposed", "call"})
 NEAR_TRIGGER = {"proposed": 8, "call": 6, "rejected": 8, "accepted": 8, "declared": 6}  # cue classes bound to a trigger
 WEAK_STATES = frozenset({"agreed", "violated", "extended", "collapsed", "ended", "expired"})
 SCOPE_ORDER = ("energy_infrastructure", "maritime", "humanitarian", "local", "holiday")
+SPECIFIC_SCOPES = frozenset(SCOPE_ORDER)  # a call for one of these names what it offers
+SUBJECT_SCOPES = frozenset(SCOPE_ORDER[:3])  # a subject matter, before "local"
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 NEAR = 10  # tokens around a trigger in which scope cues count
+
+
+def _narrowed(scope: str, scopes: set[str]) -> bool:
+    """A town and a subject matter describe one truce ("a ceasefire in Mariupol" / "to evacuate civilians"):
+    the subject matter wins (README precedence), so the two frames may be one mention."""
+    both = {scope, *scopes}
+    return "local" in both and len(both - {"local"}) == 1 and both - {"local"} <= SUBJECT_SCOPES
 
 
 def _compile(patterns: Iterable[str]) -> Cue | None:
@@ -163,7 +172,10 @@ class CeasefireRules:
         for lang, links in data["holiday_link"].items():
             nouns = "|".join(data["triggers"][lang]["strong"])
             for name, words in data["holidays"].items():
-                h = "(?:" + "|".join(words) + ")"
+                # the script of the language only: an Arabic word would make the pattern unbounded, and "Eid"
+                # must not match inside "El Obeid"
+                own = [w for w in words if bool(_ARABIC.search(w)) == (lang == "ar")] or list(words)
+                h = "(?:" + "|".join(own) + ")"
                 rx = _compile(link.replace("{H}", h).replace("{T}", nouns) for link in links)
                 gate = _compile(words)
                 if rx is not None and gate is not None and gate.literals:
@@ -246,6 +258,7 @@ class CeasefireExtractor:
             return []  # the common case: nothing here is about a ceasefire
         theatres = self._theatres(doc, entities)
         occs = self._actors(doc, entities, theatres)
+        theatres += self._group_theatres(occs, theatres)
         by_sent = self._by_sentence(sents, occs)
         for i, s in enumerate(sents):
             if by_sent[i]:  # a sentence naming no actor has nobody to pair or bind
@@ -278,6 +291,19 @@ class CeasefireExtractor:
     def _theatres(self, doc: str, entities: Sequence[EntityMention]) -> list[dict[str, Any]]:
         ids = {e.id for e in entities}
         return [t for t in self.r.theatres if ids & t["places"] or (t["aliases"] and t["aliases"].search(doc))]
+
+    def _group_theatres(self, occs: list[_Occ], theatres: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The war of an armed group the article names when it names no place of it ("the ELN declared a
+        Christmas truce"): the theatre whose side the group is, when it is the side of only one."""
+        named = {o.actor.id for o in occs if o.actor.kind == "group" and o.actor.conflict}
+        seen = {id(t) for t in theatres}
+        out = []
+        for gid in named:
+            wars = [t for t in self.r.theatres if any(p.id == gid for p in t["parties"])]
+            if len(wars) == 1 and id(wars[0]) not in seen:
+                seen.add(id(wars[0]))
+                out.append(wars[0])
+        return out
 
     def _actors(self, doc: str, entities: Sequence[EntityMention], theatres: list[dict[str, Any]]) -> list[_Occ]:
         """Every place an actor is named: linked entities (their spans), then the rules' own aliases."""
@@ -360,16 +386,25 @@ class CeasefireExtractor:
             rx = med[key].get(lang)
             for m in rx.finditer(text) if rx is not None else ():
                 pos, first = m.start(), True
-                for o, a, b in reversed(rel):
+                for k in range(len(rel) - 1, -1, -1):
+                    o, a, b = rel[k]
                     if b > pos:
                         continue
                     gap = text[b:pos]
                     if first and (not _FILLER.match(gap) or _PREPOSITION.search(gap)) or (not first and not _CHAIN.match(gap)):
                         break
+                    if not first and k and self._sides(text, rel[k - 1], rel[k]):
+                        break  # "İsrail ile Hamas, Mısır, Katar ve ABD'nin arabuluculuğunda": the pair are the sides
                     if not (weak and (o.actor.conflict or o.weak)):
                         o.med = True
                     pos, first = a, False
         self._bind_announcers(text, lang, rel)
+
+    @staticmethod
+    def _sides(text: str, x: tuple[_Occ, int, int], y: tuple[_Occ, int, int]) -> bool:
+        """Whether two neighbouring occurrences are two warring actors named as a pair ("Israel and Hamas")."""
+        return (x[0].actor.id != y[0].actor.id and x[0].actor.conflict and y[0].actor.conflict
+                and not x[0].med and bool(_COORD.match(text[x[2]:y[1]])))
 
     def _bind_announcers(self, text: str, lang: str, rel: list[tuple[_Occ, int, int]]) -> None:
         """"X said (that) A and B agreed" / "A and B agreed ..., X said": X reports the deal, so X mediated it."""
@@ -663,7 +698,7 @@ class CeasefireExtractor:
     def _fit(group: list[_Frame], f: _Frame) -> float | None:
         """How well frame ``f`` continues ``group`` (higher is better), or None when it cannot."""
         scopes = {g.scope for g in group if g.scope}
-        if f.scope and scopes and f.scope not in scopes:
+        if f.scope and scopes and f.scope not in scopes and not _narrowed(f.scope, scopes):
             return None
         durations = {g.duration for g in group if g.duration}
         if f.duration and durations and f.duration not in durations:
@@ -736,8 +771,15 @@ class CeasefireExtractor:
         if unilateral and declarers:
             parties.sort(key=lambda p: p.id != declarers[0].id)
         strong = [f for f in group if not f.weak]
-        scope = next((f.scope for f in strong or group if f.scope), None) or ("unilateral" if unilateral else None)
-        states = self._states(group, sents, unilateral)
+        found = [f.scope for f in strong or group if f.scope]
+        if "local" in found and SUBJECT_SCOPES & set(found):  # a humanitarian pause limited to a town: humanitarian
+            found = [sc for sc in found if sc != "local"]
+        scope = next(iter(found), None) or ("unilateral" if unilateral else None)
+        # a call for a specified truce (a term, a subject matter, a town) offers it: "the UN called for a one-week
+        # humanitarian truce in El Fasher"; a bare "calls for a ceasefire" is no proposal of anything
+        concrete = "call" in classes and any(f.duration or f.places or f.scope in SPECIFIC_SCOPES
+                                             for f in group if "call" in f.classes)
+        states = self._states(group, sents, unilateral, concrete)
         until = next((f.until for f in group if f.until), None)
         return CeasefireMention(
             parties=[PartyRef(id=p.id, name=p.name) for p in parties],
@@ -748,7 +790,7 @@ class CeasefireExtractor:
             expires_at=until, places=list(dict.fromkeys(p for f in group for p in f.places)),
             occasion=next((f.occasion for f in group if f.occasion), None), states=states,
             evidence=(strong or group)[0].text, new=any(f.new for f in group), anchor_only=not strong,
-            call_only=bool(classes & {"call"}) and not classes & (POSITIVE | {"proposed", "rejected"}),
+            call_only=bool(classes & {"call"}) and not concrete and not classes & (POSITIVE | {"proposed", "rejected"}),
             months=sorted(set().union(*(f.months for f in group))),
             descriptors=sorted(set().union(*(f.descriptors for f in group), *({"reference"} for f in group if f.reference))
                                - {"unilateral"}),
@@ -807,7 +849,8 @@ class CeasefireExtractor:
                 return [sides[0], other[0]], outsider
         return parties, []
 
-    def _states(self, group: list[_Frame], sents: Sequence[Sentence], unilateral: bool) -> list[CeasefireCue]:
+    def _states(self, group: list[_Frame], sents: Sequence[Sentence], unilateral: bool,
+                concrete_call: bool = False) -> list[CeasefireCue]:
         """The group's cues as lifecycle states, one per state, each with its best sentence (body before title)."""
         best: dict[str, tuple[tuple[int, int], str, bool]] = {}
 
@@ -823,6 +866,8 @@ class CeasefireExtractor:
                     add(state, f, False, text)
                 if cls == "declared" and unilateral and not f.future:
                     add("in_force", f, True, text)
+                if cls == "call" and concrete_call:
+                    add("proposed", f, False, text)
         if "agreed" in best:  # an agreement reported: earlier proposals and one side's refusals are history
             best.pop("proposed", None)
             best.pop("rejected", None)

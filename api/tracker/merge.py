@@ -36,6 +36,7 @@ TRANSITIONS: dict[str | None, frozenset[str]] = {
     "rejected": frozenset(), "collapsed": frozenset(), "expired": frozenset(),
 }
 FOUNDING = frozenset({"proposed", "agreed", "in_force"})
+SUBJECT_SCOPES = frozenset({"energy_infrastructure", "maritime", "humanitarian"})  # precede "local" (README)
 REFERENCES = {"rejected": frozenset({"rejected", "proposed"}),  # what a mention of a closed record may say
               "collapsed": frozenset({"collapsed", "expired", "ended", "violated"}),
               "expired": frozenset({"collapsed", "expired", "ended", "violated"})}
@@ -186,8 +187,9 @@ def compatible(r: Record, m: CeasefireMention, at: datetime, rules: MergeRules, 
             return False
     elif not sides & own or not (sides <= own or own <= sides or set(m.places) & set(r.places)):
         return False  # a third actor named beside both sides is no other pair, unless it is the same town's truce
-    if not any_scope and m.scope and m.scope != r.scope and not (m.scope == "unilateral" and r.unilateral):
-        return False
+    if (not any_scope and m.scope and m.scope != r.scope and not (m.scope == "unilateral" and r.unilateral)
+            and not (m.scope == "local" and r.scope in SUBJECT_SCOPES and set(m.places) & set(r.places))):
+        return False  # (a town's truce is the humanitarian pause limited to that town, when there is one)
     if m.occasion and r.occasion and m.occasion != r.occasion:
         return False
     states = {c.state for c in m.states}

@@ -31,6 +31,8 @@ KNOWN_MISSES = {  # dev timelines the rules do not get yet (counted as misses by
     "tl41-black-sea-corridor-2022": "a shipping deal reported with 'deal'/'accord' words only, two reports naming "
                                     "no side (Turkish 'Karadeniz' is not matched to 'Black Sea'), the Ukrainian "
                                     "'припинила дію' is no collapse cue yet",
+    "tl63-colombia-eln-christmas": "a unilateral truce declared to start two days later ('a partir del 24 de "
+                                   "diciembre', in the body only): the headline's 'anuncia' still implies in_force",
 }
 
 
