@@ -115,6 +115,7 @@ class Settings(BaseSettings):
 
     # --- Enrich ------------------------------------------------------------
     spacy_model: str = "en_core_web_sm"
+    sink_sqlite_cache_kib: int = Field(65_536, ge=2_000, description="SQLite page cache of the store sink's connection, KiB (PRAGMA cache_size; SQLite's default is 2,000). A batch writes about a thousand index rows at random places (32 MinHash band keys an article); with the default cache SQLite spilled dirty pages to the WAL mid-transaction and read the index back (44 ms of a 32-article batch at 3,000 stored articles). It grows only as pages are used, and only the sink's connection gets it")
     enrich_batch_size: int = Field(32, ge=1)
     enrich_max_chars: int = Field(20_000, ge=100, description="text beyond this is not analysed")
     topic_min_confidence: float = Field(0.5, ge=0, le=1)

@@ -15,7 +15,7 @@ import functools
 import itertools
 import weakref
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -235,11 +235,13 @@ def keep_profiles(session: AsyncSession, grouped: BatchGrouping) -> None:
     _keep_parsed(_parsed_profiles(session), grouped.profiles)
 
 
-async def group_batch(session: AsyncSession, events: Sequence[EnrichedArticle], rules: GroupingRules,
-                      ) -> BatchGrouping:
-    """Assign every never-grouped article of ``events`` a story (sets ``event.story_id``); record profiles."""
+async def group_batch(session: AsyncSession, events: Sequence[EnrichedArticle], rules: GroupingRules, *,
+                      known: Collection[str] | None = None) -> BatchGrouping:
+    """Assign every never-grouped article of ``events`` a story (sets ``event.story_id``); record profiles.
+    ``known``: the batch's ids grouped before, when the caller read them already (else read here)."""
     out = BatchGrouping()
-    known = await clusters.known_articles(session, article_ids=[e.id for e in events])
+    if known is None:
+        known = await clusters.known_articles(session, article_ids=[e.id for e in events])
     fresh = list({e.id: e for e in events if e.id not in known}.values())
     if not fresh:
         return out

@@ -29,7 +29,9 @@ class Decision:
 
 def rank(hits: Counter[str], max_candidates: int) -> list[str]:
     """Candidate article ids, those sharing the most index keys first (ties by id, so stable)."""
-    return sorted(hits, key=lambda a: (-hits[a], a))[:max_candidates]
+    ordered = sorted(hits)  # by id, then by count: a stable sort, reversed or not, keeps the ids' order in a tie
+    ordered.sort(key=hits.__getitem__, reverse=True)  # C-level keys: this runs for every new article
+    return ordered[:max_candidates]
 
 
 def decide(me: Profile, candidates: Iterable[tuple[Profile, str]],

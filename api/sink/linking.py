@@ -155,13 +155,21 @@ def _states_clash(a: frozenset[str], b: frozenset[str]) -> bool:
 
 def features(a: Profile, b: Profile, rules: LinkRules) -> tuple[float, ...]:
     """The pair's feature vector, in the order of FEATURES."""
-    hours = abs((a.published_at - b.published_at).total_seconds()) / 3600
+    same = a.lang == b.lang
+    return _features(a, b, rules, abs((a.published_at - b.published_at).total_seconds()),
+                     _overlap(a.terms, b.terms, rules.term_floor) if same else 0.0, jaccard(a.minhash, b.minhash))
+
+
+def _features(a: Profile, b: Profile, rules: LinkRules, seconds: float, words: float, minhash: float
+              ) -> tuple[float, ...]:
+    """:func:`features` given what :func:`probability` computed already (the same values, not again)."""
+    hours = seconds / 3600
     same = a.lang == b.lang
     ta, tb = a.title_entities, b.title_entities
-    words = _overlap(a.terms, b.terms, rules.term_floor) if same else 0.0
+    entities, strict = _overlaps(a.entities, b.entities, rules.entity_floor, rules.strict_entity_floor)
     return (
-        _overlap(a.entities, b.entities, rules.entity_floor),
-        _overlap(a.entities, b.entities, rules.strict_entity_floor),
+        entities,
+        strict,
         len(ta & tb) / min(len(ta), len(tb)) if ta and tb else 0.0,
         words,
         1.0 if same and words < 0.05 else 0.0,  # one language, no word in common: rarely one event
@@ -173,28 +181,53 @@ def features(a: Profile, b: Profile, rules: LinkRules) -> tuple[float, ...]:
         1.0 if _states_clash(a.states, b.states) else 0.0,
         min(hours, 72.0) / 24,
         math.exp(-hours / 12),
-        jaccard(a.minhash, b.minhash),
+        minhash,
     )
 
 
+def _overlaps(a: Mapping[str, float], b: Mapping[str, float], floor: float, strict_floor: float
+              ) -> tuple[float, float]:
+    """:func:`_overlap` at two floors, the shared weight and the sums computed once."""
+    if not a or not b:
+        return 0.0, 0.0
+    small, big = (a, b) if len(a) <= len(b) else (b, a)
+    shared = sum(min(w, big[k]) for k, w in small.items() if k in big)
+    lighter = min(sum(a.values()), sum(b.values()))
+    return min(shared / max(lighter, floor), 1.0), min(shared / max(lighter, strict_floor), 1.0)
+
+
 def _share_something(a: Profile, b: Profile, rules: LinkRules) -> bool:
+    """Whether the two share something specific: an entity, two names, or words (the gate the fit uses)."""
+    return _shared_words(a, b, rules) is not None
+
+
+def _shared_words(a: Profile, b: Profile, rules: LinkRules) -> float | None:
+    """None when the two share nothing specific, else their word overlap (0 across languages), which
+    :func:`features` needs too."""
+    same = a.lang == b.lang
     shared = sum(min(w, b.entities[k]) for k, w in a.entities.items() if k in b.entities)
     if shared >= rules.min_shared_entity or len(a.names & b.names) >= 2:
-        return True
-    return a.lang == b.lang and _overlap(a.terms, b.terms, rules.term_floor) >= rules.min_shared_words
+        return _overlap(a.terms, b.terms, rules.term_floor) if same else 0.0
+    if not same:
+        return None
+    words = _overlap(a.terms, b.terms, rules.term_floor)
+    return words if words >= rules.min_shared_words else None
 
 
 def probability(a: Profile, b: Profile, rules: LinkRules) -> float:
     """How likely ``a`` and ``b`` report one event: 0 outside the window, 1 for near-copies, else the
-    logistic model over :func:`features`."""
-    if abs((a.published_at - b.published_at).total_seconds()) > rules.window_s:
+    logistic model over :func:`features` (each part computed once: this runs for every candidate)."""
+    seconds = abs((a.published_at - b.published_at).total_seconds())
+    if seconds > rules.window_s:
         return 0.0
-    if jaccard(a.minhash, b.minhash) >= rules.near_duplicate:
+    minhash = jaccard(a.minhash, b.minhash)
+    if minhash >= rules.near_duplicate:
         return 1.0
-    if not _share_something(a, b, rules):
+    words = _shared_words(a, b, rules)
+    if words is None:
         return 0.0
     *w, bias = rules.weights
-    z = bias + sum(wi * xi for wi, xi in zip(w, features(a, b, rules), strict=True))
+    z = bias + sum(wi * xi for wi, xi in zip(w, _features(a, b, rules, seconds, words, minhash), strict=True))
     return 1.0 / (1.0 + math.exp(-z))
 
 

@@ -25,7 +25,7 @@ from api.sink.assign import GroupingRules, group_batch, keep_profiles
 from api.sink.linking import LinkRules
 from services import metrics
 from services.clock import utcnow
-from services.db.clusters import merge_stories, plan_for_parameters
+from services.db.clusters import known_and_stored, merge_stories, plan_for_parameters
 from services.db.engine import Sessions
 from services.db.stories import StoryChange, upsert_batch
 from services.events import EnrichedArticle
@@ -54,21 +54,26 @@ def decode(records: list[ConsumerRecord[bytes, bytes]]) -> list[EnrichedArticle]
     return events
 
 
+DEFAULT_SQLITE_CACHE_KIB: int = Settings.model_fields["sink_sqlite_cache_kib"].default
+
+
 async def store_batch(sessions: Sessions, records: list[ConsumerRecord[bytes, bytes]], *,
-                      rules: GroupingRules | None = None) -> list[StoryChange]:
+                      rules: GroupingRules | None = None,
+                      sqlite_cache_kib: int = DEFAULT_SQLITE_CACHE_KIB) -> list[StoryChange]:
     """Group and upsert a batch in one transaction."""
     started = time.perf_counter()
     rules = rules or GroupingRules()
     events = decode(records)
     async with sessions() as session:
         async with session.begin():
-            await plan_for_parameters(session)
-            grouped = await group_batch(session, events, rules)
+            await plan_for_parameters(session, sqlite_cache_kib=sqlite_cache_kib)
+            known, stored = await known_and_stored(session, article_ids=[e.id for e in events])
+            grouped = await group_batch(session, events, rules, known=known)
             for into, merged in grouped.merges:
                 await merge_stories(session, into=into, merged=merged, now=utcnow())
                 metrics.STORY_MERGES.inc(len(merged))
                 log.info("stories merged", extra={"story_id": into, "merged": list(merged)})
-            changes = await upsert_batch(session, events=events)
+            changes = await upsert_batch(session, events=events, stored=stored)
         keep_profiles(session, grouped)
     for event, change in zip(events, changes, strict=True):
         metrics.STORED.labels(kind=change.article_kind).inc()
@@ -81,12 +86,13 @@ async def store_batch(sessions: Sessions, records: list[ConsumerRecord[bytes, by
 
 
 async def store_until_written(sessions: Sessions, records: list[ConsumerRecord[bytes, bytes]], *,
-                              retry_s: float = 1.0, rules: GroupingRules | None = None) -> list[StoryChange]:
+                              retry_s: float = 1.0, rules: GroupingRules | None = None,
+                              sqlite_cache_kib: int = DEFAULT_SQLITE_CACHE_KIB) -> list[StoryChange]:
     """:func:`store_batch` until it is written: a store outage, or a race lost to another sink (SQLite's
     stale snapshot), retries the whole batch, which is idempotent."""
     while True:
         try:
-            return await store_batch(sessions, records, rules=rules)
+            return await store_batch(sessions, records, rules=rules, sqlite_cache_kib=sqlite_cache_kib)
         except (OperationalError, DBAPIError, OSError) as exc:
             log.warning("store unavailable, retrying batch: %s", exc)
             await asyncio.sleep(retry_s)
@@ -98,7 +104,8 @@ async def consume(settings: Settings, sessions: Sessions, consumer: AIOKafkaCons
     while not stop.is_set():
         batches = await consumer.getmany(timeout_ms=500, max_records=settings.kafka_max_batch)
         for _tp, records in batches.items():
-            await store_until_written(sessions, records, rules=rules)
+            await store_until_written(sessions, records, rules=rules,
+                                      sqlite_cache_kib=settings.sink_sqlite_cache_kib)
         if batches:
             await consumer.commit()
 

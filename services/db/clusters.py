@@ -18,7 +18,9 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BindParameter,
     Column,
+    CompoundSelect,
     DateTime,
     Integer,
     MetaData,
@@ -32,9 +34,11 @@ from sqlalchemy import (
     cast,
     delete,
     insert,
+    literal,
     null,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,17 +98,25 @@ async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
                               {"ids": ids})
 
 
-async def plan_for_parameters(session: AsyncSession) -> None:
-    """PostgreSQL: plan the rest of this transaction's statements for their parameters, not once for all.
+async def plan_for_parameters(session: AsyncSession, *, sqlite_cache_kib: int = 2_000) -> None:
+    """Tune this transaction's connection for a batch write: call it first in the batch's transaction.
 
+    PostgreSQL: plan the rest of this transaction's statements for their parameters, not once for all.
     Why: the driver prepares each statement once per connection, and after five runs PostgreSQL may keep a
     generic plan made when the tables were small: a sequential scan where the store later needs an index
     probe, so a sink that started on a young store slowed as it grew (a 32-id read of ``articles`` took
     12 ms at 8,000 articles, against 1 planned per batch). Planning a batch's statements costs less than
-    a millisecond. Call it first in the batch's transaction; a no-op on SQLite.
+    a millisecond. SQLite: the connection's page cache is ``sqlite_cache_kib`` (``WIREWATCH_SINK_SQLITE_CACHE_KIB``, set
+    once per connection).
     """
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         await session.execute(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"))
+    elif dialect == "sqlite":
+        conn = await session.connection()
+        if not conn.info.get("sink_cache"):  # once per connection: the setting stays with it
+            await conn.exec_driver_sql(f"PRAGMA cache_size = -{int(sqlite_cache_kib)}")
+            conn.info["sink_cache"] = True
 
 
 # The newest ``cap`` articles under each key in [lo, hi], every key in one statement: one range scan of the
@@ -249,6 +261,26 @@ async def save_profiles(session: AsyncSession, *, rows: Sequence[tuple[str, date
         await session.execute(_KEYS_SQLITE, {"rows": json.dumps([(k, a, as_stored[w]) for k, a, w in keyed])})
     else:
         await session.execute(insert(profile_keys), [{"key": k, "article_id": a, "published_at": w} for k, a, w in keyed])
+
+
+@functools.cache
+def _known_statement() -> CompoundSelect[Any]:
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    return union_all(select(article_profiles.c.article_id, literal(True).label("profiled"))
+                     .where(article_profiles.c.article_id.in_(ids)),
+                     select(Article.id, literal(False)).where(Article.id.in_(ids)))
+
+
+async def known_and_stored(session: AsyncSession, *, article_ids: Iterable[str]) -> tuple[set[str], set[str]]:
+    """(:func:`known_articles`, the ids among ``article_ids`` stored in ``articles``) in one read: what the
+    sink's grouping and its upsert each need to know of a batch before they write."""
+    ids = list(dict.fromkeys(article_ids))
+    known: set[str] = set()
+    stored: set[str] = set()
+    if ids:
+        for aid, profiled in await session.execute(_known_statement(), {"ids": ids}):
+            (known if profiled else stored).add(aid)
+    return known, stored
 
 
 async def known_articles(session: AsyncSession, *, article_ids: Iterable[str]) -> set[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -97,8 +97,13 @@ async def upsert_enriched(session: AsyncSession, *, event: EnrichedArticle) -> S
     return (await upsert_batch(session, events=[event]))[0]
 
 
-async def upsert_batch(session: AsyncSession, *, events: Sequence[EnrichedArticle]) -> list[StoryChange]:
+async def upsert_batch(session: AsyncSession, *, events: Sequence[EnrichedArticle],
+                       stored: Collection[str] | None = None) -> list[StoryChange]:
     """Store a batch of enriched articles, then refresh each story they touched once.
+
+    ``stored``: the batch's ids stored before, when this transaction read them already
+    (``clusters.known_and_stored``): only those are read again (their stories may have merged since); an id
+    another writer stored in between fails the insert, and the batch is retried. None reads every id.
 
     Why once per batch: a story is recomputed from all its articles, so refreshing it after every article
     made a batch of k articles joining an n-article story cost k * n rows (quadratic in a busy story). Each
@@ -106,7 +111,7 @@ async def upsert_batch(session: AsyncSession, *, events: Sequence[EnrichedArticl
     Why in bulk: the statements a batch costs do not grow with it (one read and one write per table), which
     is what an article costs when the store is a round trip away (the sink's 1,000 articles/s).
     """
-    plan = await _write_articles(session, events)
+    plan = await _write_articles(session, events, stored)
     refreshed = await _refresh_stories(session, plan.touched)
     versions = await _story_versions(session, {sid for sid, _ in plan.kinds if sid not in refreshed})
     return [StoryChange(sid, *refreshed[sid], kind) if sid in refreshed
@@ -162,10 +167,11 @@ def _plan_articles(events: Sequence[EnrichedArticle], stored: Mapping[str, Mappi
     return plan
 
 
-async def _write_articles(session: AsyncSession, events: Sequence[EnrichedArticle]) -> _ArticlePlan:
-    """One read of the batch's stored articles, one INSERT of the new ones, one UPDATE (executemany) of the
-    changed ones."""
-    ids = list(dict.fromkeys(ev.article.id for ev in events))
+async def _write_articles(session: AsyncSession, events: Sequence[EnrichedArticle],
+                         stored_ids: Collection[str] | None) -> _ArticlePlan:
+    """One read of the batch's stored articles (none when ``stored_ids`` says none is), one INSERT of the new
+    ones, one UPDATE (executemany) of the changed ones."""
+    ids = [aid for aid in dict.fromkeys(ev.article.id for ev in events) if stored_ids is None or aid in stored_ids]
     stored: dict[str, dict[str, Any]] = {}
     if ids:
         rows = await session.execute(select(*_STORED_COLUMNS).where(Article.id.in_(ids)))
@@ -210,7 +216,10 @@ def _fold_entities(articles: Sequence[Any]) -> list[dict[str, Any]]:
 _FOLD_COLUMNS = (Article.story_id, Article.id, Article.title, Article.link, Article.url, Article.summary, Article.lang,
                  Article.state, Article.topics, Article.entities, Article.source, Article.published_at)
 # What a refresh reads of a story: what readers see change (a version step), and its fold state's stamp.
-_STORY_COLUMNS = (Story.id, Story.version, Story.last_seen, *(getattr(Story, k) for k in story_view.VISIBLE))
+# And what its search document was made of (:func:`_index_stories` rewrites only what changed).
+_STORY_COLUMNS = (Story.id, Story.version, Story.last_seen, *(getattr(Story, k) for k in story_view.VISIBLE),
+                  Story.summary, select(story_search.c.titles).where(story_search.c.story_id == Story.id)
+                  .scalar_subquery().label("search_titles"))
 Stamp = tuple[int, datetime, int]
 
 
@@ -249,7 +258,7 @@ async def _refresh_stories(session: AsyncSession, touched: Mapping[str, _Touched
         await session.execute(insert(_TABLES["stories"]), created)
     if changed:
         await session.execute(update(Story), changed)
-    await _index_stories(session, folds, stored=[sid for sid in folds if sid in olds])
+    await _index_stories(session, folds, olds=olds)
     return out
 
 
@@ -325,26 +334,55 @@ async def _fold_rows(session: AsyncSession, whole: Sequence[str], later: Sequenc
     return (await session.execute(_fold_statement(dialect, bool(whole), bool(later)), params)).all()
 
 
-async def _index_stories(session: AsyncSession, folds: Mapping[str, story_view.Fold], *, stored: Sequence[str]
-                         ) -> None:
-    """Replace the refreshed stories' topic, entity and search rows: one DELETE (of the ``stored`` stories'
-    rows: a story new to the store has none, their foreign keys say so) and one INSERT per table for the
-    batch. Search documents are indexed by triggers (SQLite FTS5) or a generated column (PostgreSQL)."""
-    if stored:
-        for col in (StoryTopic.story_id, StoryEntity.story_id, story_search.c.story_id):
-            await session.execute(delete(col.table).where(col.in_(list(stored))))
-    topics, entities, search = [], [], []
+async def _index_stories(session: AsyncSession, folds: Mapping[str, story_view.Fold], *,
+                         olds: Mapping[str, Row[Any]]) -> None:
+    """Replace the refreshed stories' topic, entity and search rows where they changed: one DELETE per table
+    (of stored stories' rows: a story new to the store has none, their foreign keys say so) and one INSERT
+    per table for the batch. Search documents are indexed by triggers (SQLite FTS5) or a generated column
+    (PostgreSQL).
+
+    Why only where changed: a stored story's rows were written from its stored topics, entities, headline,
+    summary and title words (``olds``, read by :func:`_story_rows`); a batch joining a busy story mostly
+    changes none of them, and rewriting them anyway was six statements and a re-index per batch.
+    """
+    stale: tuple[list[str], list[str], list[str]] = ([], [], [])
+    topics, entities, search, counts = [], [], [], []
     for sid, done in folds.items():
-        view = done.view()
-        topics += [{"story_id": sid, "topic": t["name"], "confidence": t["confidence"]} for t in view["topics"]]
-        entities += [{"story_id": sid, "entity_id": e["id"], "name": e["name"], "type": e["type"],
-                      "mentions": e["mentions"]} for e in view["entities"]]
-        search.append({"story_id": sid, "headline": view["headline"], "summary": view["summary"],
-                       "titles": done.search_titles()})
+        view, old, titles = done.view(), olds.get(sid), done.search_titles()
+        if old is None or old.topics != view["topics"]:
+            topics += [{"story_id": sid, "topic": t["name"], "confidence": t["confidence"]} for t in view["topics"]]
+            if old is not None:
+                stale[0].append(sid)
+        was = _entity_rows(old.entities) if old is not None else {}
+        if was and was.keys() == _entity_rows(view["entities"]).keys():  # only mention counts changed
+            counts += [{"story_id": sid, "entity_id": e["id"], "mentions": e["mentions"]}
+                       for e in view["entities"] if was[e["id"], e["name"], e["type"]] != e["mentions"]]
+        elif old is None or old.entities != view["entities"]:
+            entities += [{"story_id": sid, "entity_id": e["id"], "name": e["name"], "type": e["type"],
+                          "mentions": e["mentions"]} for e in view["entities"]]
+            if old is not None:
+                stale[1].append(sid)
+        if old is None or (old.headline, old.summary, old.search_titles) != (view["headline"], view["summary"], titles):
+            search.append({"story_id": sid, "headline": view["headline"], "summary": view["summary"],
+                           "titles": titles})
+            if old is not None:
+                stale[2].append(sid)
+    for table, col, ids in ((_TABLES["story_topics"], StoryTopic.story_id, stale[0]),
+                            (_TABLES["story_entities"], StoryEntity.story_id, stale[1]),
+                            (story_search, story_search.c.story_id, stale[2])):
+        if ids:
+            await session.execute(delete(table).where(col.in_(ids)))
     for table, rows in ((_TABLES["story_topics"], topics), (_TABLES["story_entities"], entities),
                         (story_search, search)):
         if rows:
             await session.execute(insert(table), rows)
+    if counts:
+        await session.execute(update(StoryEntity), counts)
+
+
+def _entity_rows(entities: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str, str], int | None]:
+    """A story's entity rows as (id, name, type) -> mentions."""
+    return {(e["id"], e["name"], e["type"]): e.get("mentions") for e in entities}
 
 
 # --- queries ---------------------------------------------------------------
