@@ -92,14 +92,25 @@ def _has_tag(session: AsyncSession, tag: str) -> ColumnElement[bool] | TextClaus
 async def list_feeds(session: AsyncSession, *, enabled: bool | None = None, failing: bool | None = None,
                      tag: str | None = None, limit: int | None = None, offset: int = 0) -> list[Feed]:
     """Feeds by id, optionally only enabled/disabled, failing/healthy, or carrying a tag (paged in SQL)."""
-    q = select(Feed).order_by(Feed.id).offset(offset).limit(limit)
+    cond: list[ColumnElement[bool] | TextClause] = []
     if enabled is not None:
-        q = q.where(Feed.enabled.is_(enabled))
+        cond.append(Feed.enabled.is_(enabled))
     if failing is not None:
-        q = q.where(Feed.consecutive_failures > 0 if failing else Feed.consecutive_failures == 0)
+        cond.append(Feed.consecutive_failures > 0 if failing else Feed.consecutive_failures == 0)
     if tag is not None:
-        q = q.where(_has_tag(session, tag))
-    return list((await session.execute(q)).scalars())
+        cond.append(_has_tag(session, tag))
+    if limit is None and not offset:  # every feed (the OPML export)
+        return list((await session.execute(select(Feed).where(*cond).order_by(Feed.id))).scalars())
+    # a page's ids first (from the primary key alone), then their rows: a deep page skips ids, not rows
+    ids = select(Feed.id).where(*cond).order_by(Feed.id).offset(offset).limit(limit)
+    return await _rows_in_order(session, list((await session.execute(ids)).scalars()))
+
+
+async def _rows_in_order(session: AsyncSession, ids: list[int]) -> list[Feed]:
+    if not ids:
+        return []
+    rows = {f.id: f for f in (await session.execute(select(Feed).where(Feed.id.in_(ids)))).scalars()}
+    return [rows[i] for i in ids if i in rows]
 
 
 # --- the dashboard's feed table: status, search, sort and paging in SQL (10,000 feeds never load at once) ---
@@ -186,10 +197,7 @@ async def feed_table(session: AsyncSession, *, status: str | None = None, q: str
     # instead of whole rows
     ids = list((await session.execute(
         select(Feed.id).where(*cond).order_by(*_order(sort, descending)).offset(offset).limit(limit))).scalars())
-    if not ids:
-        return [], matching
-    rows = {f.id: f for f in (await session.execute(select(Feed).where(Feed.id.in_(ids)))).scalars()}
-    return [rows[i] for i in ids if i in rows], matching
+    return await _rows_in_order(session, ids), matching
 
 
 # store URL -> (monotonic time, counts): the dashboard's status counts cost a scan of every feed (~70 ms at
