@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export WIREWATCH_FEED_ALLOWED_HOSTS ?= 127.0.0.1,localhost
 DEMO_PORT ?= 8765
 
-.PHONY: run stop test setup kafka kafka-stop lint unit eval bench bench-ingest bench-enrich bench-api bench-sink bench-backfill chaos fuzz clean
+.PHONY: run stop test setup kafka kafka-stop lint unit eval bench bench-ingest bench-enrich bench-api bench-sink bench-backfill bench-freshness chaos fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -64,7 +64,8 @@ eval: setup
 bench: kafka
 	$(BIN)/python -m tests.bench.run
 
-## chaos: the long fault-injection run (N >= 2,000 articles); a short form runs inside `make test`
+## chaos: the long fault-injection run (N >= 2,000 articles; WIREWATCH_CHAOS_N=10000 for 10,000, the waits
+## scale with it); a short form runs inside `make test`
 chaos: setup
 	WIREWATCH_CHAOS=long $(BIN)/python -m pytest -q -p no:cacheprovider tests/chaos
 
@@ -89,6 +90,11 @@ bench-sink: setup
 ## per-stage rates and lag over time, end-to-end articles/s, exactly-once check (var/bench/backfill.json)
 bench-backfill: kafka
 	$(BIN)/python -m tests.bench.backfill
+
+## bench-freshness: the e2e freshness figures (polled: fetch -> stored; pushed: push -> webhook) while a
+## background stream of 100 articles/s flows through the live stack (var/bench/freshness.json)
+bench-freshness: kafka
+	$(BIN)/python -m tests.bench.freshness
 
 clean: stop
 	rm -rf var

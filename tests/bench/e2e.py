@@ -11,6 +11,9 @@
 
     python -m tests.bench.e2e [--items 60] [--pushed 40] [--feeds 10000]     (writes var/bench/e2e.json)
 
+No background load here; tests/bench/freshness.py measures the same two freshness figures while 100
+articles/s flow through the stack. Every stage runs, the ceasefire tracker included (tests.chaos.stack).
+
 Env: WIREWATCH_KAFKA_BOOTSTRAP (default 127.0.0.1:9092; `make kafka` starts one).
 """
 
@@ -35,7 +38,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from tests.chaos.stack import Stack, StoreView, Subscriber, poll
+from tests.chaos.stack import SERVICES, Stack, StoreView, Subscriber, poll
 from tests.conftest import ROOT
 from tests.farm import Farm
 
@@ -58,13 +61,17 @@ def _epoch(value: datetime | str) -> float:
 def _topics() -> dict[str, str]:
     s = uuid.uuid4().hex[:8]
     return {"topic_raw": f"b{s}.raw", "topic_enriched": f"b{s}.enriched", "topic_feeds": f"b{s}.feeds",
-            "group_enrich": f"b{s}-e", "group_sink": f"b{s}-s", "group_webhooks": f"b{s}-w", "group_ingest": f"b{s}-i"}
+            "group_enrich": f"b{s}-e", "group_sink": f"b{s}-s", "group_webhooks": f"b{s}-w", "group_ingest": f"b{s}-i",
+            "group_tracker": f"b{s}-t"}
 
 
-async def _measure(store: StoreView, sub: Subscriber, items: int) -> dict[str, Any]:
-    """Wait until ``items`` articles are stored and delivered, then the delays from fetch and from publication."""
+async def _measure(store: StoreView, sub: Subscriber, items: int, where: str = "") -> dict[str, Any]:
+    """Wait until ``items`` articles are stored and delivered, then the delays from fetch and from publication.
+    ``where`` (an SQL condition on ``articles``) picks the measured ones when other articles flow too."""
+    cond = f" WHERE {where}" if where else ""
+
     async def all_in() -> tuple[int, int, int] | None:
-        arts = await store.rows("SELECT count(*) FROM articles")  # type: ignore[union-attr]
+        arts = await store.rows(f"SELECT count(*) FROM articles{cond}")  # type: ignore[union-attr]
         sent = await store.rows("SELECT count(*) FROM deliveries WHERE status = 'succeeded'")  # type: ignore[union-attr]
         if not arts or not sent:
             return None
@@ -73,7 +80,7 @@ async def _measure(store: StoreView, sub: Subscriber, items: int) -> dict[str, A
         return (arts[0][0], sent[0][0], len(sub.hits)) if done else None
 
     await poll(all_in, timeout=120, every=2, what=f"{items} articles stored and delivered")
-    rows = await store.rows("SELECT id, link, fetched_at, stored_at, story_id FROM articles") or []
+    rows = await store.rows(f"SELECT id, link, fetched_at, stored_at, story_id FROM articles{cond}") or []
     by_story: dict[str, tuple[float, float]] = {}
     stored_fetch, stored_pub = [], []
     for _id, link, fetched, stored, story in rows:
@@ -110,8 +117,10 @@ class Live:
 
 @contextlib.asynccontextmanager
 async def live_stack(bootstrap: str, workdir: Path, feeds: int, env: dict[str, str],
-                     public_api: bool = False) -> AsyncIterator[Live]:
-    """Farm, services (each its own process), store view and a subscribed receiver; all stopped on exit."""
+                     public_api: bool = False, hook: dict[str, Any] | None = None,
+                     start: tuple[str, ...] = SERVICES) -> AsyncIterator[Live]:
+    """Farm, services (each its own process, ``start``), store view and a receiver subscribed with the
+    filters ``hook`` (none: every story event); all stopped on exit."""
     farm = Farm(feeds=feeds, items=0)
     farm.start_thread()
     stack = Stack(workdir=workdir, bootstrap=bootstrap, topics=_topics(),
@@ -124,10 +133,10 @@ async def live_stack(bootstrap: str, workdir: Path, feeds: int, env: dict[str, s
         await stack.prepare([farm.url(i) for i in range(feeds)])
         store = StoreView(stack.db_url)
         await sub.start()
-        stack.start_all()
+        stack.start_all(start)
         await stack.wait_api()
         async with httpx.AsyncClient(base_url=stack.api, timeout=10) as c:
-            r = await c.post("/webhooks", json={"url": sub.url()}, headers=stack.admin())
+            r = await c.post("/webhooks", json={"url": sub.url(), **(hook or {})}, headers=stack.admin())
             r.raise_for_status()
         yield Live(farm, stack, store, sub)
     finally:
@@ -189,7 +198,7 @@ async def memory(bootstrap: str, workdir: Path, n_feeds: int, with_items: int = 
     try:
         await stack.prepare()
         store = StoreView(stack.db_url)
-        stack.start_all()
+        stack.start_all(SERVICES)
         await stack.wait_api()
         outlines = "".join(f'<outline type="rss" text="farm {i}" xmlUrl="{farm.url(i)}"/>' for i in range(n_feeds))
         opml = f'<?xml version="1.0"?><opml version="2.0"><head/><body>{outlines}</body></opml>'

@@ -6,12 +6,23 @@ Outcome checked after every scenario:
   none doubled), every article in exactly one story, article counts of stories adding up to N;
 * the API lists the same stories and, through /stories/{id}, the same articles;
 * the subscriber received a validly signed story.created for every story exactly once (dedup by
-  ``webhook-id``), the latest version of every story, and nothing is left pending or dead-lettered.
+  ``webhook-id``), the latest version of every story, and nothing is left pending or dead-lettered;
+* with the ceasefire tracker in the stack (every fourth farm item is a real ceasefire report from
+  tests/data/tracker): every article that ``articles.enriched`` carries with ceasefire mentions is folded
+  in exactly once (tracker_articles), every record's history is numbered 1..k without a gap or a double,
+  and a second subscriber (ceasefire events only) got one validly signed event per history entry, each
+  once by ``webhook-id``, with nothing pending.
+
+Size: 200 articles in the short form, 2,000 in the long one (``WIREWATCH_CHAOS=long``);
+``WIREWATCH_CHAOS_N`` sets another N (10,000: ``WIREWATCH_CHAOS=long WIREWATCH_CHAOS_N=10000 make chaos``),
+and the waits scale with it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -21,22 +32,79 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import formatdate
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import httpx
 from standardwebhooks import Webhook as Verifier
 
-from tests.chaos.stack import Stack, StoreView, Subscriber, poll
-from tests.farm import Farm
+from tests.chaos.stack import Hit, Stack, StoreView, Subscriber, poll
+from tests.farm import ITEMS_SHOWN, WORDS, Farm
 
 TITLE = re.compile(r"^Feed (\d+) item (\d+):")
 LONG = os.environ.get("WIREWATCH_CHAOS") == "long"
+N = int(os.environ.get("WIREWATCH_CHAOS_N") or (2000 if LONG else 200))
+SCALE = max(1.0, N / 2000)  # waits and deadlines grow with the data beyond the long form's 2,000
+CEASEFIRE_EVENTS = ["ceasefire.created", "ceasefire.state_changed"]
 
 
 def sizes() -> tuple[int, int]:
-    """(feeds, items per feed): 20 x 10 = 200 in the short form, 100 x 20 = 2,000 in the long one."""
-    return (100, 20) if LONG else (20, 10)
+    """(feeds, items per feed) for about N articles: 20 x 10 = 200 in the short form, 100 x 20 = 2,000 in
+    the long one, 200 x 50 = 10,000 at WIREWATCH_CHAOS_N=10000."""
+    per_feed = 10 if N <= 200 else 20 if N <= 4000 else 50
+    return max(1, -(-N // per_feed)), per_feed
+
+
+def _reports() -> list[tuple[str, str]]:
+    """(title, text) of the first English article of a few unrelated tracker timelines: real ceasefire
+    reports (the enricher finds mentions in each), one conflict apiece so they never link to each other."""
+    from tests.eval.tracker import load
+
+    wanted = ("tl01-", "tl05-", "tl10-", "tl12-", "tl18-", "tl22-")
+    out = []
+    for t in load():
+        if str(t.get("id", "")).startswith(wanted):
+            a = next(a for a in t["articles"] if a["lang"] == "en")
+            out.append((a["title"], a["text"]))
+    return out
+
+
+class ChaosFarm(Farm):
+    """The farm, with item j of feed i a ceasefire report when j % 4 == 1 (the tracker has work to do);
+    the other items, and every title's "Feed i item j:" prefix, as the plain farm has them."""
+
+    def __init__(self, feeds: int) -> None:
+        super().__init__(feeds=feeds, items=0)
+        self.reports = _reports()
+
+    def render(self, i: int) -> tuple[bytes, str, str]:
+        n = self._count(i, time.time())
+        cached = self._cache.get((i, n))
+        if cached:
+            return cached
+        items = []
+        for j in range(n - 1, max(-1, n - 1 - ITEMS_SHOWN), -1):
+            t = self._item_time(i, j)
+            link = f"{self.base}/articles/{i}/{j}?t={t:.3f}"
+            if j % 4 == 1:
+                title, text = self.reports[(i + j) % len(self.reports)]
+                items.append((j, t, f"Feed {i} item {j}: {escape(title)}", link,
+                              f"<p>{escape(text)}</p><p>Item {j} of feed {i}.</p>"))
+            else:
+                words = " ".join(WORDS[(j + k) % len(WORDS)] for k in range(24))
+                items.append((j, t, f"Feed {i} item {j}: {' '.join(WORDS[(i + j) % 20:(i + j) % 20 + 5])}", link,
+                              f"<p>{words}.</p><p>Item {j} of feed {i}.</p>"))
+        last = max((it[1] for it in items), default=self.started)
+        body = self._rss(i, items) if i % 2 == 0 else self._atom(i, items, last)
+        etag = '"' + hashlib.md5(body).hexdigest()[:16] + '"'
+        out = (body, etag, formatdate(last, usegmt=True))
+        if len(self._cache) > 20_000:
+            self._cache.clear()
+        self._cache[(i, n)] = out
+        return out
 
 
 @dataclass
@@ -49,6 +117,8 @@ class Run:
     sub: Subscriber = field(default_factory=Subscriber)
     store: StoreView | None = None
     secret: str = ""
+    cf_sub: Subscriber | None = None  # ceasefire events only, when the tracker runs
+    cf_secret: str = ""
     published: int = 0
     seed: int = field(default_factory=lambda: int(os.environ.get("WIREWATCH_CHAOS_SEED")
                                                   or (random.randrange(10**6) if LONG else 7)))
@@ -75,7 +145,7 @@ class Run:
 
     async def until_stored(self, fraction: float, timeout: float | None = None) -> int:
         want = max(1, int(self.n * fraction))
-        timeout = timeout if timeout is not None else (300 if LONG else 90)  # the long form moves 10x the data
+        timeout = timeout if timeout is not None else (300 * SCALE if LONG else 90)  # the long form moves 10x the data
 
         async def enough() -> int | None:
             got = await self.stored()
@@ -104,7 +174,7 @@ class Run:
         v = Verifier(self.secret)
         out: dict[str, dict[str, Any]] = {}
         for hit in self.sub.hits:
-            payload = v.verify(hit.body, hit.headers)
+            payload = verify_on_arrival(v, hit)
             wid = hit.headers["webhook-id"]
             if wid in out:
                 assert out[wid]["type"] == payload["type"] and out[wid]["data"]["id"] == payload["data"]["id"], \
@@ -188,10 +258,62 @@ class Run:
         assert set(created) == story_ids, f"stories never announced: {sorted(story_ids - set(created))[:5]}"
         bad = await self.store.rows("SELECT status, count(*) FROM deliveries WHERE status <> 'succeeded' GROUP BY status")
         assert bad == [], f"deliveries not delivered: {bad}"
+        tracker = await self.verify_tracker({a[0] for a in arts}, timeout) if self.cf_sub is not None else {}
         dead = self.stack.dead()
         assert not dead, f"services exited on their own: {dead}\n{self.stack.tail()}"
         return {"articles": len(arts), "stories": len(stories), "webhook_requests": len(self.sub.hits),
-                "unique_events": len(got), "redeliveries": len(self.sub.hits) - len(got), "events": self.events}
+                "unique_events": len(got), "redeliveries": len(self.sub.hits) - len(got), **tracker,
+                "events": self.events}
+
+    async def verify_tracker(self, stored: set[str], timeout: float) -> dict[str, Any]:
+        """Every article with ceasefire mentions folded in once, histories gapless, one ceasefire event per
+        history entry delivered (by webhook-id) to the ceasefire subscriber."""
+        assert self.store is not None and self.cf_sub is not None
+        want = await enriched_with_mentions(self.stack)
+        assert want, "no article with ceasefire mentions went through enrich: the tracker had nothing to do"
+        assert want <= stored, f"enriched articles not stored: {sorted(want - stored)[:5]}"
+        cf_sub = self.cf_sub
+
+        async def folded() -> bool:
+            rows = await self.store.rows("SELECT article_id FROM tracker_articles")  # type: ignore[union-attr]
+            hist = await self.store.rows("SELECT count(*) FROM ceasefire_history")  # type: ignore[union-attr]
+            open_ = await self.store.rows(  # type: ignore[union-attr]
+                "SELECT count(*) FROM deliveries WHERE status = 'pending'")
+            if rows is None or hist is None or open_ is None or open_[0][0]:
+                return False
+            return {r[0] for r in rows} == want and len({h.headers["webhook-id"] for h in cf_sub.hits}) >= hist[0][0]
+
+        try:
+            await poll(folded, timeout=timeout, every=0.5,
+                       what=f"all {len(want)} articles with mentions folded in and their changes delivered")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{await self.diagnose()}") from None
+        self.note("tracker settled")
+        tracked = await self.store.rows("SELECT article_id FROM tracker_articles")
+        history = await self.store.rows("SELECT ceasefire_id, seq FROM ceasefire_history")
+        records = await self.store.rows("SELECT id FROM ceasefires")
+        hook_rows = await self.store.rows(f"SELECT d.status, count(*) FROM deliveries d JOIN webhooks w ON w.id = "
+                                          f"d.webhook_id WHERE w.url = '{cf_sub.url()}' GROUP BY d.status")
+        assert tracked is not None and history is not None and records is not None and hook_rows is not None
+        assert len(tracked) == len(want) and {r[0] for r in tracked} == want
+        seqs: dict[str, list[int]] = defaultdict(list)
+        for cid, seq in history:
+            seqs[cid].append(int(seq))
+        assert set(seqs) == {r[0] for r in records}, "a record without history, or history without its record"
+        gaps = {cid: sorted(v) for cid, v in seqs.items() if sorted(v) != list(range(1, len(v) + 1))}
+        assert not gaps, f"history numbered with a gap or a double: {dict(list(gaps.items())[:3])}"
+        assert dict(hook_rows) == {"succeeded": len(history)}, f"ceasefire deliveries {hook_rows} vs {len(history)} changes"
+        v = Verifier(self.cf_secret)
+        events: dict[str, dict[str, Any]] = {}
+        for hit in cf_sub.hits:
+            payload = verify_on_arrival(v, hit)
+            events.setdefault(hit.headers["webhook-id"], payload)
+        changes = Counter((p["data"]["id"], int(p["data"]["change"]["seq"])) for p in events.values())
+        twice = [k for k, c in changes.items() if c > 1]
+        assert not twice, f"one state change delivered under two webhook-ids: {twice[:5]}"
+        assert set(changes) == {(cid, int(seq)) for cid, seq in history}, "ceasefire events and history differ"
+        return {"tracker_folded": len(tracked), "ceasefires": len(records), "ceasefire_changes": len(history),
+                "ceasefire_requests": len(cf_sub.hits)}
 
     async def diagnose(self) -> str:
         assert self.store is not None
@@ -208,16 +330,78 @@ async def _true(value: bool) -> bool:
     return value
 
 
+def verify_on_arrival(v: Verifier, hit: Hit) -> Any:
+    """A request verified as its receiver would have verified it on arrival: signature, and the standard's
+    5-minute timestamp tolerance measured from ``hit.at`` rather than from now (a long run checks its first
+    requests again many minutes later; ``Webhook.verify`` then calls them too old)."""
+    ts = float(hit.headers["webhook-timestamp"])
+    assert abs(hit.at - ts) <= 300, f"webhook-timestamp {ts} is {hit.at - ts:.0f} s off its arrival"
+    expected = v.sign(hit.headers["webhook-id"], datetime.fromtimestamp(ts, UTC), hit.body.decode()).split(",", 1)[1]
+    sigs = [sig.split(",", 1)[1] for sig in hit.headers["webhook-signature"].split(" ") if sig.startswith("v1,")]
+    assert any(hmac.compare_digest(expected, sig) for sig in sigs), f"no valid signature on {hit.headers['webhook-id']}"
+    return json.loads(hit.body)
+
+
+async def enriched_with_mentions(stack: Stack) -> set[str]:
+    """Ids of the articles that ``articles.enriched`` carries (committed) with ceasefire mentions."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from services.events import EnrichedArticle
+
+    topic = stack.topics.get("topic_enriched") or stack.settings().topic_enriched
+    consumer = AIOKafkaConsumer(bootstrap_servers=stack.bootstrap, enable_auto_commit=False,
+                                isolation_level="read_committed")
+    await consumer.start()
+    out: set[str] = set()
+    try:
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not parts:
+            parts = [TopicPartition(topic, p) for p in sorted(await _partitions(consumer, topic))]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        deadline = time.monotonic() + 60 * SCALE
+
+        async def behind() -> list[TopicPartition]:
+            return [tp for tp in parts if await consumer.position(tp) < ends[tp]]
+
+        while await behind():
+            assert time.monotonic() < deadline, f"{topic} not read to its end offsets {ends} in time"
+            batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            for records in batch.values():
+                for rec in records:
+                    ev = EnrichedArticle.from_bytes(rec.value or b"")
+                    if ev.ceasefires:
+                        out.add(ev.id)
+    finally:
+        await consumer.stop()
+    return out
+
+
+async def _partitions(consumer: Any, topic: str) -> set[int]:
+    await consumer._client.force_metadata_update()  # noqa: SLF001 - aiokafka has no public "refresh"
+    return consumer.partitions_for_topic(topic) or set()
+
+
 Scenario = Callable[[Run], Awaitable[None]]
 
 
 async def run_flow(stack: Stack, scenario: Scenario, *, feeds: int, per_feed: int, round_s: float,
-                   start: tuple[str, ...] = ("api", "ingest", "enrich", "sink", "webhooks"),
+                   start: tuple[str, ...] = ("api", "ingest", "enrich", "sink", "webhooks", "tracker"),
                    settle_s: float = 180) -> dict[str, Any]:
-    """Farm + stack + subscriber; publish while ``scenario`` runs; verify the end state; tear down."""
-    farm = Farm(feeds=feeds, items=0)
+    """Farm + stack + subscriber(s); publish while ``scenario`` runs; verify the end state; tear down.
+
+    Beyond 100 feeds a round lasts proportionally longer, so the publishing rate stays that of the long
+    form (about 33 articles/s): the farm shows a feed's last 20 items, and at N=10,000 with 3 s rounds
+    (67/s) a feed the busy ingester did not poll for a minute lost items off that window (found: 88 of
+    10,000, with ingest's SQLite writes failing "database is locked" meanwhile)."""
+    round_s *= max(1.0, feeds / 100)
+    farm = ChaosFarm(feeds)
     farm.start_thread()
     run = Run(stack, farm, feeds, per_feed, round_s)
+    settle_s *= SCALE
+    if "tracker" in start:
+        run.cf_sub = Subscriber()
     try:
         await stack.prepare([farm.url(i) for i in range(feeds)])
         run.store = StoreView(stack.db_url)
@@ -228,6 +412,12 @@ async def run_flow(stack: Stack, scenario: Scenario, *, feeds: int, per_feed: in
             r = await c.post("/webhooks", json={"url": run.sub.url(), "description": "chaos"}, headers=stack.admin())
             assert r.status_code == 201, r.text
             run.secret = r.json()["secret"]
+            if run.cf_sub is not None:
+                await run.cf_sub.start()
+                r = await c.post("/webhooks", json={"url": run.cf_sub.url(), "description": "chaos ceasefires",
+                                                    "events": CEASEFIRE_EVENTS}, headers=stack.admin())
+                assert r.status_code == 201, r.text
+                run.cf_secret = r.json()["secret"]
         run.note("stack up, subscribed")
         pub = asyncio.create_task(run.publisher())
         try:
@@ -244,6 +434,8 @@ async def run_flow(stack: Stack, scenario: Scenario, *, feeds: int, per_feed: in
     finally:
         stack.stop_all()
         await run.sub.stop()
+        if run.cf_sub is not None:
+            await run.cf_sub.stop()
         if run.store is not None:
             await run.store.close()
         farm.stop_thread()

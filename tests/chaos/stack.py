@@ -35,7 +35,10 @@ from starlette.routing import Route
 from services.settings import Settings
 from tests.conftest import ROOT, free_port
 
-SERVICES = ("ingest", "enrich", "sink", "webhooks", "api")
+SERVICES = ("ingest", "enrich", "sink", "webhooks", "tracker", "api")  # every stage of services.cli
+# What start_all() starts unless told otherwise: the stack tests/security/test_live_stack.py expects (it
+# asserts exactly these five); the chaos flow and the benches start SERVICES, the tracker included.
+DEFAULT_START = ("ingest", "enrich", "sink", "webhooks", "api")
 T = TypeVar("T")
 
 
@@ -173,7 +176,7 @@ class Stack:
         self.killed.discard(key)
         return proc
 
-    def start_all(self, keys: tuple[str, ...] = SERVICES) -> None:
+    def start_all(self, keys: tuple[str, ...] = DEFAULT_START) -> None:
         for k in keys:
             self.start(k)
 

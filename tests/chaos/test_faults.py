@@ -1,7 +1,9 @@
 """Fault injection against a live stack (every service its own process): kill -9 of each service, a
 webhook receiver outage, the store locked or stopped, the Kafka broker restarted, and two ingesters and
-two enrichers sharing partitions with one of each killed. After every run the store holds exactly the
-published articles and the subscriber got every story exactly once (see tests/chaos/flow.py)."""
+two enrichers sharing partitions with one of each killed. Every downstream stage runs, the ceasefire
+tracker included (killed in the first run's rotation). After every run the store holds exactly the
+published articles, the subscriber got every story exactly once, and the tracker folded every ceasefire
+report in once with one delivered event per state change (see tests/chaos/flow.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.chaos.conftest import Broker, Postgres
-from tests.chaos.flow import LONG, Run, kill_and_restart, receiver_outage, run_flow, sizes, sqlite_lock
+from tests.chaos.flow import LONG, SCALE, Run, kill_and_restart, receiver_outage, run_flow, sizes, sqlite_lock
 from tests.chaos.stack import Stack
 
-pytestmark = [pytest.mark.chaos, pytest.mark.kafka, pytest.mark.e2e, pytest.mark.timeout(900 if LONG else 240)]
+pytestmark = [pytest.mark.chaos, pytest.mark.kafka, pytest.mark.e2e, pytest.mark.timeout(int(900 * SCALE) if LONG else 240)]
 
 
 def _stack(tmp_path: Path, bootstrap: str, topics: dict[str, str], **kw: object) -> Stack:
@@ -22,14 +24,15 @@ def _stack(tmp_path: Path, bootstrap: str, topics: dict[str, str], **kw: object)
 
 
 async def test_kill9_each_service_and_receiver_outage_sqlite(kafka_bootstrap, unique_topics, tmp_path):
-    """(a) kill -9 of ingest, enrich, sink and the dispatcher at random moments mid-flow, each restarted;
-    (d) the subscriber down for a while and back on the same port; (c) SQLite held by BEGIN EXCLUSIVE."""
+    """(a) kill -9 of ingest, enrich, sink, the tracker and the dispatcher at random moments mid-flow, each
+    restarted; (d) the subscriber down for a while and back on the same port; (c) SQLite held by BEGIN
+    EXCLUSIVE."""
     feeds, per_feed = sizes()
 
     async def scenario(run: Run) -> None:
-        order = ["ingest", "enrich", "sink"]
+        order = ["ingest", "enrich", "sink", "tracker"]
         run.rng.shuffle(order)
-        marks = sorted(run.rng.uniform(lo, lo + 0.12) for lo in (0.08, 0.25, 0.42))
+        marks = sorted(run.rng.uniform(lo, lo + 0.1) for lo in (0.06, 0.18, 0.30, 0.42))
         for key, at in zip(order, marks, strict=True):
             await kill_and_restart(run, key, at=at)
         await kill_and_restart(run, "webhooks", at=run.rng.uniform(0.5, 0.6))
@@ -102,6 +105,6 @@ async def test_two_ingesters_two_enrichers_one_of_each_killed(kafka_bootstrap, u
 
     stack = _stack(tmp_path, kafka_bootstrap, unique_topics)
     result = await run_flow(stack, scenario, feeds=feeds, per_feed=per_feed, round_s=2.0,
-                            start=("api", "ingest", "ingest#2", "enrich", "enrich#2", "sink", "webhooks"))
+                            start=("api", "ingest", "ingest#2", "enrich", "enrich#2", "sink", "webhooks", "tracker"))
     # the killed two are expected to be dead; verify() reports only unexpected deaths
     print(result)

@@ -20,7 +20,6 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from standardwebhooks import Webhook as Verifier
 
-import tests.chaos.stack as stack_module
 from api.tracker.merge import ArticleFacts, MergeRules, Record, apply_article
 from api.webhooks import signing
 from services.db import webhooks as hooks_repo
@@ -68,9 +67,7 @@ async def scalar(store: StoreView, sql: str) -> int | None:
     return None if rows is None else int(rows[0][0])
 
 
-async def test_kill9_of_the_tracker_loses_and_duplicates_nothing(stream, kafka_bootstrap, unique_topics, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(stack_module, "SERVICES", (*stack_module.SERVICES, "tracker"))
+async def test_kill9_of_the_tracker_loses_and_duplicates_nothing(stream, kafka_bootstrap, unique_topics, tmp_path: Path):
     stack = Stack(workdir=tmp_path, bootstrap=kafka_bootstrap, topics=unique_topics, env_extra={
         "WIREWATCH_KAFKA_PARTITIONS": "1", "WIREWATCH_KAFKA_MAX_BATCH": "4",
         "WIREWATCH_GROUP_TRACKER": f"g{uuid.uuid4().hex[:8]}-tracker", "WIREWATCH_TRACKER_EXPIRY_GRACE_S": str(NEVER),
