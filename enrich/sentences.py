@@ -16,6 +16,10 @@ _SENT_END = re.compile(r"(?<=[.!?؟])(?P<gap>[\"”’»)]*\s+)(?=[\"“‘«(]?
                        r"|(?<=[。！？।॥။។።։۔])[\"”’»)」』）]*\s*(?=\S)|\n\s*\n|\n(?=\S)")
 _OPENERS = "\"“‘«("
 _GEORGIAN = ("\u10d0", "\u10ff")  # Mkhedruli letters are lower-case to Unicode, yet they start sentences
+# "bis zum 18. Februar": an ordinal's dot before a (capitalised, German) month name ends no sentence; a
+# lower-case word after a dot never starts one anyway ("do 18. veljače")
+_ORDINAL = re.compile(r"(?<![\d.])\d{1,2}\.$")
+_MONTH = re.compile(r"(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember)\b")
 _ABBREV = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|Gen|Lt|Col|Sgt|St|Sen|Rep|Gov|Prof|No|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|U\.S|U\.N|U\.K|E\.U|vs|etc))\.$")
 
 @dataclass(frozen=True)
@@ -43,6 +47,9 @@ def split_sentences(title: str, body: str) -> tuple[str, list[Sentence], int]:
             if first.islower() and not _GEORGIAN[0] <= first <= _GEORGIAN[1]:
                 continue
             if m.group().strip() == "" and _ABBREV.search(doc, max(pos, m.start() - 6), m.start()):
+                continue
+            if doc[m.start() - 1] == "." and _ORDINAL.search(doc, max(pos, m.start() - 4), m.start()) \
+                    and _MONTH.match(doc, m.end()):
                 continue
         _add(doc, pos, m.start(), sents)
         pos = m.end()

@@ -396,9 +396,15 @@ class TopicModel:
                         if g not in ends_of:
                             ends_of[g] = [m.end() for m in rx.finditer(sent)]
                         ends += ends_of[g]
-                if not ends or any(not self._negated(sent, m.start(), ends) for m in sc.finditer(sent, where)):
+                if not ends or self._stands(sent, sorted(m.start() for m in sc.finditer(sent, where)), ends):
                     found.add(state)
         return found
+
+    def _stands(self, sent: str, starts: list[int], ends: list[int]) -> bool:
+        """Whether a cue match at one of ``starts`` (ascending) is not cancelled. A cancelled cue scopes over the
+        rest of its sentence: in "propose extending the truce by another week" or "no violations, no breach of
+        the truce", the later cues of the same state belong to the cancelled one."""
+        return bool(starts) and not self._negated(sent, starts[0], ends)
 
     def _negated(self, sent: str, start: int, ends: list[int]) -> bool:
         """Whether a cancelling word ends shortly before ``start`` (at most ``negation_gap`` words between)."""

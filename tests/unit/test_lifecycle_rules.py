@@ -52,6 +52,32 @@ STATES = [
     ("he", "חמאס מסרב להצעה", "בתנועה אמרו כי לא יסכימו להפוגה שאינה כוללת את סיום המלחמה.", "rejected"),
     # a negation word of one language is not one of another ("no" is Portuguese "in the")
     ("pt", "Cessar-fogo no Iêmen se mantém há dez dias", "", "in_force"),
+    # a negation after the cue (Slavic word order): "порушень не зафіксовано" is a truce holding
+    ("uk", "Перемир'я в Газі тримається третю добу, порушень не зафіксовано", "", "in_force"),
+    ("ru", "На границе Армении и Азербайджана сохраняется затишье",
+     "Режим прекращения огня действует вторую неделю, о нарушениях не сообщается.", "in_force"),
+    # a cancelled cue scopes over the rest of its sentence ("propose extending ... by another week")
+    ("en", "Mediators propose extending the Gaza truce by another week", "", "proposed"),
+    # a plea to announce or to agree is a proposal ("urge ... to agree", "يناشد ... إعلان هدنة")
+    ("ar", "البابا يناشد روسيا وأوكرانيا إعلان هدنة في عيد الميلاد", "", "proposed"),
+    ("fr", "L'Union africaine presse les belligérants soudanais de conclure une trêve", "", "proposed"),
+    # verbs of strain are breaches, of crumbling a collapse, of ordering and committing an agreement
+    ("en", "Drone attacks shake fragile ceasefire in southern Lebanon", "", "violated"),
+    ("fr", "Nouvelles entorses au cessez-le-feu au Liban-Sud", "", "violated"),
+    ("it", "Libano, la tregua traballa: droni israeliani colpiscono il sud", "", "violated"),
+    ("es", "Se desmorona la tregua en Sudán y vuelven los combates a Jartum", "", "collapsed"),
+    ("de", "Waffenruhe im Sudan zerbricht nach wenigen Stunden", "", "collapsed"),
+    ("ru", "Срок энергетического перемирия истёк, удары по электростанциям возобновились", "", "collapsed"),
+    ("en", "Putin orders Easter truce in Ukraine", "", "agreed"),
+    ("he", "פוטין הורה על הפסקת אש לכבוד חג הפסחא", "", "agreed"),
+    ("de", "Israel und Hamas verständigen sich auf Feuerpause im Gazastreifen", "", "agreed"),
+    ("en", "Lebanon ceasefire deadline pushed back to February",
+     "The White House said the arrangement would remain in effect until February 18.", "extended"),
+    ("ru", "Перемирие в Ливане будет действовать дольше",
+     "Срок действия режима прекращения огня продлён до 18 февраля, сообщил Белый дом.", "extended"),
+    # a capital names its state ("Tehran and Jerusalem"), a qualifier names a war truce ("in the air and at sea")
+    ("fr", "Téhéran et Jérusalem acceptent une trêve", "", "agreed"),
+    ("ru", "Макрон предложил перемирие в небе и на море", "", "proposed"),
 ]
 
 # (language, class, headline, body)
@@ -64,6 +90,11 @@ HARD_NEGATIVES = [
     ("fr", "business", "Guerre des prix : trêve entre les enseignes de la grande distribution", ""),
     ("pl", "trade", "USA i Chiny przedłużają rozejm celny o kolejne 90 dni", ""),
     ("en", "history", "Veterans mark 70 years since the armistice that ended the war", ""),
+    # a trade truce between capitals stays a trade truce; a labour or sports "truce talks" is no ceasefire
+    ("ar", "trade", "هدنة تجارية بين واشنطن وبكين", ""),
+    ("en", "trade", "Washington and Beijing agree to extend tariff truce", ""),
+    ("en", "labour", "Rail unions and operators open truce talks over pay", ""),
+    ("en", "business", "Energy truce between suppliers and regulator ends in price row", ""),
 ]
 
 
@@ -105,6 +136,13 @@ def test_weak_cues_and_cancel_words_are_data() -> None:
 
     states = json.loads(TAXONOMY_PATH.read_text(encoding="utf-8"))["states"]
     assert set(states["negatable"]) <= set(states["precedence"])
-    assert states["hypothetical_states"] == ["extended"]
+    assert states["hypothetical_states"] == ["extended", "agreed"]  # "propose extending", "urge them to agree"
     assert all(set(by_state) <= set(states["precedence"]) for by_state in states["weak"].values())
     assert set(states["negation"]) | set(states["hypothetical"]) | set(states["weak"]) <= set(states["cues"])
+
+
+def test_an_ordinal_before_a_month_ends_no_sentence() -> None:
+    from enrich.sentences import split_sentences
+
+    _, sents, _ = split_sentences("Waffenstillstand im Libanon", "Die Frist gilt bis zum 18. Februar. Es ist ruhig.")
+    assert [s.text for s in sents[1:]] == ["Die Frist gilt bis zum 18. Februar.", "Es ist ruhig."]
