@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -27,7 +26,8 @@ from typing import Any
 import httpx
 from sqlalchemy import update
 
-from tests.bench.api import ROOT, Server, free_port
+from tests.bench.api import ROOT, Server
+from tests.bench.backfill import database
 
 GOAL_MS = 50.0
 ADMIN = "bench-admin-token"
@@ -124,19 +124,9 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"at": datetime.now(UTC).isoformat(), "cpus": os.cpu_count(),
                                "loadavg_1m": round(os.getloadavg()[0], 2), "stores": {}}
     for kind in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
-        with tempfile.TemporaryDirectory(prefix="wwpages-") as tmp:
-            os.chmod(tmp, 0o755)  # deploy/postgres.sh runs the server as the postgres user when root
-            if kind == "sqlite":
-                results["stores"][kind] = asyncio.run(bench_store(kind, f"sqlite+aiosqlite:///{tmp}/pages.db", args))
-                continue
-            env = {**os.environ, "PG_PORT": str(free_port())}
-            script = str(ROOT / "deploy" / "postgres.sh")
-            out = subprocess.run([script, "start", f"{tmp}/pg"], env=env, check=True, capture_output=True, text=True)
-            try:
-                url = out.stdout.strip().splitlines()[-1]
-                results["stores"][kind] = asyncio.run(bench_store(kind, url, args))
-            finally:
-                subprocess.run([script, "stop", f"{tmp}/pg"], env=env, check=False, capture_output=True)
+        with tempfile.TemporaryDirectory(prefix="wwpages-") as tmp, database(kind, Path(tmp)) as pg_url:
+            url = pg_url or f"sqlite+aiosqlite:///{tmp}/pages.db"
+            results["stores"][kind] = asyncio.run(bench_store(kind, url, args))
     return results
 
 
