@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest import caching, schedule, websub
 from ingest.assign import Assignment
@@ -32,6 +33,7 @@ from services.db.engine import Sessions, make_engine, make_sessions
 from services.db.heartbeats import heartbeating
 from services.db.migrate import upgrade_async
 from services.db.models import Feed
+from services.db.retrying import retry_transient
 from services.health import HealthServer, metrics_url
 from services.metrics import FEEDS_FAILING, FETCH_DURATION, FETCH_TOTAL, PARSE_ERRORS
 from services.runtime import instance_id, wait_or_stop
@@ -141,7 +143,26 @@ class Ingester:
         async with self.global_sem:
             if self.assignment is not None and not self.assignment.owns(feed.id):
                 return PollReport(feed.id)
-            return await self.poll(feed)
+            try:
+                return await self.poll(feed)
+            except Exception as exc:  # a poll task must end with a report, never an unread error
+                failed = exc
+        # The store stayed unwritable through every retry, so nothing marks the feed polled. The task stays
+        # in flight for a pause (outside the semaphore), so the publisher is not fetched again at once; a
+        # later tick takes the feed again, and what was already published is deduplicated by its ids.
+        log.error("poll could not be recorded; the feed is retried after a pause",
+                  exc_info=failed, extra={"feed_id": feed.id, "url": feed.url})
+        FETCH_TOTAL.labels("store_error").inc()
+        await asyncio.sleep(self.settings.poll_store_error_pause_s)
+        return PollReport(feed.id, error_class="store", error=str(failed) or type(failed).__name__)
+
+    async def _write(self, what: str, write: Callable[[AsyncSession], Awaitable[object]]) -> None:
+        """One feed-state write in its own session, tried again while the store is only busy."""
+        async def once() -> None:
+            async with self.sessions() as session:
+                await write(session)
+
+        await retry_transient(once, attempts=self.settings.database_write_attempts, what=what)
 
     async def poll_once(self, feed_id: int) -> PollReport:
         """Fetch one feed now, whatever its schedule."""
@@ -181,9 +202,9 @@ class Ingester:
             report.error_class, report.error = "bus", str(exc) or type(exc).__name__
             log.error("publishing failed; feed retried soon", extra={"feed_id": feed.id, "url": feed.url,
                                                                       "error": report.error})
-            async with self.sessions() as session:
-                await repo.update_feed(session, feed_id=feed.id,
-                                       next_check_at=now + timedelta(seconds=max(30.0, self.policy.min_s / 2)))
+            retry_at = now + timedelta(seconds=max(30.0, self.policy.min_s / 2))
+            await self._write("feed reschedule", lambda session: repo.update_feed(
+                session, feed_id=feed.id, next_check_at=retry_at))
         FETCH_TOTAL.labels(outcome_label).inc()
         FETCH_DURATION.labels(outcome_label).observe(time.monotonic() - started)
         return report
@@ -221,13 +242,12 @@ class Ingester:
         etag, modified = caching.validators(result.headers)
         nxt = schedule.next_success(now, interval_s=interval, server_min_s=server_min, policy=self.policy,
                                     override_s=feed.interval_override_s)
-        async with self.sessions() as session:
-            await repo.record_success(
-                session, feed_id=feed.id, now=now, status=result.status, next_check_at=nxt, interval_s=interval,
-                etag=etag, last_modified=modified, body_hash=bhash, unconditional=unconditional,
-                new_items=report.new, url=new_url, title=title, site_url=site_url,
-                hub_url=hub if hub != feed.hub_url else None, items_per_day=per_day,
-                websub_topic=topic if hub and topic != (feed.websub_topic or feed.url) else None)
+        await self._write("feed success", lambda session: repo.record_success(
+            session, feed_id=feed.id, now=now, status=result.status, next_check_at=nxt, interval_s=interval,
+            etag=etag, last_modified=modified, body_hash=bhash, unconditional=unconditional,
+            new_items=report.new, url=new_url, title=title, site_url=site_url,
+            hub_url=hub if hub != feed.hub_url else None, items_per_day=per_day,
+            websub_topic=topic if hub and topic != (feed.websub_topic or feed.url) else None))
         outcome_label = "not_modified" if result.status == 304 else "ok"
         if new_url:
             log.info("feed moved permanently", extra={"feed_id": feed.id, "url": feed.url, "new_url": new_url})
@@ -241,9 +261,9 @@ class Ingester:
                                     retry_after_s=exc.retry_after)
         log.warning("feed fetch failed", extra={"feed_id": feed.id, "url": feed.url, "error_class": exc.error_class,
                                                 "error": str(exc), "failures": failures, "retriable": exc.retriable})
-        async with self.sessions() as session:
-            await repo.record_failure(session, feed_id=feed.id, now=now, error=str(exc),
-                                      error_class=exc.error_class, next_check_at=nxt, status=exc.status)
+        await self._write("feed failure", lambda session: repo.record_failure(
+            session, feed_id=feed.id, now=now, error=str(exc), error_class=exc.error_class, next_check_at=nxt,
+            status=exc.status))
 
     async def maintain_websub(self, now: datetime | None = None) -> None:
         """Subscribe (or renew) feeds with a discovered hub; a failing hub only means we keep polling."""

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     database_pool_size: int = Field(5, ge=1)
     database_busy_timeout_s: float = Field(30.0, gt=0)
+    database_write_attempts: int = Field(4, ge=1, description="times a short write (a feed's state) is tried "
+                                         "while the store only reports being busy (SQLite locked, a deadlock)")
 
     # --- API ---------------------------------------------------------------
     api_host: str = "127.0.0.1"
@@ -99,6 +101,8 @@ class Settings(BaseSettings):
     poll_max_interval_s: float = Field(24 * 3600, gt=0)
     poll_default_interval_s: float = Field(900.0, gt=0)
     poll_error_max_interval_s: float = Field(6 * 3600, gt=0)
+    poll_store_error_pause_s: float = Field(30.0, ge=0, description="a poll whose outcome could not be stored "
+                                          "(the store stayed busy) waits this long before the feed is fetched again")
     poll_jitter_fraction: float = Field(0.1, ge=0, le=0.5)
     scheduler_tick_s: float = Field(1.0, gt=0)
     dedup_title_window_s: float = Field(48 * 3600, ge=0)
