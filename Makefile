@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export WIREWATCH_FEED_ALLOWED_HOSTS ?= 127.0.0.1,localhost
 DEMO_PORT ?= 8765
 
-.PHONY: run stop test setup kafka kafka-stop lint unit eval bench bench-ingest bench-enrich bench-api bench-sink bench-backfill bench-freshness chaos fuzz clean
+.PHONY: run stop test setup kafka kafka-stop lint unit eval bench bench-ingest bench-enrich bench-api bench-sink bench-backfill bench-freshness bench-pages chaos fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -95,6 +95,11 @@ bench-backfill: kafka
 ## background stream of 100 articles/s flows through the live stack (var/bench/freshness.json)
 bench-freshness: kafka
 	$(BIN)/python -m tests.bench.freshness
+
+## bench-pages: 100,000 feeds in each store, the real API in its own process; p95 of the dashboard's and
+## GET /feeds pages against the 50 ms goal (var/bench/pages.json)
+bench-pages: setup
+	$(BIN)/python -m tests.bench.pages
 
 clean: stop
 	rm -rf var

@@ -3,7 +3,7 @@
     python -m tests.bench.run [--only ingest,e2e] [--timeout 900]
 
 Each bench is its own process (``python -m tests.bench.ingest``, ``tests.bench.enrich``, ``tests.bench.api``, ``tests.bench.sink``,
-``tests.bench.e2e``, ``tests.bench.freshness``, ``tests.bench.backfill``)
+``tests.bench.e2e``, ``tests.bench.freshness``, ``tests.bench.backfill``, ``tests.bench.pages``)
 and writes var/bench/<name>.json. One failing bench is reported in the table and tolerated; more fail the run.
 Env: WIREWATCH_KAFKA_BOOTSTRAP (default 127.0.0.1:9092) for the benches that need Kafka.
 """
@@ -34,6 +34,7 @@ def benches(bootstrap: str) -> dict[str, list[str]]:
         "e2e": ["-m", "tests.bench.e2e"],
         "freshness": ["-m", "tests.bench.freshness"],
         "backfill": ["-m", "tests.bench.backfill", "--bootstrap", bootstrap],
+        "pages": ["-m", "tests.bench.pages"],
     }
 
 
@@ -101,6 +102,10 @@ GOALS: list[tuple[str, str, str, str, float]] = [
     ("pushed item at the webhook, p95, under that background load, s", "freshness",
      "push.webhook_from_push.p95_s", "max", 1.0),
     ("RSS of all services at --feeds (100,000 for the goal), MB", "e2e", "memory.total_rss_mb", "max", 800),
+    ("slowest dashboard / GET /feeds page at 100,000 feeds, p95, SQLite, ms", "pages", "stores.sqlite.worst_p95_ms",
+     "max", 50),
+    ("slowest dashboard / GET /feeds page at 100,000 feeds, p95, PostgreSQL, ms", "pages",
+     "stores.postgres.worst_p95_ms", "max", 50),
 ]
 
 
@@ -155,7 +160,7 @@ def table(results: dict[str, dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", default="", help="comma-separated subset of ingest,enrich,api,sink,e2e,freshness,backfill")
+    ap.add_argument("--only", default="", help="comma-separated subset of ingest,enrich,api,sink,e2e,freshness,backfill,pages")
     ap.add_argument("--timeout", type=float, default=900, help="seconds allowed per bench")
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
