@@ -142,22 +142,41 @@ class Farm:
         if self._loop is not None and self.subscriptions.get(self.url(i)):
             asyncio.run_coroutine_threadsafe(self._push(i), self._loop)
 
+    def shown(self, i: int, n: int) -> range:
+        """The item numbers feed i shows when it holds ``n`` items, newest first (the newest ITEMS_SHOWN)."""
+        return range(n - 1, max(-1, n - 1 - ITEMS_SHOWN), -1)
+
+    def entry(self, i: int, j: int, t: float) -> tuple[str, str, str]:
+        """(title, link, HTML body) of item j of feed i, published at ``t``; subclasses write other items."""
+        words = " ".join(WORDS[(j + k) % len(WORDS)] for k in range(24))
+        return (f"Feed {i} item {j}: {' '.join(WORDS[(i + j) % 20:(i + j) % 20 + 5])}",
+                f"{self.base}/articles/{i}/{j}?t={t:.3f}", f"<p>{words}.</p><p>Item {j} of feed {i}.</p>")
+
+    def entry_time(self, i: int, j: int, n: int) -> float:
+        """When item j of feed i (of ``n`` so far) was published."""
+        return self._item_time(i, j)
+
+    def updated(self, items: list[tuple[int, float, str, str, str]]) -> float:
+        """When the feed last changed: its newest item's time."""
+        return max((it[1] for it in items), default=self.started)
+
+    def validators(self, i: int, n: int, body: bytes, last: float) -> tuple[str, str]:
+        """(ETag, Last-Modified) of feed i's body as it is now."""
+        return '"' + hashlib.md5(body).hexdigest()[:16] + '"', formatdate(last, usegmt=True)
+
     def render(self, i: int) -> tuple[bytes, str, str]:
-        """(body, etag, last-modified) of feed i as it is now."""
+        """(body, etag, last-modified) of feed i as it is now (cached per item count)."""
         n = self._count(i, time.time())
         cached = self._cache.get((i, n))
         if cached:
             return cached
         items = []
-        for j in range(n - 1, max(-1, n - 1 - ITEMS_SHOWN), -1):
-            t = self._item_time(i, j)
-            words = " ".join(WORDS[(j + k) % len(WORDS)] for k in range(24))
-            items.append((j, t, f"Feed {i} item {j}: {' '.join(WORDS[(i + j) % 20:(i + j) % 20 + 5])}",
-                          f"{self.base}/articles/{i}/{j}?t={t:.3f}", f"<p>{words}.</p><p>Item {j} of feed {i}.</p>"))
-        last = max((it[1] for it in items), default=self.started)
+        for j in self.shown(i, n):
+            t = self.entry_time(i, j, n)
+            items.append((j, t, *self.entry(i, j, t)))
+        last = self.updated(items)
         body = self._rss(i, items) if i % 2 == 0 else self._atom(i, items, last)
-        etag = '"' + hashlib.md5(body).hexdigest()[:16] + '"'
-        out = (body, etag, formatdate(last, usegmt=True))
+        out = (body, *self.validators(i, n, body, last))
         if len(self._cache) > 20_000:
             self._cache.clear()
         self._cache[(i, n)] = out

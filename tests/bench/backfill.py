@@ -85,20 +85,21 @@ class BackfillFarm(Farm):
         words = random.Random(i * 100_003 + j).choices(self.vocabulary, k=46)
         return f"{' '.join(words[:6]).capitalize()} (feed {i}, item {j})", " ".join(words[6:]).capitalize() + "."
 
-    def render(self, i: int) -> tuple[bytes, str, str]:
-        """Every item of feed i (the stock farm shows the newest 20), ten minutes apart; cached per item count."""
-        n = self._count(i, time.time())
-        cached = self._cache.get((i, n))
-        if cached:
-            return cached
-        items = []
-        for j in range(n - 1, -1, -1):
-            title, text = self.text(i, j)
-            items.append((j, self.started - (n - j) * 600.0, title, self.link(i, j), f"<p>{text}</p>"))
-        xml = self._rss(i, items) if i % 2 == 0 else self._atom(i, items, self.started)
-        out = (xml, f'"{uuid.uuid5(uuid.NAMESPACE_URL, f"{i}/{n}").hex[:16]}"', formatdate(self.started, usegmt=True))
-        self._cache[(i, n)] = out
-        return out
+    def shown(self, i: int, n: int) -> range:
+        return range(n - 1, -1, -1)  # every item: a backlog
+
+    def entry_time(self, i: int, j: int, n: int) -> float:
+        return self.started - (n - j) * 600.0  # ten minutes apart, the newest just before the start
+
+    def entry(self, i: int, j: int, t: float) -> tuple[str, str, str]:
+        title, text = self.text(i, j)
+        return title, self.link(i, j), f"<p>{text}</p>"
+
+    def updated(self, items: list[tuple[int, float, str, str, str]]) -> float:
+        return self.started
+
+    def validators(self, i: int, n: int, body: bytes, last: float) -> tuple[str, str]:
+        return f'"{uuid.uuid5(uuid.NAMESPACE_URL, f"{i}/{n}").hex[:16]}"', formatdate(self.started, usegmt=True)
 
     def expected_ids(self) -> set[str]:
         return {article_id(link=self.link(i, j), guid=None) for i in range(self.n) for j in range(self.feeds[i].base_items)}

@@ -167,21 +167,28 @@ def _services(enrichers: int) -> tuple[str, ...]:
     return (*SERVICES, *(f"enrich#{k}" for k in range(2, enrichers + 1)))
 
 
+async def _publish_under_load(live: Any, args: argparse.Namespace, items: int, feeds: int
+                              ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Start the background stream, let it settle, publish ``items`` across the feeds and time them:
+    (their freshness figures, the background block: what was sent and stored meanwhile)."""
+    async with _loaded(args.bootstrap, live.stack.topics, args.background_rate, args.into) as bg:
+        await _until_flowing(live.store, args.background_rate)
+        await asyncio.sleep(args.ramp)  # the stream in a steady state before anything is measured
+        t0 = time.time()
+        await publish_spread(live.farm, items, feeds)
+        t1 = time.time()
+        sent = bg.sent()
+        figures = await _measure(live.store, live.sub, items, where=MEASURED)
+        load = await background_stored(live.store, t0, t1)
+    return figures, {"target_per_s": args.background_rate, "into": args.into, "sent_per_s": sent["rps"], **load}
+
+
 async def polled_phase(bootstrap: str, workdir: Path, args: argparse.Namespace, feeds: int = 20) -> dict[str, Any]:
     async with live_stack(bootstrap, workdir, feeds, {}, hook=HOOK, start=_services(args.enrichers)) as live:
         await asyncio.sleep(8)  # warm-up: group joins, first polls of the (empty) feeds
-        async with _loaded(bootstrap, live.stack.topics, args.background_rate, args.into) as bg:
-            await _until_flowing(live.store, args.background_rate)
-            await asyncio.sleep(args.ramp)  # the stream in a steady state before anything is measured
-            t0 = time.time()
-            await publish_spread(live.farm, args.items, feeds)
-            t1 = time.time()
-            sent = bg.sent()
-            figures = await _measure(live.store, live.sub, args.items, where=MEASURED)
-            load = await background_stored(live.store, t0, t1)
+        figures, background = await _publish_under_load(live, args, args.items, feeds)
         return {"poll_interval_s": 1.0, "items": args.items, "dead": live.stack.dead(), **figures,
-                "background": {"target_per_s": args.background_rate, "into": args.into, "sent_per_s": sent["rps"],
-                               **load}}
+                "background": background}
 
 
 async def push_phase(bootstrap: str, workdir: Path, args: argparse.Namespace, feeds: int = 20) -> dict[str, Any]:
@@ -195,22 +202,13 @@ async def push_phase(bootstrap: str, workdir: Path, args: argparse.Namespace, fe
             return bool(rows and rows[0][0] >= feeds)
 
         await poll(subscribed, timeout=120, every=1, what=f"all {feeds} feeds subscribed at the hub")
-        async with _loaded(bootstrap, live.stack.topics, args.background_rate, args.into) as bg:
-            await _until_flowing(live.store, args.background_rate)
-            await asyncio.sleep(args.ramp)
-            polls = [f"/feed/{i}.xml" for i in range(feeds)]
-            polls_before = sum(live.farm.requests[p] for p in polls)
-            t0 = time.time()
-            await publish_spread(live.farm, args.pushed, feeds)
-            t1 = time.time()
-            sent = bg.sent()
-            figures = await _measure(live.store, live.sub, args.pushed, where=MEASURED)
-            load = await background_stored(live.store, t0, t1)
+        polls = [f"/feed/{i}.xml" for i in range(feeds)]
+        polls_before = sum(live.farm.requests[p] for p in polls)
+        figures, background = await _publish_under_load(live, args, args.pushed, feeds)
         return {"poll_interval_s": 600.0, "items": args.pushed, "dead": live.stack.dead(),
                 "feed_polls_during_run": sum(live.farm.requests[p] for p in polls) - polls_before,
                 "stored_from_push": figures["stored_from_publish"], "webhook_from_push": figures["webhook_from_publish"],
-                "background": {"target_per_s": args.background_rate, "into": args.into, "sent_per_s": sent["rps"],
-                               **load}}
+                "background": background}
 
 
 def table(result: dict[str, Any]) -> str:
@@ -237,6 +235,7 @@ def table(result: dict[str, Any]) -> str:
 
 async def amain(args: argparse.Namespace) -> dict[str, Any]:
     bootstrap = os.environ.get("WIREWATCH_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    args.bootstrap = bootstrap
     out: dict[str, Any] = {"bootstrap": bootstrap, "enrichers": args.enrichers}
     with tempfile.TemporaryDirectory(prefix="ww-fresh-") as tmp:
         if args.items:
