@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export WIREWATCH_FEED_ALLOWED_HOSTS ?= 127.0.0.1,localhost
 DEMO_PORT ?= 8765
 
-.PHONY: run stop test setup kafka kafka-stop lint unit eval bench bench-ingest bench-enrich bench-api bench-sink bench-backfill bench-freshness bench-pages chaos fuzz clean
+.PHONY: run stop test setup kafka kafka-stop lint unit eval bench bench-ingest bench-enrich bench-api bench-sink bench-backfill bench-freshness bench-pages bench-polling chaos fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -100,6 +100,11 @@ bench-freshness: kafka
 ## GET /feeds pages against the 50 ms goal (var/bench/pages.json)
 bench-pages: setup
 	$(BIN)/python -m tests.bench.pages
+
+## bench-polling: 100,000 farm feeds (one in ten updating) polled by the real ingest service for an hour:
+## the share of polls within their interval + 10 %, feeds overdue, ingest RSS (var/bench/polling.json)
+bench-polling: kafka
+	$(BIN)/python -m tests.bench.polling
 
 clean: stop
 	rm -rf var

@@ -35,7 +35,7 @@ from services.db.migrate import upgrade_async
 from services.db.models import Feed
 from services.db.retrying import retry_transient
 from services.health import HealthServer, metrics_url
-from services.metrics import FEEDS_FAILING, FETCH_DURATION, FETCH_TOTAL, PARSE_ERRORS
+from services.metrics import FEEDS_FAILING, FETCH_DURATION, FETCH_TOTAL, PARSE_ERRORS, POLL_LATENESS
 from services.runtime import instance_id, wait_or_stop
 from services.settings import Settings
 
@@ -56,6 +56,20 @@ class PollReport:
     updates: int = 0
     error_class: str | None = None
     error: str | None = None
+
+
+def lateness_ratio(feed: Feed, now: datetime) -> float | None:
+    """How late this poll is, as a share of the interval the scheduler set (due minus last fetch); None
+    for a feed never fetched, or one polled before it was due (a manual "poll now")."""
+    due, last = feed.next_check_at, feed.last_fetch_at
+    if due is None or last is None:
+        return None
+    due, last = (d if d.tzinfo else d.replace(tzinfo=UTC) for d in (due, last))
+    interval = (due - last).total_seconds()
+    late = (now - due).total_seconds()
+    if interval <= 0 or late < 0:
+        return None
+    return late / interval
 
 
 class HostGate:
@@ -179,6 +193,9 @@ class Ingester:
         """Fetch, publish and record one feed; every failure ends on the feed row."""
         s = self.settings
         now = utcnow()
+        lateness = lateness_ratio(feed, now)
+        if lateness is not None:
+            POLL_LATENESS.observe(lateness)
         unconditional = caching.wants_unconditional(feed.last_unconditional_at, now, s.fetch_unconditional_every_s)
         started = time.monotonic()
         report = PollReport(feed.id)
@@ -306,13 +323,34 @@ class Ingester:
                                                                                "error": why})
         return ok
 
+    async def _pause(self, stop: asyncio.Event, *, busy: bool) -> bool:
+        """Wait before the next tick; True if ``stop`` was set meanwhile.
+
+        A tick that started polls may have left more feeds due (it takes at most the free room), so the
+        next one comes after ``scheduler_busy_tick_s``, or, when every slot is taken, as soon as a poll
+        ends: a full table then drains at the fetch rate, not at one room's worth per ``scheduler_tick_s``.
+        A tick that found nothing due waits the whole ``scheduler_tick_s``."""
+        s = self.settings
+        if not busy:
+            return await wait_or_stop(stop, s.scheduler_tick_s)
+        if len(self.inflight) < s.fetch_global_concurrency * 2:
+            return await wait_or_stop(stop, s.scheduler_busy_tick_s)
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait([stopping, *self.inflight.values()], timeout=s.scheduler_tick_s,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        return stop.is_set()
+
     async def run(self, stop: asyncio.Event) -> None:
         """The scheduler loop until ``stop``; waits for in-flight polls on the way out."""
         last_gauge = last_websub = 0.0
         loop = asyncio.get_running_loop()
         while not stop.is_set():
+            started = 0
             try:
-                await self.tick()
+                started = await self.tick()
                 if loop.time() - last_gauge > 10:
                     last_gauge = loop.time()
                     async with self.sessions() as session:
@@ -324,7 +362,7 @@ class Ingester:
                 log.error("scheduler tick failed; retrying", extra={"error": str(exc)})
             except Exception as exc:  # the loop must survive a database hiccup; logged, not swallowed
                 log.exception("scheduler tick failed; retrying", extra={"error": str(exc)})
-            if await wait_or_stop(stop, self.settings.scheduler_tick_s):
+            if await self._pause(stop, busy=started > 0):
                 break
         if self.inflight:
             await asyncio.wait(list(self.inflight.values()), timeout=self.settings.fetch_total_timeout_s)

@@ -15,6 +15,11 @@ FETCH_DURATION = Histogram(
     "wirewatch_ingest_fetch_duration_seconds", "Feed fetch duration", ["outcome"], buckets=LATENCY_BUCKETS
 )
 FETCH_TOTAL = Counter("wirewatch_ingest_fetches_total", "Feed fetches by outcome", ["outcome"])
+# How late a scheduled poll started, as a share of the interval the scheduler chose for it (issue 16's
+# "every feed polled within its interval + 10 %" is the share of polls at or under 0.1).
+POLL_LATENESS = Histogram("wirewatch_ingest_poll_lateness_ratio",
+                          "Delay of a poll after its due time, as a share of the feed's scheduled interval",
+                          buckets=(0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0))
 PARSE_ERRORS = Counter("wirewatch_ingest_parse_errors_total", "Feeds whose body could not be parsed")
 PUBLISHED = Counter("wirewatch_ingest_articles_published_total", "Articles published to articles.raw", ["kind"])
 FEEDS_FAILING = Gauge("wirewatch_ingest_feeds_failing", "Feeds whose last fetch failed")

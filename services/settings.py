@@ -105,6 +105,8 @@ class Settings(BaseSettings):
                                           "(the store stayed busy) waits this long before the feed is fetched again")
     poll_jitter_fraction: float = Field(0.1, ge=0, le=0.5)
     scheduler_tick_s: float = Field(1.0, gt=0)
+    scheduler_busy_tick_s: float = Field(0.05, gt=0, description="after a tick that started polls (more may be "
+                                         "due), the next comes this soon")
     dedup_title_window_s: float = Field(48 * 3600, ge=0)
     max_entries_per_feed: int = Field(500, ge=1)
     websub_lease_s: int = Field(86_400, ge=60)

@@ -3,7 +3,8 @@
     python -m tests.bench.run [--only ingest,e2e] [--timeout 900]
 
 Each bench is its own process (``python -m tests.bench.ingest``, ``tests.bench.enrich``, ``tests.bench.api``, ``tests.bench.sink``,
-``tests.bench.e2e``, ``tests.bench.freshness``, ``tests.bench.backfill``, ``tests.bench.pages``)
+``tests.bench.e2e``, ``tests.bench.freshness``, ``tests.bench.backfill``, ``tests.bench.pages``,
+``tests.bench.polling``: an hour)
 and writes var/bench/<name>.json. One failing bench is reported in the table and tolerated; more fail the run.
 Env: WIREWATCH_KAFKA_BOOTSTRAP (default 127.0.0.1:9092) for the benches that need Kafka.
 """
@@ -35,6 +36,7 @@ def benches(bootstrap: str) -> dict[str, list[str]]:
         "freshness": ["-m", "tests.bench.freshness"],
         "backfill": ["-m", "tests.bench.backfill", "--bootstrap", bootstrap],
         "pages": ["-m", "tests.bench.pages"],
+        "polling": ["-m", "tests.bench.polling"],
     }
 
 
@@ -106,6 +108,10 @@ GOALS: list[tuple[str, str, str, str, float]] = [
      "max", 50),
     ("slowest dashboard / GET /feeds page at 100,000 feeds, p95, PostgreSQL, ms", "pages",
      "stores.postgres.worst_p95_ms", "max", 50),
+    ("polls within interval + 10 %, 100,000 feeds over an hour, share", "polling", "lateness.within_10pct_share",
+     "min", 1.0),
+    ("feeds overdue by > 10 % at any store sample, 100,000 feeds", "polling", "overdue_10pct_max", "max", 0),
+    ("ingest RSS at 100,000 feeds while polling, peak MB", "polling", "ingest_peak_rss_mb", "max", 250),
 ]
 
 
@@ -160,7 +166,7 @@ def table(results: dict[str, dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", default="", help="comma-separated subset of ingest,enrich,api,sink,e2e,freshness,backfill,pages")
+    ap.add_argument("--only", default="", help="comma-separated subset of ingest,enrich,api,sink,e2e,freshness,backfill,pages,polling")
     ap.add_argument("--timeout", type=float, default=900, help="seconds allowed per bench")
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)

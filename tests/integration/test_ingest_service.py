@@ -121,6 +121,33 @@ async def test_failing_feeds_are_recorded_and_loop_survives(kafka_bootstrap: str
         assert len(failing) == 3 and all(f.next_check_at > datetime.now(UTC) for f in failing)
 
 
+async def test_a_full_table_drains_at_the_fetch_rate_not_a_room_per_tick(
+        kafka_bootstrap: str, make_settings: Callable[..., Settings], unique_topics: dict[str, str]) -> None:
+    """60 feeds due at once, room for 4 polls a tick, a 2 s tick: one room per tick would need 30 s; the
+    scheduler goes on as soon as a poll ends, so all are polled in a few seconds."""
+    s = make_settings(kafka_bootstrap=kafka_bootstrap, fetch_per_host_min_spacing_s=0, fetch_global_concurrency=2,
+                      fetch_per_host_concurrency=2, scheduler_tick_s=2.0, **unique_topics)
+    await bus.ensure_topics(s)
+    async with Farm(feeds=60, items=1) as farm, store(s) as sessions, running_ingester(s, sessions,
+                                                                                       use_assignment=False) as ing:
+        await add_farm_feeds(sessions, farm, 60)
+        stop = asyncio.Event()
+        t0 = asyncio.get_running_loop().time()
+        runner = asyncio.create_task(ing.run(stop))
+
+        async def polled() -> int:
+            async with sessions() as session:
+                return sum(1 for f in await repo.list_feeds(session) if f.last_fetch_at is not None)
+
+        while await polled() < 60 and asyncio.get_running_loop().time() - t0 < 20:
+            await asyncio.sleep(0.2)
+        took = asyncio.get_running_loop().time() - t0
+        stop.set()
+        await runner
+        assert await polled() == 60
+        assert took < 12, f"60 feeds took {took:.1f} s: the scheduler waited a whole tick per room"
+
+
 async def test_two_ingesters_share_feeds_and_take_over(kafka_bootstrap: str, make_settings: Callable[..., Settings],
                                                        unique_topics: dict[str, str]) -> None:
     n_feeds = 200
