@@ -21,6 +21,7 @@ import json
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 import httpx
@@ -37,7 +38,7 @@ from services.db import clusters
 from services.db import webhooks as repo
 from services.db.engine import Sessions
 from services.db.models import Delivery, Story, Webhook
-from services.db.stories import get_article, get_story
+from services.db.stories import get_articles, get_stories, get_story
 from services.events import EnrichedArticle
 from services.matching import StoryFacts, StoryFilter, matches
 from services.settings import Settings
@@ -51,25 +52,50 @@ STORE_WAIT_S = 0.1
 
 async def enqueue_for(settings: Settings, sessions: Sessions, event: EnrichedArticle) -> int | None:
     """Queue the events one enriched article causes; None while the sink has not stored it yet."""
+    queued, waiting = await enqueue_batch(settings, sessions, [event])
+    return None if waiting else queued
+
+
+async def enqueue_batch(settings: Settings, sessions: Sessions, events: Sequence[EnrichedArticle]
+                        ) -> tuple[int, list[EnrichedArticle]]:
+    """Queue the events of every article of ``events`` the sink has stored, in one transaction, in order;
+    (how many were queued, the articles not stored yet, to try again).
+
+    Why per batch: the articles, their stories and the subscriptions are read once for the batch, not
+    once per article, so the dispatcher keeps up with the sink; and an article the sink has not stored
+    yet no longer holds up the ones after it."""
     async with sessions() as session, session.begin():
-        article = await get_article(session, article_id=event.id)
-        if article is None:  # a newer version stored already is fine: its story is what we announce
-            return None
-        story = await get_story(session, story_id=article.story_id)
-        if story is None:
-            return None
-        facts = StoryFacts.of(topics=story.topics, entities=story.entities, lang=story.lang, state=story.state,
-                              sources=story.sources, published_at=story.published_at,
-                              text=f"{story.headline} {story.summary}")
-        merged = await clusters.aliases_of(session, story_id=story.id)
-        queued = 0
-        for hook in await repo.list_webhooks(session, enabled_only=True):
-            if (hook.filters or {}).get("digest") or not any(
-                    policy.subscribed(hook.filters, t) for t in policy.STORY_EVENTS):
-                continue  # a digest subscriber hears of stories once a period (api/webhooks/digests.py)
-            if matches(StoryFilter.from_subscription(hook.filters), facts):
-                queued += await _queue_for_hook(settings, session, hook, story, merged, event)
-        return queued
+        articles = await get_articles(session, article_ids=[e.id for e in events])
+        stories = await get_stories(session, story_ids={a.story_id for a in articles.values()})
+        hooks = [(h, StoryFilter.from_subscription(h.filters)) for h in await repo.list_webhooks(session, enabled_only=True)
+                 if not (h.filters or {}).get("digest")  # a digest subscriber hears of stories once a period
+                 and any(policy.subscribed(h.filters, t) for t in policy.STORY_EVENTS)]
+        queued, waiting = 0, []
+        for event in events:
+            article = articles.get(event.id)  # a newer version stored already is fine: its story is announced
+            story = None if article is None else (stories.get(article.story_id)
+                                                   or await get_story(session, story_id=article.story_id))
+            if story is None:
+                waiting.append(event)
+                continue
+            queued += await _queue_story(settings, session, hooks, story, event)
+        return queued, waiting
+
+
+async def _queue_story(settings: Settings, session: AsyncSession, hooks: Sequence[tuple[Webhook, StoryFilter]],
+                       story: Story, event: EnrichedArticle) -> int:
+    """The events of one stored article's story for every subscription it matches."""
+    facts = StoryFacts.of(topics=story.topics, entities=story.entities, lang=story.lang, state=story.state,
+                          sources=story.sources, published_at=story.published_at,
+                          text=f"{story.headline} {story.summary}")
+    merged: list[str] | None = None
+    queued = 0
+    for hook, wanted in hooks:
+        if matches(wanted, facts):
+            if merged is None:
+                merged = await clusters.aliases_of(session, story_id=story.id)
+            queued += await _queue_for_hook(settings, session, hook, story, merged, event)
+    return queued
 
 
 async def _queue_for_hook(settings: Settings, session: AsyncSession, hook: Webhook, story: Story,
@@ -112,23 +138,22 @@ async def enqueue_loop(settings: Settings, sessions: Sessions, consumer: AIOKafk
     while not stop.is_set():
         batches = await consumer.getmany(timeout_ms=500, max_records=settings.kafka_max_batch)
         for recs in batches.values():
+            pending: list[EnrichedArticle] = []
             for rec in recs:
                 try:
-                    event = EnrichedArticle.from_bytes(rec.value or b"")
+                    pending.append(EnrichedArticle.from_bytes(rec.value or b""))
                 except ValidationError:
                     log.error("skipping undecodable record", extra={"offset": rec.offset})
-                    continue
-                while not stop.is_set():
-                    try:
-                        queued = await enqueue_for(settings, sessions, event)
-                    except (OperationalError, DBAPIError, OSError) as exc:
-                        log.warning("store unavailable: %s", exc)
-                        queued = None
-                    if queued is not None:
-                        if queued:
-                            wake.set()
-                        break
-                    await asyncio.sleep(STORE_WAIT_S)  # the sink has not stored it yet
+            while pending and not stop.is_set():
+                try:
+                    queued, pending = await enqueue_batch(settings, sessions, pending)
+                except (OperationalError, DBAPIError, OSError) as exc:
+                    log.warning("store unavailable: %s", exc)  # the whole batch is tried again
+                    queued = 0
+                if queued:
+                    wake.set()
+                if pending:
+                    await asyncio.sleep(STORE_WAIT_S)  # the sink has not stored these yet
         if batches and not stop.is_set():
             await consumer.commit()
 

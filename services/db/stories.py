@@ -574,3 +574,19 @@ async def entity_counts(session: AsyncSession, *, prefix: str = "", limit: int =
     stmt = stmt.order_by(func.count(StoryEntity.story_id).desc(), StoryEntity.name).limit(limit)
     rows = await session.execute(stmt)
     return [{"id": i, "name": n, "type": t, "stories": int(c)} for i, n, t, c in rows.all()]
+
+
+
+async def get_articles(session: AsyncSession, *, article_ids: Sequence[str]) -> dict[str, Article]:
+    """Stored articles by id, the missing ones absent, in one query (a consumer's whole batch)."""
+    if not article_ids:
+        return {}
+    rows = (await session.scalars(select(Article).where(Article.id.in_(list(dict.fromkeys(article_ids)))))).all()
+    return {a.id: a for a in rows}
+
+
+async def get_stories(session: AsyncSession, *, story_ids: Collection[str]) -> dict[str, Story]:
+    """Stories by id in one query; an id that merged into another is absent (:func:`get_story` resolves it)."""
+    if not story_ids:
+        return {}
+    return {st.id: st for st in (await session.scalars(select(Story).where(Story.id.in_(list(story_ids))))).all()}

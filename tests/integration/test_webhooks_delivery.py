@@ -229,3 +229,27 @@ async def test_a_bridge_article_merges_two_stories_and_subscribers_hear_it_once(
         assert sorted(later) == ["story.merged", "story.updated"] and len(got) == 4
         assert later["story.merged"]["id"] == b.id and later["story.merged"]["merged_into"] == a.id
         assert later["story.updated"]["id"] == a.id and later["story.updated"]["article_count"] == 3
+
+
+async def test_a_batch_queues_what_one_by_one_would_and_waits_only_for_the_unstored(env):
+    """The dispatcher queues a consumer batch in one transaction: the same deliveries as article by article,
+    and an article the sink has not stored yet is handed back without holding up the ones after it."""
+    settings, sessions, _ = env
+    await _hook(sessions, "https://hooks.example/cease", topics=["ceasefire"])
+    await _hook(sessions, "https://hooks.example/all")
+    await _hook(sessions, "https://hooks.example/digest", digest="hourly")
+    stored = [await _story(sessions, n, topics={"ceasefire": 0.9} if n % 2 else {"sanctions": 0.8})
+              for n in range(1, 7)]
+    unstored = enriched(raw(99), topics={"ceasefire": 0.9})
+    batch = [stored[0], stored[1], unstored, *stored[2:]]
+    queued, waiting = await dispatcher.enqueue_batch(settings, sessions, batch)
+    assert waiting == [unstored]
+    assert queued == 3 + 6  # three ceasefire stories for the first hook, all six for the second, none for the digest
+    again, waiting = await dispatcher.enqueue_batch(settings, sessions, batch)
+    assert (again, waiting) == (0, [unstored])  # a replay queues nothing twice
+    async with sessions() as s:
+        rows = (await s.scalars(select(Delivery))).all()
+    assert len(rows) == 9 and len({(d.webhook_id, d.story_id) for d in rows}) == 9
+    async with sessions() as s, s.begin():
+        await story_repo.upsert_enriched(s, event=unstored)
+    assert await dispatcher.enqueue_batch(settings, sessions, [unstored]) == (2, [])
