@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, CursorResult, cast, delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, CursorResult, Select, cast, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
@@ -292,21 +292,32 @@ async def import_opml(session: AsyncSession, *, feeds: Iterable[OutlineLike], no
 async def due_feeds(session: AsyncSession, *, now: datetime, limit: int, feed_ids: Iterable[int] | None = None,
                     shard: tuple[int, Iterable[int]] | None = None,
                     exclude: Iterable[int] = ()) -> list[Feed]:
-    """Enabled feeds whose next check is due, most overdue first; ``shard`` = (modulus, owned remainders)."""
-    q = select(Feed).where(Feed.enabled.is_(True), or_(Feed.next_check_at.is_(None), Feed.next_check_at <= now))
-    if feed_ids is not None:
-        q = q.where(Feed.id.in_(list(feed_ids)))
-    if shard is not None:
-        modulus, owned = shard
-        owned = list(owned)
-        if not owned:
-            return []
-        q = q.where((Feed.id % modulus).in_(owned))
+    """Enabled feeds whose next check is due, never-checked first, then most overdue; ``shard`` = (modulus,
+    owned remainders).
+
+    Two reads, each walking ``ix_feeds_next_check_at`` in its own order and stopping at ``limit``: one
+    ordered read over "NULL or due" sorted every due row first (50 ms at 100,000 feeds after an import,
+    and the scheduler asks several times a second while it has work)."""
+    def due(q: Select[Any]) -> Select[Any]:
+        q = q.where(Feed.enabled.is_(True))
+        if feed_ids is not None:
+            q = q.where(Feed.id.in_(list(feed_ids)))
+        if shard is not None:
+            q = q.where((Feed.id % shard[0]).in_(owned))
+        if excluded:
+            q = q.where(Feed.id.not_in(excluded))
+        return q
+
+    owned = list(shard[1]) if shard is not None else []
+    if shard is not None and not owned:
+        return []
     excluded = list(exclude)
-    if excluded:
-        q = q.where(Feed.id.not_in(excluded))
-    q = q.order_by(Feed.next_check_at.is_not(None), Feed.next_check_at, Feed.id).limit(limit)
-    return list((await session.execute(q)).scalars())
+    out = list((await session.execute(due(select(Feed).where(Feed.next_check_at.is_(None)))
+                                      .order_by(Feed.id).limit(limit))).scalars())
+    if len(out) < limit:
+        out += (await session.execute(due(select(Feed).where(Feed.next_check_at <= now))
+                                      .order_by(Feed.next_check_at, Feed.id).limit(limit - len(out)))).scalars()
+    return out
 
 
 async def record_success(session: AsyncSession, *, feed_id: int, now: datetime, status: int,

@@ -24,6 +24,27 @@ ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 3, 18, 12, 0, tzinfo=UTC)
 
 
+async def test_due_feeds_never_checked_first_then_most_overdue(store_url: str,
+                                                               make_settings: Callable[..., Settings]) -> None:
+    engine = make_engine(make_settings(database_url=store_url))
+    try:
+        async with make_sessions(engine)() as s:
+            outlines = [OutlineFeed(f"https://d{i}.example.org/rss", f"D{i}", "", []) for i in range(8)]
+            await repo.import_opml(s, feeds=outlines, now=NOW)
+            schedule = {1: None, 2: -60, 3: -600, 4: +60, 5: None, 6: -600, 7: -5, 8: +3600}  # s from NOW
+            for fid, delta in schedule.items():
+                await repo.update_feed(s, feed_id=fid, next_check_at=None if delta is None
+                                       else NOW + timedelta(seconds=delta))
+            await repo.update_feed(s, feed_id=7, enabled=False)
+            order = [f.id for f in await repo.due_feeds(s, now=NOW, limit=100)]
+            assert order == [1, 5, 3, 6, 2]  # never checked (by id), then most overdue; not due or disabled: out
+            assert [f.id for f in await repo.due_feeds(s, now=NOW, limit=3)] == [1, 5, 3]  # the limit spans both
+            assert [f.id for f in await repo.due_feeds(s, now=NOW, limit=3, exclude=[5, 3])] == [1, 6, 2]
+            assert [f.id for f in await repo.due_feeds(s, now=NOW, limit=9, shard=(2, {0}))] == [6, 2]
+    finally:
+        await engine.dispose()
+
+
 async def test_repository_round_trip(store_url: str, make_settings: Callable[..., Settings]) -> None:
     engine = make_engine(make_settings(database_url=store_url))
     sessions = make_sessions(engine)
