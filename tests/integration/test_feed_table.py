@@ -128,3 +128,21 @@ async def test_status_counts_are_reused_until_this_process_changes_a_feed(sessio
         target = next(f for f in feeds if status(f) == "ok" and f.id != ok.id)
         await repo.record_failure(s, feed_id=target.id, now=T0, error="boom", error_class="http", next_check_at=T0)
         assert (await repo.status_counts(s, max_age_s=60))["failing"] == again["failing"] + 1
+
+
+async def test_a_search_reads_the_trigram_indexes_on_postgresql(sessions) -> None:
+    """Migration 0011: on PostgreSQL "URL or title contains q" is answered from pg_trgm's GIN indexes (a
+    whole-table scan took 221 ms at 100,000 feeds); on SQLite the scan stays (within the page goal)."""
+    from sqlalchemy import select, text
+
+    await _seed(sessions)
+    async with sessions() as s:
+        if s.get_bind().dialect.name != "postgresql":
+            pytest.skip("trigram indexes are a PostgreSQL feature; SQLite scans")
+        indexes = set((await s.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'feeds'"))).scalars())
+        assert {"ix_feeds_url_trgm", "ix_feeds_title_trgm"} <= indexes
+        await s.execute(text("SET LOCAL enable_seqscan = off"))  # 120 rows: the planner would scan them anyway
+        stmt = select(Feed.id).where(repo._contains(s, "wire0"))
+        plan = "\n".join((await s.execute(text("EXPLAIN " + str(stmt.compile(
+            s.get_bind(), compile_kwargs={"literal_binds": True}))))).scalars())
+        assert "ix_feeds_url_trgm" in plan and "ix_feeds_title_trgm" in plan, plan
