@@ -11,7 +11,19 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import ColumnElement, CursorResult, Select, cast, delete, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Select,
+    cast,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
@@ -86,7 +98,7 @@ async def count_failing(session: AsyncSession) -> int:
 def _has_tag(session: AsyncSession, tag: str) -> ColumnElement[bool] | TextClause:
     """``tag`` is one of the feed's tags (a JSON array), matched by the store so paging happens there too."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.jsonb_exists(cast(Feed.tags, JSONB), tag)
+        return cast(Feed.tags, JSONB).has_key(tag)  # the ? operator: ix_feeds_tags (migration 0012) answers it
     return text("EXISTS (SELECT 1 FROM json_each(feeds.tags) WHERE json_each.value = :tag)").bindparams(tag=tag)
 
 
@@ -97,7 +109,8 @@ async def list_feeds(session: AsyncSession, *, enabled: bool | None = None, fail
     if enabled is not None:
         cond.append(Feed.enabled.is_(enabled))
     if failing is not None:
-        cond.append(Feed.consecutive_failures > 0 if failing else Feed.consecutive_failures == 0)
+        # a literal 0, so the planner sees the partial index ix_feeds_failing's condition (migration 0012)
+        cond.append(Feed.consecutive_failures > literal_column("0") if failing else Feed.consecutive_failures == 0)
     if tag is not None:
         cond.append(_has_tag(session, tag))
     if limit is None and not offset:  # every feed (the OPML export)

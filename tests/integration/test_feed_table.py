@@ -146,3 +146,26 @@ async def test_a_search_reads_the_trigram_indexes_on_postgresql(sessions) -> Non
         plan = "\n".join((await s.execute(text("EXPLAIN " + str(stmt.compile(
             s.get_bind(), compile_kwargs={"literal_binds": True}))))).scalars())
         assert "ix_feeds_url_trgm" in plan and "ix_feeds_title_trgm" in plan, plan
+
+
+async def test_failing_and_tag_pages_read_their_indexes(sessions) -> None:
+    """Migration 0012: ``GET /feeds?failing=true`` walks the partial index of failing feeds (both stores),
+    ``?tag=`` the GIN index of the tags (PostgreSQL), instead of testing every row in id order."""
+    from sqlalchemy import select, text
+
+    await _seed(sessions)
+    async with sessions() as s:
+        postgres = s.get_bind().dialect.name == "postgresql"
+        failing = select(Feed.id).where(Feed.consecutive_failures > repo.literal_column("0")).order_by(Feed.id)
+        tagged = select(Feed.id).where(repo._has_tag(s, "ua")).order_by(Feed.id)
+
+        async def plan(stmt: Any) -> str:
+            sql = str(stmt.compile(s.get_bind(), compile_kwargs={"literal_binds": True}))
+            if postgres:
+                await s.execute(text("SET LOCAL enable_seqscan = off"))
+                return "\n".join((await s.execute(text("EXPLAIN " + sql))).scalars())
+            return "\n".join(str(r) for r in (await s.execute(text("EXPLAIN QUERY PLAN " + sql))).all())
+
+        assert "ix_feeds_failing" in await plan(failing)
+        if postgres:
+            assert "ix_feeds_tags" in await plan(tagged)
