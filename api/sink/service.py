@@ -102,11 +102,13 @@ async def consume(settings: Settings, sessions: Sessions, consumer: AIOKafkaCons
     """Poll, store, commit; on a store outage keep the batch and retry until it is written."""
     rules = grouping_rules(settings)
     while not stop.is_set():
-        batches = await consumer.getmany(timeout_ms=500, max_records=settings.kafka_max_batch)
-        for _tp, records in batches.items():
+        batches = await consumer.getmany(timeout_ms=500, max_records=settings.sink_max_batch)
+        # Every partition's records in one transaction: per partition, three partitions cut a poll into
+        # three small commits. Grouping does not depend on the order across partitions.
+        records = [r for _tp, part in sorted(batches.items(), key=lambda kv: kv[0].partition) for r in part]
+        if records:
             await store_until_written(sessions, records, rules=rules,
                                       sqlite_cache_kib=settings.sink_sqlite_cache_kib)
-        if batches:
             await consumer.commit()
 
 

@@ -95,8 +95,9 @@ async def run_store(url: str, events: list[EnrichedArticle], batch: int) -> dict
             "SELECT (SELECT count(*) FROM articles), count(*), max(article_count) FROM stories"))).one()
     await engine.dispose()
     q = max(1, len(marks) // 4)
-    first = q * batch / (marks[q - 1] - started)
-    last = q * batch / (marks[-1] - marks[-q - 1])
+    first = min(q * batch, len(events)) / (marks[q - 1] - started)
+    # One batch (fewer articles than --batch) has no last quarter of its own: the whole run is both.
+    last = q * batch / (marks[-1] - marks[-q - 1]) if len(marks) > q else len(events) / total
     return {"articles": int(articles), "stories": int(stories), "largest_story": int(biggest or 0),
             "articles_per_s": round(len(events) / total, 1), "first_quarter_per_s": round(first, 1),
             "last_quarter_per_s": round(last, 1), "sink_cpu_s": round(cpu, 2),
@@ -107,7 +108,8 @@ def main() -> None:
     p = argparse.ArgumentParser(prog="python -m tests.bench.sink", description=__doc__.split("\n\n")[0])
     p.add_argument("--articles", type=int, default=2000)
     p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    p.add_argument("--batch", type=int, default=32, help="records per store_batch call (the sink's poll)")
+    p.add_argument("--batch", type=int, default=Settings().sink_max_batch,
+                   help="records per store_batch call (the sink's poll under a backlog: WIREWATCH_SINK_MAX_BATCH)")
     p.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "sink.json")
     args = p.parse_args()
     results: dict[str, Any] = {"at": datetime.now(UTC).isoformat(), "articles": args.articles,

@@ -182,3 +182,53 @@ async def test_an_article_twice_in_one_batch_joins_its_story_once(store_url: str
         assert stories == [(first.id, 2)]
     finally:
         await engine.dispose()
+
+
+async def test_one_poll_of_every_partition_is_stored_in_one_transaction(store_url: str, kafka_bootstrap: str,
+                                                                       unique_topics, make_settings,
+                                                                       monkeypatch) -> None:
+    """Real broker, three partitions, the sink's own loop: a poll's records of all partitions go to one
+    ``store_until_written`` (one transaction, one commit), not one per partition."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    from services import bus
+
+    settings = make_settings(database_url=store_url, kafka_bootstrap=kafka_bootstrap, **unique_topics,
+                             kafka_partitions=3, sink_max_batch=500)
+    await bus.ensure_topics(settings)
+    events = workload("distinct", 90, first=3_000)
+    calls: list[set[int]] = []
+    real = service.store_until_written
+
+    async def spy(sessions, records, **kw):  # type: ignore[no-untyped-def]
+        calls.append({r.partition for r in records})
+        return await real(sessions, records, **kw)
+
+    monkeypatch.setattr(service, "store_until_written", spy)
+    engine = make_engine(settings)
+    sessions = make_sessions(engine)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    consumer = AIOKafkaConsumer(settings.topic_enriched, bootstrap_servers=kafka_bootstrap,
+                                group_id=settings.group_sink, enable_auto_commit=False, auto_offset_reset="earliest")
+    await producer.start()
+    stop = asyncio.Event()
+    try:
+        for i, e in enumerate(events):
+            await producer.send_and_wait(settings.topic_enriched, e.to_bytes(), key=e.id.encode(), partition=i % 3)
+        await consumer.start()
+        sink = asyncio.create_task(service.consume(settings, sessions, consumer, stop))
+        for _ in range(300):
+            async with sessions() as s:
+                if len((await s.scalars(select(Article.id))).all()) == len(events):
+                    break
+            await asyncio.sleep(0.1)
+        stop.set()
+        await asyncio.wait_for(sink, 10)
+        async with sessions() as s:
+            assert len((await s.scalars(select(Article.id))).all()) == len(events)
+        assert any(len(parts) > 1 for parts in calls), calls
+        assert len(calls) <= 3, calls
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        await engine.dispose()

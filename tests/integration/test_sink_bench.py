@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_sink_bench_short_form(tmp_path: Path) -> None:
     out = tmp_path / "sink.json"
-    proc = subprocess.run([sys.executable, "-m", "tests.bench.sink", "--articles", "160", "--db", "sqlite",
+    proc = subprocess.run([sys.executable, "-m", "tests.bench.sink", "--articles", "160", "--db", "sqlite", "--batch", "32",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "articles/s" in proc.stdout

@@ -97,7 +97,7 @@ async def test_through_kafka_subscribers_see_one_live_story_per_group(stream, st
     """Real broker, the sink's own consume loop; the dispatcher queues after each stored batch, as it would
     while the stream arrives; a real receiver counts what it was told."""
     settings = make_settings(database_url=store_url, kafka_bootstrap=kafka_bootstrap, **unique_topics,
-                             story_update_min_interval_s=0, kafka_max_batch=16)
+                             story_update_min_interval_s=0, sink_max_batch=16)
     await bus.ensure_topics(settings)
     engine = make_engine(settings)
     sessions = make_sessions(engine)
