@@ -86,6 +86,14 @@ class Profile:
     numbers: frozenset[str] = frozenset()
     names: frozenset[str] = frozenset()  # capitalised words no entity covers (Latin script: alike across languages)
     minhash: Sequence[int] = ()
+    # Derived once here, whatever is passed (so ``Profile(**p.__dict__)`` stays right), never stored: the
+    # total weights every pair's overlap divides by (summed per pair, they were a tenth of its cost).
+    entity_total: float = field(default=0.0, compare=False, repr=False)
+    term_total: float = field(default=0.0, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "entity_total", sum(self.entities.values()))
+        object.__setattr__(self, "term_total", sum(self.terms.values()))
 
     def to_json(self) -> dict[str, Any]:
         return {"t": self.published_at.isoformat(), "lang": self.lang, "e": dict(self.entities),
@@ -125,14 +133,17 @@ def keys(p: Profile, bands: Iterable[str] = ()) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _overlap(a: Mapping[str, float], b: Mapping[str, float], floor: float) -> float:
+def _overlap(a: Mapping[str, float], b: Mapping[str, float], floor: float,
+             totals: tuple[float, float] | None = None) -> float:
     """Weighted overlap relative to the lighter side (a headline against a full text can still reach 1),
-    but at least ``floor``: a match on a few light items is not a full match."""
+    but at least ``floor``: a match on a few light items is not a full match. ``totals``: the two sides'
+    summed weights, when the caller holds them."""
     if not a or not b:
         return 0.0
     small, big = (a, b) if len(a) <= len(b) else (b, a)
     shared = sum(min(w, big[k]) for k, w in small.items() if k in big)
-    return min(shared / max(min(sum(a.values()), sum(b.values())), floor), 1.0)
+    ta, tb = totals if totals is not None else (sum(a.values()), sum(b.values()))
+    return min(shared / max(min(ta, tb), floor), 1.0)
 
 
 def jaccard(a: Sequence[int], b: Sequence[int]) -> float:
@@ -142,22 +153,26 @@ def jaccard(a: Sequence[int], b: Sequence[int]) -> float:
     return sum(map(operator.eq, a, b)) / len(a)
 
 
+def _ended_only(s: frozenset[str]) -> bool:
+    return bool(s & ENDED) and not s & STANDING
+
+
+def _standing_only(s: frozenset[str]) -> bool:
+    return bool(s & STANDING) and not s & ENDED
+
+
 def _states_clash(a: frozenset[str], b: frozenset[str]) -> bool:
     """One reports the ceasefire only standing, the other only ended: "truce agreed" vs "truce collapsed"."""
-    def ended_only(s: frozenset[str]) -> bool:
-        return bool(s & ENDED) and not s & STANDING
-
-    def standing_only(s: frozenset[str]) -> bool:
-        return bool(s & STANDING) and not s & ENDED
-
-    return (ended_only(a) and standing_only(b)) or (ended_only(b) and standing_only(a))
+    if not a or not b:
+        return False
+    return (_ended_only(a) and _standing_only(b)) or (_ended_only(b) and _standing_only(a))
 
 
 def features(a: Profile, b: Profile, rules: LinkRules) -> tuple[float, ...]:
     """The pair's feature vector, in the order of FEATURES."""
     same = a.lang == b.lang
     return _features(a, b, rules, abs((a.published_at - b.published_at).total_seconds()),
-                     _overlap(a.terms, b.terms, rules.term_floor) if same else 0.0, jaccard(a.minhash, b.minhash))
+                     _terms(a, b, rules) if same else 0.0, jaccard(a.minhash, b.minhash))
 
 
 def _features(a: Profile, b: Profile, rules: LinkRules, seconds: float, words: float, minhash: float
@@ -166,7 +181,7 @@ def _features(a: Profile, b: Profile, rules: LinkRules, seconds: float, words: f
     hours = seconds / 3600
     same = a.lang == b.lang
     ta, tb = a.title_entities, b.title_entities
-    entities, strict = _overlaps(a.entities, b.entities, rules.entity_floor, rules.strict_entity_floor)
+    entities, strict = _overlaps(a, b, rules.entity_floor, rules.strict_entity_floor)
     return (
         entities,
         strict,
@@ -185,14 +200,14 @@ def _features(a: Profile, b: Profile, rules: LinkRules, seconds: float, words: f
     )
 
 
-def _overlaps(a: Mapping[str, float], b: Mapping[str, float], floor: float, strict_floor: float
-              ) -> tuple[float, float]:
-    """:func:`_overlap` at two floors, the shared weight and the sums computed once."""
+def _overlaps(pa: Profile, pb: Profile, floor: float, strict_floor: float) -> tuple[float, float]:
+    """:func:`_overlap` of the entities at two floors, the shared weight computed once."""
+    a, b = pa.entities, pb.entities
     if not a or not b:
         return 0.0, 0.0
     small, big = (a, b) if len(a) <= len(b) else (b, a)
     shared = sum(min(w, big[k]) for k, w in small.items() if k in big)
-    lighter = min(sum(a.values()), sum(b.values()))
+    lighter = min(pa.entity_total, pb.entity_total)
     return min(shared / max(lighter, floor), 1.0), min(shared / max(lighter, strict_floor), 1.0)
 
 
@@ -207,11 +222,15 @@ def _shared_words(a: Profile, b: Profile, rules: LinkRules) -> float | None:
     same = a.lang == b.lang
     shared = sum(min(w, b.entities[k]) for k, w in a.entities.items() if k in b.entities)
     if shared >= rules.min_shared_entity or len(a.names & b.names) >= 2:
-        return _overlap(a.terms, b.terms, rules.term_floor) if same else 0.0
+        return _terms(a, b, rules) if same else 0.0
     if not same:
         return None
-    words = _overlap(a.terms, b.terms, rules.term_floor)
+    words = _terms(a, b, rules)
     return words if words >= rules.min_shared_words else None
+
+
+def _terms(a: Profile, b: Profile, rules: LinkRules) -> float:
+    return _overlap(a.terms, b.terms, rules.term_floor, (a.term_total, b.term_total))
 
 
 def probability(a: Profile, b: Profile, rules: LinkRules) -> float:
@@ -226,8 +245,11 @@ def probability(a: Profile, b: Profile, rules: LinkRules) -> float:
     words = _shared_words(a, b, rules)
     if words is None:
         return 0.0
-    *w, bias = rules.weights
-    z = bias + sum(wi * xi for wi, xi in zip(w, _features(a, b, rules, seconds, words, minhash), strict=True))
+    w = rules.weights
+    x = _features(a, b, rules, seconds, words, minhash)
+    if len(x) != len(w) - 1:
+        raise ValueError(f"LinkRules.weights has {len(w)} values for {len(x)} features and the intercept")
+    z = w[-1] + sum(map(operator.mul, w, x))  # map stops at the shorter: the features
     return 1.0 / (1.0 + math.exp(-z))
 
 

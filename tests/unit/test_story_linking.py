@@ -9,6 +9,7 @@ article that links two stories merges them into the oldest.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -131,3 +132,20 @@ def test_settings_defaults_are_the_rules_defaults() -> None:
     rules, d = grouping_rules(Settings()), LinkRules()
     assert (rules.link.alone, rules.link.supported, rules.link.window_s, rules.link.near_duplicate) == (
         d.alone, d.supported, d.window_s, d.near_duplicate)
+
+
+def test_a_profile_derives_its_weight_totals_whatever_it_is_built_from() -> None:
+    """The totals every overlap divides by are computed once per profile, and never taken from the caller:
+    a copy with other entities (``replace``, ``Profile(**p.__dict__)``) gets its own."""
+    p = prof("t1", ents={PUTIN: 1.5, RU: 0.5}, terms={"truce": 2.0, "energy": 1.0})
+    assert (p.entity_total, p.term_total) == (2.0, 3.0)
+    q = replace(p, entities={PUTIN: 1.5})
+    assert q.entity_total == 1.5 and Profile(**{**q.__dict__, "entity_total": 99.0}).entity_total == 1.5
+    assert Profile.from_json("t1", p.to_json()).term_total == 3.0
+
+
+def test_weights_that_do_not_fit_the_features_are_refused() -> None:
+    a, b = prof("w1", **CALL), prof("w2", hours=1, **CALL)
+    assert 0.0 < probability(a, b, LinkRules()) <= 1.0
+    with pytest.raises(ValueError, match="features"):
+        probability(a, b, LinkRules(weights=LinkRules().weights[:-2]))
