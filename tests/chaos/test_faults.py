@@ -8,13 +8,14 @@ report in once with one delivered event per state change (see tests/chaos/flow.p
 from __future__ import annotations
 
 import asyncio
+import functools
 from pathlib import Path
 
 import pytest
 
 from tests.chaos.conftest import Broker, Postgres
 from tests.chaos.flow import LONG, SCALE, Run, kill_and_restart, receiver_outage, run_flow, sizes, sqlite_lock
-from tests.chaos.stack import Stack
+from tests.chaos.stack import Stack, poll
 
 pytestmark = [pytest.mark.chaos, pytest.mark.kafka, pytest.mark.e2e, pytest.mark.timeout(int(900 * SCALE) if LONG else 240)]
 
@@ -75,20 +76,62 @@ async def test_kafka_broker_restart(own_broker: Broker, unique_topics, tmp_path)
 
 
 async def test_postgres_outage(own_postgres: Postgres, kafka_bootstrap, unique_topics, tmp_path):
-    """(c) our own PostgreSQL stopped mid-run for a while (12 s; 25 s in the long form), then started."""
+    """(c) our own PostgreSQL stopped mid-run for a while (12 s; 30 s in the long form, as issue 16 asks), then started."""
     feeds, per_feed = sizes()
 
     async def scenario(run: Run) -> None:
         await run.until_stored(run.rng.uniform(0.25, 0.45))
         own_postgres.stop()
         run.note("postgres stopped")
-        await asyncio.sleep(25 if LONG else 12)  # the outage itself
+        await asyncio.sleep(30 if LONG else 12)  # the outage itself
         own_postgres.start()
         run.note("postgres started")
 
     stack = _stack(tmp_path, kafka_bootstrap, unique_topics, database_url=own_postgres.url)
     result = await run_flow(stack, scenario, feeds=feeds, per_feed=per_feed, round_s=2.0)
     print(result)
+
+
+# A ten-minute outage needs retries that outlast it (the default schedule does, over three days, but its
+# third retry comes 30 minutes later): 48 s of quick retries, then one a minute for twelve minutes.
+TEN_MINUTE_RETRIES = ",".join(["1", "2", "5", "10", "30"] + ["60"] * 12)
+RECEIVER_DOWN_S = 600
+ROLLING = ("api", "ingest", "enrich", "sink", "tracker", "webhooks")
+
+
+@pytest.mark.skipif(not LONG, reason="long form only (make chaos): a rolling restart and a ten-minute receiver outage")
+@pytest.mark.timeout(int(900 * SCALE) + RECEIVER_DOWN_S + 300)
+async def test_rolling_restart_under_load_then_receiver_down_ten_minutes(kafka_bootstrap, unique_topics, tmp_path):
+    """(f) every service stopped gracefully (SIGTERM) and started again, one after the other, while articles
+    flow: each must exit 0, and the next goes only once articles are being stored again; (d) then the
+    subscriber down ten minutes, as issue 16 asks, and back on the same port."""
+    feeds, per_feed = sizes()
+
+    async def scenario(run: Run) -> None:
+        await run.until_stored(0.1)
+        for key in ROLLING:
+            code = run.stack.terminate(key, timeout=30)
+            run.note(f"stopped {key} gracefully (exit {code})")
+            assert code == 0, f"{key} did not stop cleanly on SIGTERM (exit {code})\n{run.stack.tail()}"
+            run.stack.start(key)
+            if key == "api":
+                await run.stack.wait_api()
+            before = await run.stored() or 0
+            if before < run.n:  # back at work: the flow moves again before the next one stops
+                await poll(functools.partial(_more, run, before), timeout=120 * SCALE,
+                           what=f"storing again after {key}")
+            run.note(f"restarted {key}")
+        await receiver_outage(run, at=0.6, down_s=RECEIVER_DOWN_S)
+
+    stack = _stack(tmp_path, kafka_bootstrap, unique_topics,
+                   env_extra={"WIREWATCH_WEBHOOK_RETRY_SCHEDULE_S": TEN_MINUTE_RETRIES})
+    result = await run_flow(stack, scenario, feeds=feeds, per_feed=per_feed, round_s=3.0)
+    print(result)
+
+
+async def _more(run: Run, than: int) -> bool:
+    got = await run.stored()
+    return got is not None and (got > than or got >= run.n)
 
 
 async def test_two_ingesters_two_enrichers_one_of_each_killed(kafka_bootstrap, unique_topics, tmp_path):
