@@ -44,8 +44,12 @@ proposed), so a partial ceasefire agreed while a full one is rejected is
 right after a negation word of the language ("no violations", "sans
 prolongation", "لم تسجل أي خروقات") does not count, nor does an extension cue
 right after a proposal word ("propose extending": proposed). Weak cues (talks
-about a truce: proposed) are read only when no other state is cued. All
-detected states are returned too, furthest along first.
+about a truce: proposed) are read only when no other state is cued. Then the
+taxonomy's ``states.resolve`` rules settle cues that running text mixes in one
+sentence: a new truce agreed "after the previous one collapsed" is ``agreed``,
+one "holding despite accusations" is ``in_force``, one side accepting while the
+other "has yet to respond" is ``proposed``, talks that "resumed" are not fighting
+that did. All detected states are returned too, furthest along first.
 """
 
 from __future__ import annotations
@@ -109,6 +113,7 @@ class _Rules:
     states: tuple[dict[str, Scanner], ...]  # cue sets, own first, English last
     weak: tuple[dict[str, Scanner], ...]  # cues read only when no other state is cued ("talks": proposed)
     cancel: tuple[tuple[frozenset[str], re.Pattern[str]], ...]  # (states, words cancelling their cues after them)
+    resolve: tuple[tuple[frozenset[str], frozenset[str], str | None, re.Pattern[str]], ...]  # see _resolved
     actor_patterns: tuple[str, ...]
     country_word_patterns: tuple[str, ...]
     bounded: bool
@@ -184,6 +189,16 @@ class TopicModel:
                 if states and alts:
                     out.append((states, re.compile("|".join(alts), re.IGNORECASE)))
             return tuple(out)
+
+        def resolve_rx(sets: Sequence[str]) -> tuple[tuple[frozenset[str], frozenset[str], str | None,
+                                                             re.Pattern[str]], ...]:
+            out = []
+            for rule in st.get("resolve", ()):
+                alts = [f"(?:{_rx(rule['cues'][r], bounded(r)).pattern})" for r in sets if rule["cues"].get(r)]
+                if alts:
+                    out.append((frozenset(rule["if"]), frozenset(rule["drop"]), rule.get("add"),
+                                re.compile("|".join(alts), re.IGNORECASE)))
+            return tuple(out)
         self._rules: dict[str, _Rules] = {}
         for lang, spec in langs.items():
             sets = [lang, *spec.get("rules", ())]
@@ -209,6 +224,7 @@ class TopicModel:
                 states=tuple(cues[r] for r in dict.fromkeys((*sets, "en")) if r in cues),
                 weak=tuple(weak[r] for r in dict.fromkeys((*sets, "en")) if r in weak),
                 cancel=cancel_rx(sets),
+                resolve=resolve_rx(sets),
                 actor_patterns=tuple(actors),
                 country_word_patterns=tuple(words),
                 bounded=bounded(lang),
@@ -398,6 +414,20 @@ class TopicModel:
                         ends += ends_of[g]
                 if not ends or self._stands(sent, sorted(m.start() for m in sc.finditer(sent, where)), ends):
                     found.add(state)
+        return self._resolved(rules, sent, found, skip)
+
+    @staticmethod
+    def _resolved(rules: _Rules, sent: str, found: set[str], skip: set[str] | frozenset[str]) -> set[str]:
+        """``found`` after the taxonomy's ``states.resolve`` rules: when a sentence cues one of a rule's ``if``
+        states and one of its ``drop`` states, and the rule's words of the language occur in it, the ``drop``
+        states go (and ``add`` comes in). So a new truce agreed "after the previous one collapsed" is
+        ``agreed``, a truce "holding despite mutual accusations" is ``in_force``, and one side accepting while
+        the other "has yet to respond" is still ``proposed``."""
+        for need, drop, add, rx in rules.resolve:
+            if found & need and found & drop and rx.search(sent):
+                found -= drop
+                if add and add not in skip:
+                    found.add(add)
         return found
 
     def _stands(self, sent: str, starts: list[int], ends: list[int]) -> bool:

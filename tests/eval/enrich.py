@@ -14,7 +14,8 @@ hold-out, the 12-language full-taxonomy set and the 27-language ceasefire set
 (each a dev and a held-out file), ``extra_dev.jsonl`` (hand-written dev
 cases) and ``more_dev.jsonl`` (more dev cases per language: every lifecycle
 state, headline / summary / full forms, and hard negatives) and ``fresh_dev.jsonl`` (written after the
-other dev sets saturated and first scored before any rule change, README_fresh.md). Every set is scored per language, on the full text and on its short
+other dev sets saturated and first scored before any rule change, README_fresh.md) and ``fresh2_dev.jsonl`` (full
+texts and summaries, also first scored before any rule change, README_fresh2.md). Every set is scored per language, on the full text and on its short
 forms: ``short`` = headline + first sentence, ``headline`` = headline alone.
 Goals are checked on the dev sets only; held-out figures are reported, never
 tuned on. The ceasefire-only sets score ``ceasefire`` and its state alone (their
@@ -74,6 +75,7 @@ ORIGINAL_LANGUAGES = frozenset({"en", "uk", "ru", "ar", "fr", "es", "de"})
 FULL_LANGUAGES = frozenset({"en", "ar", "ru", "uk", "fr", "es", "de", "it", "pt", "tr", "fa", "he"})
 CEASEFIRE_ONLY_FRESH = frozenset({"pl", "nl", "ro", "bg", "sr", "hr", "el", "az", "zh", "ja", "ko", "hi", "ur", "id",
                                   "vi", "sw"})
+CEASEFIRE_ONLY_FRESH2 = frozenset({"pl", "nl", "ro", "bg", "el", "hr", "hi", "id", "ja", "ko", "zh", "vi"})
 DATASETS: tuple[Dataset, ...] = (
     Dataset("devset", DEVSET, True, languages=ORIGINAL_LANGUAGES),
     Dataset("holdout", DATA / "enrich_holdout.jsonl", False, languages=ORIGINAL_LANGUAGES),
@@ -87,6 +89,9 @@ DATASETS: tuple[Dataset, ...] = (
     # full-taxonomy languages and ceasefire + state alone in the others.
     Dataset("fresh-dev", LANG / "fresh_dev.jsonl", True, languages=FULL_LANGUAGES),
     Dataset("fresh-cf-dev", LANG / "fresh_dev.jsonl", True, "ceasefire", languages=CEASEFIRE_ONLY_FRESH),
+    # fresh2_dev.jsonl (README_fresh2.md): full texts and summaries, scored the same two ways.
+    Dataset("fresh2-dev", LANG / "fresh2_dev.jsonl", True, languages=FULL_LANGUAGES),
+    Dataset("fresh2-cf-dev", LANG / "fresh2_dev.jsonl", True, "ceasefire", languages=CEASEFIRE_ONLY_FRESH2),
 )
 
 
