@@ -2,7 +2,7 @@
 # Local single-node Apache Kafka (KRaft) from Maven Central jars.
 # Usage: deploy/kafka.sh {jars|start|stop|status|topics} [DATA_DIR]
 # Env: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_HEAP (512m),
-#      WIREWATCH_KAFKA_PARTITIONS (3), KAFKA_START_TIMEOUT (90 s).
+#      WIREWATCH_KAFKA_PARTITIONS (3), KAFKA_START_TIMEOUT (90 s), KAFKA_STOP_GRACE_S (30 s).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:-status}
@@ -78,8 +78,13 @@ PROPS
 stop() {
   if ! running; then rm -f "$pidfile"; return 0; fi
   local pid; pid=$(cat "$pidfile")
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  # KAFKA_STOP_GRACE_S (30): how long a controlled shutdown may take before kill -9; 0 for a throwaway
+  # broker (a test session's), whose data nobody reads again.
+  local grace=${KAFKA_STOP_GRACE_S:-30}
+  if [ "$grace" != 0 ]; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 $((grace * 5))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  fi
   kill -9 "$pid" 2>/dev/null || true
   rm -f "$pidfile"
   echo "kafka: stopped" >&2
