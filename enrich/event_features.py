@@ -176,13 +176,23 @@ LATIN_SHARE_FOR_SCRIPT = 0.5  # below this share of Latin letters a text is writ
 ACRONYM = (3, 5)  # letters of an all-capitals word taken as a name ("PSG", "NATO"; "US" is too common)
 
 
+_NOT_LATIN = re.compile("[^\x00-\x7fÀ-ɏ]")
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def _plain(word: str) -> str:
+    """Cached: names() asks it for every capitalised word, and news vocabulary repeats."""
     return "".join(c for c in unicodedata.normalize("NFKD", word.casefold()) if c.isalpha() and c.isascii())
 
 
 def _latin_share(doc: str) -> float:
-    letters = [c for c in doc if c.isalpha()]
-    return sum(1 for c in letters if c.isascii() or "À" <= c <= "ɏ") / len(letters) if letters else 1.0
+    """Share of the letters that are Latin (ASCII or U+00C0-U+024F); only the other characters, found by a
+    regex, are walked in Python."""
+    letters = sum(map(str.isalpha, doc))
+    if not letters:
+        return 1.0
+    other = sum(map(str.isalpha, _NOT_LATIN.findall(doc)))
+    return (letters - other) / letters
 
 
 def names(doc: str, entity_spans: Iterable[tuple[int, int]] = (), limit: int = MAX_NAMES) -> list[str]:

@@ -89,17 +89,23 @@ class _Cues:
         return n + sum(1 for w in words if w.startswith(self.prefixes)) if self.prefixes else n
 
 
+_FROM_GREEK = re.compile("[^\x00-\u036f]")  # characters from U+0370 on: the only ones a script is counted for
+
+
 def _script(sample: str) -> str | None:
-    """The language a single-language script (or CJK) names, when it writes most of the letters."""
-    han = kana = hangul = letters = 0
+    """The language a single-language script (or CJK) names, when it writes most of the letters.
+
+    Only the letters from U+0370 on are walked in Python (found by a regex): a Latin-script sample, most of
+    them, has none and is answered without counting.
+    """
+    high = [ch for ch in _FROM_GREEK.findall(sample) if ch.isalpha()]
+    if not high:
+        return None  # no letters, or Latin ones only: no script decides
+    letters = sum(map(str.isalpha, sample))
+    han = kana = hangul = 0
     counts: dict[str, int] = {}
-    for ch in sample:
-        if not ch.isalpha():
-            continue
-        letters += 1
+    for ch in high:
         o = ord(ch)
-        if o < 0x0370:
-            continue
         if 0x3040 <= o <= 0x30FF:
             kana += 1
         elif 0xAC00 <= o <= 0xD7AF or 0x1100 <= o <= 0x11FF:
