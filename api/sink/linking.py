@@ -70,6 +70,11 @@ class LinkRules:
     min_shared_entity: float = 0.5
     min_shared_words: float = 0.15
 
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(FEATURES) + 1:
+            raise ValueError(f"LinkRules.weights has {len(self.weights)} values for {len(FEATURES)} features "
+                             "and the intercept")
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -245,11 +250,8 @@ def probability(a: Profile, b: Profile, rules: LinkRules) -> float:
     words = _shared_words(a, b, rules)
     if words is None:
         return 0.0
-    w = rules.weights
-    x = _features(a, b, rules, seconds, words, minhash)
-    if len(x) != len(w) - 1:
-        raise ValueError(f"LinkRules.weights has {len(w)} values for {len(x)} features and the intercept")
-    z = w[-1] + sum(map(operator.mul, w, x))  # map stops at the shorter: the features
+    w = rules.weights  # one per feature, then the intercept (checked by LinkRules)
+    z = w[-1] + sum(map(operator.mul, w, _features(a, b, rules, seconds, words, minhash)))
     return 1.0 / (1.0 + math.exp(-z))
 
 
