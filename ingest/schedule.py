@@ -13,10 +13,12 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from services.settings import Settings
 
 RECENT_ENTRIES = 20
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -86,3 +88,32 @@ def next_failure(now: datetime, *, failures: int, policy: Policy, base_s: float,
                  retry_after_s: float | None = None, rand: Callable[[], float] = random.random) -> datetime:
     return now + timedelta(seconds=error_backoff(failures, policy, base_s=base_s, retry_after_s=retry_after_s,
                                                  rand=rand))
+
+
+def interleave(polled: Sequence[T], first: Sequence[T], room: int, *, first_share: float,
+               credit: float) -> tuple[list[T], float]:
+    """Pick up to ``room`` polls to start: feeds already on a schedule before first polls, except that first
+    polls get at least ``first_share`` of the starts while both queues wait. Returns (picked, new credit).
+
+    Why: a first poll has no deadline to keep, a re-poll does. After an import of 100,000 feeds the first
+    pass takes longer than the feeds' intervals; served in due order, the feeds polled early in it come due
+    again behind the rest of the import and are all late at once. Serving the schedule first keeps them on
+    time, and the first pass takes the remaining capacity. The share is a floor so a schedule that fills
+    every slot still cannot starve new feeds. ``credit`` carries the unused share from one call to the next
+    (a busy scheduler starts one poll at a time); it is capped at one start, so hours without first polls
+    bank nothing.
+    """
+    picked: list[T] = []
+    p = f = 0
+    for _ in range(max(0, room)):
+        credit = min(1.0, credit + first_share)
+        if f < len(first) and (credit >= 1.0 - 1e-9 or p >= len(polled)):  # 1e-9: ten 0.1s sum below 1.0
+            picked.append(first[f])
+            f += 1
+            credit = max(0.0, credit - 1.0)
+        elif p < len(polled):
+            picked.append(polled[p])
+            p += 1
+        else:
+            break
+    return picked, credit

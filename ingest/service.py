@@ -111,6 +111,7 @@ class Ingester:
         self.global_sem = asyncio.Semaphore(settings.fetch_global_concurrency)
         self.inflight: dict[int, asyncio.Task[PollReport]] = {}
         self._producer_lock = asyncio.Lock()
+        self._first_credit = 0.0  # schedule.interleave's carried share of starts owed to first polls
 
     async def replace_producer(self, failed: AIOKafkaProducer) -> None:
         """Swap in a fresh producer after a send failed.
@@ -134,7 +135,8 @@ class Ingester:
             await asyncio.wait(tasks, timeout=self.settings.fetch_total_timeout_s + 5)
 
     async def tick(self, now: datetime | None = None) -> int:
-        """Start polls for due feeds this process owns; returns how many were started."""
+        """Start polls for due feeds this process owns, the schedule's before first polls (see
+        schedule.interleave); returns how many were started."""
         now = now or utcnow()
         room = self.settings.fetch_global_concurrency * 2 - len(self.inflight)
         if room <= 0:
@@ -142,9 +144,12 @@ class Ingester:
         shard = self.assignment.shard if self.assignment is not None else None
         async with self.sessions() as session:
             due = await repo.due_feeds(session, now=now, limit=room, shard=shard, exclude=list(self.inflight))
-        for feed in due:
+        picked, self._first_credit = schedule.interleave(
+            due.polled, due.first, room, first_share=self.settings.scheduler_first_poll_min_share,
+            credit=self._first_credit)
+        for feed in picked:
             self._start(feed)
-        return len(due)
+        return len(picked)
 
     def _start(self, feed: Feed) -> asyncio.Task[PollReport]:
         task = asyncio.create_task(self._guarded(feed), name=f"poll-{feed.id}")

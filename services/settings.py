@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     scheduler_tick_s: float = Field(1.0, gt=0)
     scheduler_busy_tick_s: float = Field(0.05, gt=0, description="after a tick that started polls (more may be "
                                          "due), the next comes this soon")
+    scheduler_first_poll_min_share: float = Field(
+        0.1, gt=0, le=1, description="feeds already on a schedule are polled before never-fetched ones (an "
+        "import's first pass must not make them late); first polls still get at least this share of the "
+        "poll starts while both wait, so a full schedule cannot starve new feeds")
     dedup_title_window_s: float = Field(48 * 3600, ge=0)
     max_entries_per_feed: int = Field(500, ge=1)
     websub_lease_s: int = Field(86_400, ge=60)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
@@ -303,15 +304,27 @@ async def import_opml(session: AsyncSession, *, feeds: Iterable[OutlineLike], no
     return added, listed - added
 
 
+@dataclass
+class DueFeeds:
+    """Due feeds in the two queues the scheduler serves (ingest.schedule.interleave merges them).
+
+    ``polled``: feeds already on a schedule, most overdue first (a row whose next check was cleared to NULL,
+    an explicit "as soon as possible", leads); ``first``: feeds never fetched, by due time then id."""
+
+    polled: list[Feed]
+    first: list[Feed]
+
+
 async def due_feeds(session: AsyncSession, *, now: datetime, limit: int, feed_ids: Iterable[int] | None = None,
                     shard: tuple[int, Iterable[int]] | None = None,
-                    exclude: Iterable[int] = ()) -> list[Feed]:
-    """Enabled feeds whose next check is due, never-checked first, then most overdue; ``shard`` = (modulus,
-    owned remainders).
+                    exclude: Iterable[int] = ()) -> DueFeeds:
+    """Enabled feeds whose next check is due, each queue up to ``limit``; ``shard`` = (modulus, owned
+    remainders).
 
-    Two reads, each walking ``ix_feeds_next_check_at`` in its own order and stopping at ``limit``: one
-    ordered read over "NULL or due" sorted every due row first (50 ms at 100,000 feeds after an import,
-    and the scheduler asks several times a second while it has work)."""
+    Why two queues: after an import of 100,000 feeds every row is due at once, and one queue ordered by due
+    time puts every first poll ahead of the feeds already polled, which then come due again behind the
+    whole import and are late. Each read walks a partial index of its own queue in its order and stops at
+    ``limit`` (migration 0013), so neither wades through the other's rows."""
     def due(q: Select[Any]) -> Select[Any]:
         q = q.where(Feed.enabled.is_(True))
         if feed_ids is not None:
@@ -324,14 +337,18 @@ async def due_feeds(session: AsyncSession, *, now: datetime, limit: int, feed_id
 
     owned = list(shard[1]) if shard is not None else []
     if shard is not None and not owned:
-        return []
+        return DueFeeds([], [])
     excluded = list(exclude)
-    out = list((await session.execute(due(select(Feed).where(Feed.next_check_at.is_(None)))
-                                      .order_by(Feed.id).limit(limit))).scalars())
-    if len(out) < limit:
-        out += (await session.execute(due(select(Feed).where(Feed.next_check_at <= now))
-                                      .order_by(Feed.next_check_at, Feed.id).limit(limit - len(out)))).scalars()
-    return out
+    polled = list((await session.execute(due(select(Feed).where(Feed.next_check_at.is_(None)))
+                                         .order_by(Feed.id).limit(limit))).scalars())
+    if len(polled) < limit:
+        polled += (await session.execute(
+            due(select(Feed).where(Feed.last_fetch_at.is_not(None), Feed.next_check_at <= now))
+            .order_by(Feed.next_check_at, Feed.id).limit(limit - len(polled)))).scalars()
+    first = list((await session.execute(
+        due(select(Feed).where(Feed.last_fetch_at.is_(None), Feed.next_check_at <= now))
+        .order_by(Feed.next_check_at, Feed.id).limit(limit))).scalars())
+    return DueFeeds(polled, first)
 
 
 def _sync(session: AsyncSession, feed_id: int) -> Literal["evaluate", False]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -119,6 +119,33 @@ async def test_failing_feeds_are_recorded_and_loop_survives(kafka_bootstrap: str
         assert rows["http://127.0.0.1:1/x"].last_error_class == "tcp"
         assert rows[farm.url(0)].last_success_at is not None and rows[farm.url(0)].items_total == 10
         assert len(failing) == 3 and all(f.next_check_at > datetime.now(UTC) for f in failing)
+
+
+async def test_feeds_on_a_schedule_are_polled_before_an_imports_first_polls(
+        kafka_bootstrap: str, make_settings: Callable[..., Settings], unique_topics: dict[str, str]) -> None:
+    """Ten feeds polled once and due again, then 40 imported: with room for 10 polls a tick, the ten go first
+    (and one first poll per ten starts goes to the import, the floor share), not behind the import."""
+    s = make_settings(kafka_bootstrap=kafka_bootstrap, fetch_per_host_min_spacing_s=0, fetch_global_concurrency=5,
+                      fetch_per_host_concurrency=5, scheduler_first_poll_min_share=0.1, **unique_topics)
+    await bus.ensure_topics(s)
+    async with Farm(feeds=50, items=1) as farm, store(s) as sessions, running_ingester(s, sessions,
+                                                                                       use_assignment=False) as ing:
+        async with sessions() as session:
+            await repo.import_opml(session, feeds=[OutlineFeed(farm.url(i), "", "", []) for i in range(10)],
+                                   now=datetime.now(UTC))
+        await poll_all(ing)
+        async with sessions() as session:
+            scheduled = {f.id for f in await repo.list_feeds(session)}
+            assert len(scheduled) == 10
+            for fid in scheduled:  # due again, and due later than the import below
+                await repo.update_feed(session, feed_id=fid, next_check_at=datetime.now(UTC))
+            await repo.import_opml(session, feeds=[OutlineFeed(farm.url(i), "", "", []) for i in range(10, 50)],
+                                   now=datetime.now(UTC) - timedelta(hours=1))
+        started = await ing.tick()
+        picked = set(ing.inflight)
+        await asyncio.gather(*ing.inflight.values())
+        assert started == 10
+        assert len(picked & scheduled) == 9 and len(picked - scheduled) == 1
 
 
 async def test_a_full_table_drains_at_the_fetch_rate_not_a_room_per_tick(

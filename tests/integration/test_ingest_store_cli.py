@@ -24,23 +24,32 @@ ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 3, 18, 12, 0, tzinfo=UTC)
 
 
-async def test_due_feeds_never_checked_first_then_most_overdue(store_url: str,
-                                                               make_settings: Callable[..., Settings]) -> None:
+async def test_due_feeds_two_queues_polled_most_overdue_and_first_polls(
+        store_url: str, make_settings: Callable[..., Settings]) -> None:
     engine = make_engine(make_settings(database_url=store_url))
     try:
         async with make_sessions(engine)() as s:
-            outlines = [OutlineFeed(f"https://d{i}.example.org/rss", f"D{i}", "", []) for i in range(8)]
+            outlines = [OutlineFeed(f"https://d{i}.example.org/rss", f"D{i}", "", []) for i in range(12)]
             await repo.import_opml(s, feeds=outlines, now=NOW)
-            schedule = {1: None, 2: -60, 3: -600, 4: +60, 5: None, 6: -600, 7: -5, 8: +3600}  # s from NOW
-            for fid, delta in schedule.items():
-                await repo.update_feed(s, feed_id=fid, next_check_at=None if delta is None
-                                       else NOW + timedelta(seconds=delta))
+            # feeds 1-8 were fetched once (here: failed once, which schedules them too); 9-12 never were
+            polled = {1: None, 2: -60, 3: -600, 4: +60, 5: None, 6: -600, 7: -5, 8: +3600}  # s from NOW
+            for fid, delta in polled.items():
+                await repo.record_failure(s, feed_id=fid, now=NOW - timedelta(hours=1), error="x",
+                                          error_class="tcp", next_check_at=NOW + timedelta(seconds=delta or 0))
+                if delta is None:  # cleared: "as soon as possible"
+                    await repo.update_feed(s, feed_id=fid, next_check_at=None)
+            for fid, delta in {9: -30, 10: 0, 11: +60, 12: -90}.items():  # an import's rows, due at NOW
+                await repo.update_feed(s, feed_id=fid, next_check_at=NOW + timedelta(seconds=delta))
             await repo.update_feed(s, feed_id=7, enabled=False)
-            order = [f.id for f in await repo.due_feeds(s, now=NOW, limit=100)]
-            assert order == [1, 5, 3, 6, 2]  # never checked (by id), then most overdue; not due or disabled: out
-            assert [f.id for f in await repo.due_feeds(s, now=NOW, limit=3)] == [1, 5, 3]  # the limit spans both
-            assert [f.id for f in await repo.due_feeds(s, now=NOW, limit=3, exclude=[5, 3])] == [1, 6, 2]
-            assert [f.id for f in await repo.due_feeds(s, now=NOW, limit=9, shard=(2, {0}))] == [6, 2]
+            due = await repo.due_feeds(s, now=NOW, limit=100)
+            assert [f.id for f in due.polled] == [1, 5, 3, 6, 2]  # cleared to "now" (by id), then most overdue
+            assert [f.id for f in due.first] == [12, 9, 10]  # never fetched, by due time; not due yet: out
+            due = await repo.due_feeds(s, now=NOW, limit=3)
+            assert [f.id for f in due.polled] == [1, 5, 3] and [f.id for f in due.first] == [12, 9, 10]
+            due = await repo.due_feeds(s, now=NOW, limit=3, exclude=[5, 3, 9])
+            assert [f.id for f in due.polled] == [1, 6, 2] and [f.id for f in due.first] == [12, 10]
+            due = await repo.due_feeds(s, now=NOW, limit=9, shard=(2, {0}))
+            assert [f.id for f in due.polled] == [6, 2] and [f.id for f in due.first] == [12, 10]
     finally:
         await engine.dispose()
 
@@ -56,7 +65,7 @@ async def test_repository_round_trip(store_url: str, make_settings: Callable[...
             with pytest.raises(repo.DuplicateFeed):
                 await repo.add_feed(s, url=outlines[0].url, now=NOW)
             due = await repo.due_feeds(s, now=NOW, limit=100, shard=(3, {1}), exclude=[4])
-            assert [f.id for f in due] == [1, 7]  # id % 3 == 1, minus the excluded 4
+            assert [f.id for f in due.first] == [1, 7] and due.polled == []  # id % 3 == 1, minus the excluded 4
             await repo.record_failure(s, feed_id=2, now=NOW, error="boom", error_class="tcp",
                                       next_check_at=NOW + timedelta(hours=1))
             await repo.record_success(s, feed_id=3, now=NOW, status=200, next_check_at=NOW + timedelta(minutes=5),
