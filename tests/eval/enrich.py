@@ -15,7 +15,8 @@ hold-out, the 12-language full-taxonomy set and the 27-language ceasefire set
 cases) and ``more_dev.jsonl`` (more dev cases per language: every lifecycle
 state, headline / summary / full forms, and hard negatives) and ``fresh_dev.jsonl`` (written after the
 other dev sets saturated and first scored before any rule change, README_fresh.md) and ``fresh2_dev.jsonl`` (full
-texts and summaries, also first scored before any rule change, README_fresh2.md). Every set is scored per language, on the full text and on its short
+texts and summaries, also first scored before any rule change, README_fresh2.md) and ``fresh3_dev.jsonl`` (the
+ceasefire-only languages the earlier fresh batches left out, and other-topic items, README_fresh3.md). Every set is scored per language, on the full text and on its short
 forms: ``short`` = headline + first sentence, ``headline`` = headline alone.
 Goals are checked on the dev sets only; held-out figures are reported, never
 tuned on. The ceasefire-only sets score ``ceasefire`` and its state alone (their
@@ -76,6 +77,7 @@ FULL_LANGUAGES = frozenset({"en", "ar", "ru", "uk", "fr", "es", "de", "it", "pt"
 CEASEFIRE_ONLY_FRESH = frozenset({"pl", "nl", "ro", "bg", "sr", "hr", "el", "az", "zh", "ja", "ko", "hi", "ur", "id",
                                   "vi", "sw"})
 CEASEFIRE_ONLY_FRESH2 = frozenset({"pl", "nl", "ro", "bg", "el", "hr", "hi", "id", "ja", "ko", "zh", "vi"})
+CEASEFIRE_ONLY_FRESH3 = frozenset({"th", "km", "my", "ms", "am", "so", "bn", "ur", "ps", "hy", "ka", "sw", "sr", "bs"})
 DATASETS: tuple[Dataset, ...] = (
     Dataset("devset", DEVSET, True, languages=ORIGINAL_LANGUAGES),
     Dataset("holdout", DATA / "enrich_holdout.jsonl", False, languages=ORIGINAL_LANGUAGES),
@@ -92,6 +94,10 @@ DATASETS: tuple[Dataset, ...] = (
     # fresh2_dev.jsonl (README_fresh2.md): full texts and summaries, scored the same two ways.
     Dataset("fresh2-dev", LANG / "fresh2_dev.jsonl", True, languages=FULL_LANGUAGES),
     Dataset("fresh2-cf-dev", LANG / "fresh2_dev.jsonl", True, "ceasefire", languages=CEASEFIRE_ONLY_FRESH2),
+    # fresh3_dev.jsonl (README_fresh3.md): the ceasefire-only languages no fresh batch had covered (and the
+    # weakest held-out ones), plus other-topic items in seven full-taxonomy languages; scored the same two ways.
+    Dataset("fresh3-dev", LANG / "fresh3_dev.jsonl", True, languages=FULL_LANGUAGES),
+    Dataset("fresh3-cf-dev", LANG / "fresh3_dev.jsonl", True, "ceasefire", languages=CEASEFIRE_ONLY_FRESH3),
 )
 
 
