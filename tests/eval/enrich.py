@@ -16,7 +16,8 @@ cases) and ``more_dev.jsonl`` (more dev cases per language: every lifecycle
 state, headline / summary / full forms, and hard negatives) and ``fresh_dev.jsonl`` (written after the
 other dev sets saturated and first scored before any rule change, README_fresh.md) and ``fresh2_dev.jsonl`` (full
 texts and summaries, also first scored before any rule change, README_fresh2.md) and ``fresh3_dev.jsonl`` (the
-ceasefire-only languages the earlier fresh batches left out, and other-topic items, README_fresh3.md). Every set is scored per language, on the full text and on its short
+ceasefire-only languages the earlier fresh batches left out, and other-topic items, README_fresh3.md) and
+``fresh4_dev.jsonl`` (new wordings in the languages weakest on held-out, README_fresh4.md). Every set is scored per language, on the full text and on its short
 forms: ``short`` = headline + first sentence, ``headline`` = headline alone.
 Goals are checked on the dev sets only; held-out figures are reported, never
 tuned on. The ceasefire-only sets score ``ceasefire`` and its state alone (their
@@ -78,6 +79,7 @@ CEASEFIRE_ONLY_FRESH = frozenset({"pl", "nl", "ro", "bg", "sr", "hr", "el", "az"
                                   "vi", "sw"})
 CEASEFIRE_ONLY_FRESH2 = frozenset({"pl", "nl", "ro", "bg", "el", "hr", "hi", "id", "ja", "ko", "zh", "vi"})
 CEASEFIRE_ONLY_FRESH3 = frozenset({"th", "km", "my", "ms", "am", "so", "bn", "ur", "ps", "hy", "ka", "sw", "sr", "bs"})
+CEASEFIRE_ONLY_FRESH4 = frozenset({"hy", "ur", "km", "sw", "ps", "sr", "bs", "ms"})
 DATASETS: tuple[Dataset, ...] = (
     Dataset("devset", DEVSET, True, languages=ORIGINAL_LANGUAGES),
     Dataset("holdout", DATA / "enrich_holdout.jsonl", False, languages=ORIGINAL_LANGUAGES),
@@ -98,6 +100,10 @@ DATASETS: tuple[Dataset, ...] = (
     # weakest held-out ones), plus other-topic items in seven full-taxonomy languages; scored the same two ways.
     Dataset("fresh3-dev", LANG / "fresh3_dev.jsonl", True, languages=FULL_LANGUAGES),
     Dataset("fresh3-cf-dev", LANG / "fresh3_dev.jsonl", True, "ceasefire", languages=CEASEFIRE_ONLY_FRESH3),
+    # fresh4_dev.jsonl (README_fresh4.md): new wordings (inflections, reported speech, passive voice, separable
+    # verbs) in the languages weakest on held-out, and every topic in six full-taxonomy ones; scored the same two ways.
+    Dataset("fresh4-dev", LANG / "fresh4_dev.jsonl", True, languages=FULL_LANGUAGES),
+    Dataset("fresh4-cf-dev", LANG / "fresh4_dev.jsonl", True, "ceasefire", languages=CEASEFIRE_ONLY_FRESH4),
 )
 
 
