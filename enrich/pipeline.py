@@ -24,7 +24,7 @@ from typing import Any
 from services.events import EnrichedArticle, RawArticle, TopicTag
 from services.settings import Settings
 
-from . import cluster, event_features
+from . import cluster, event_features, event_kinds
 from .ceasefires import extract_ceasefires
 from .entities import EntityLinker, Span
 from .gazetteer import Gazetteer, Match, Token, default_gazetteer, tokenize
@@ -223,6 +223,7 @@ class Enricher:
             # extraction's own test for its cue words (enrich/cuegate.py) is the cheap gate
             ceasefires=extract_ceasefires(w.doc, w.sents, w.lang, entities, w.article.published_at),
             names=event_features.names(w.doc, covered),
+            kinds=event_kinds.kinds(w.doc[:w.title_end], w.lang),
             taxonomy_version=self.taxonomy_version,
         )
 

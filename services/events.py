@@ -176,6 +176,9 @@ class EnrichedArticle(_Event):
     ceasefires: list[CeasefireMention] = Field(default_factory=list,
                                                description="ceasefires the article reports (enrich/ceasefires.py)")
     names: list[str] = Field(default_factory=list, description='capitalised words no entity covers, as "nm:<plain>"')
+    kinds: list[str] = Field(default_factory=list,
+                             description="what the headline says happened (services.vocabulary.EVENT_KINDS), "
+                                         "main kind first")
     taxonomy_version: str = ""
     enriched_at: datetime = Field(default_factory=utcnow)
 

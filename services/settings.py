@@ -132,7 +132,7 @@ class Settings(BaseSettings):
     topic_min_confidence: float = Field(0.5, ge=0, le=1)
     cluster_window_s: float = Field(72 * 3600, ge=0, description="articles further apart in publication time "
                                     "never join one story (follow-ups a day or two later still do)")
-    cluster_similarity: float = Field(0.85, ge=0, le=1, description="probability of one event at which two "
+    cluster_similarity: float = Field(0.8, ge=0, le=1, description="probability of one event at which two "
                                       "articles link on their own (api/sink/linking.py)")
     cluster_supported_similarity: float = Field(0.8, ge=0, le=1, description="probability at which two articles "
                                                 "link when a third links to both")

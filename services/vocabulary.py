@@ -17,3 +17,12 @@ TOPICS: Final = (
 LifecycleState = Literal["proposed", "agreed", "in_force", "rejected", "violated", "extended", "collapsed",
                          "expired"]
 LIFECYCLE_STATES: Final[tuple[str, ...]] = get_args(LifecycleState)
+
+# What a headline says happened (enrich/event_kinds.json holds the cues per language; api/sink/linking.py
+# compares them). Generic kinds are reported next to most others (a strike that kills, a coup that detains):
+# shared, they are weak evidence; they never make two reports different events.
+EVENT_KINDS: Final = (
+    "attack", "ceasefire", "talks", "prisoners", "acquisition", "election", "disaster", "crash", "protest", "coup",
+    "withdrawal", "drills", "sanctions", "measure", "outage", "capture", "killing", "arrest",
+)
+GENERIC_EVENT_KINDS: Final = frozenset({"killing", "arrest"})
