@@ -1,0 +1,141 @@
+"""Rule classes found by the fourth fresh dev batch (tests/data/lang/fresh4_dev.jsonl, README_fresh4.md).
+
+Why: the batch reworded ceasefire news in the languages weakest on held-out (he hy ur km sw ps sr bs ms) with
+inflections, reported speech, passive voice and separable verbs, and covered every topic in six full-taxonomy
+languages. Its errors fell into classes: a verb before its object (hy "stop the fire"), a definite article inside
+a construct noun (he "שביתת הנשק"), clipped or passive state verbs (ms "cadang", "dipersetujui"; de "nicht
+einzuhalten"; fr "met sur la table"), Cyrillic twins missing from Latin cues (sr), language cues for Swahili
+headline verbs and Serbian Cyrillic, Persian stems cut off at the zero-width non-joiner, sanctioned companies
+read as business news, mediation of a prisoner swap read as peace talks, "captured soldiers" and a deadline
+"pushed back" read as territory changing hands. The cases are worded for this test, not copied from the batch;
+each fails on the rules before the batch (checked with the taxonomy of commit 36e5379) unless marked a control.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from enrich.language import detect
+from enrich.pipeline import Enricher, shared_enricher
+from services.events import RawArticle
+
+T0 = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def enricher() -> Enricher:
+    return shared_enricher()
+
+
+def tag(enricher: Enricher, title: str, text: str = "") -> tuple[set[str], str | None]:
+    out = enricher.enrich([RawArticle(id="f4", title=title, content=text, published_at=T0)])[0]
+    return {t.name for t in out.topics}, out.state
+
+
+# (language, headline, state): ceasefire and this state expected.
+STATES = [
+    ("hy", "ՄԱԿ-ը կոչ է անում անհապաղ դադարեցնել կրակը Գազայում", "proposed"),  # verb before its object
+    ("sr", "Примирје на северу Сирије се распало после напада дроновима", "collapsed"),  # Cyrillic twin of a cue
+    ("bs", "Primirje u Libanu još uvijek na snazi, tvrde posmatrači UN-a", "in_force"),  # "still in force" holds
+    ("ms", "Malaysia cadang gencatan senjata kemanusiaan di Myanmar", "proposed"),
+    ("ms", "Gencatan senjata di sempadan dipersetujui kedua-dua negara", "agreed"),  # passive
+    ("he", "שביתת הנשק בסודן קרסה אחרי שלושה ימים", "collapsed"),  # construct noun with its article
+    ("he", "הוחלט להאריך את ההפוגה ההומניטרית", "extended"),  # a humanitarian pause needs no other context
+    ("ar", "قطر تدعو إلى وقف النار في السودان", "proposed"),  # the short "وقف النار"
+    ("fr", "Washington met sur la table un cessez-le-feu de trente jours au Soudan", "proposed"),
+    ("de", "Russland wirft der Ukraine vor, die Feuerpause nicht einzuhalten", "violated"),
+    ("en", "Truce in Sudan: guns largely silent in Khartoum", "in_force"),
+]
+
+
+@pytest.mark.parametrize(("lang", "title", "state"), STATES, ids=[f"{s[0]}-{s[2]}" for s in STATES])
+def test_ceasefire_and_state_in_new_wordings(enricher: Enricher, lang: str, title: str, state: str) -> None:
+    topics, got = tag(enricher, title)
+    assert "ceasefire" in topics, (lang, title, topics)
+    assert got == state, (lang, title, got)
+
+
+def test_a_truce_that_took_hold_is_not_read_as_holding(enricher: Enricher) -> None:
+    # control: "takes hold" is the truce taking effect (agreed); only the silence that follows is in_force
+    _, got = tag(enricher, "Truce takes hold in northern Syria after a week of clashes")
+    assert got == "agreed"
+
+
+# Short headlines fastText puts in another language (Hungarian, Russian): the cue words bring them back.
+DETECT = [
+    ("sw", "Urusi yakataa pendekezo jipya la Marekani"),
+    ("sw", "Israel yakataa pendekezo la Hamas la kusitisha vita"),
+    ("sr", "Анкара предлаже обуставу ватре на Црном мору"),
+    ("sr", "Москва предлаже обуставу ватре"),
+]
+
+
+@pytest.mark.parametrize(("lang", "title"), DETECT, ids=[f"{d[0]}-{k}" for k, d in enumerate(DETECT)])
+def test_headline_language_from_cue_words(lang: str, title: str) -> None:
+    assert detect(title, "") == lang
+
+
+def test_russian_headline_stays_russian() -> None:
+    # control: the Serbian cues must not pull Russian into the Serbian rules
+    assert detect("Москва предлагает прекращение огня на Черном море", "") == "ru"
+
+
+@pytest.mark.parametrize("title", [
+    "ក្រុមពន្លត់អគ្គីភ័យឈប់បាញ់ទឹក ក្រោយភ្លើងឆេះផ្ទះប្រជាពលរដ្ឋ៣ខ្នង",
+    "អ្នកពន្លត់អគ្គីភ័យឈប់បាញ់ទឹកនៅម៉ោង៣ទៀបភ្លឺ បន្ទាប់ពីភ្លើងត្រូវបានពន្លត់ទាំងស្រុង",
+])
+def test_firefighters_who_stop_spraying_water_are_no_ceasefire(enricher: Enricher, title: str) -> None:
+    topics, _ = tag(enricher, title)
+    assert "ceasefire" not in topics, topics
+
+
+# (language, headline, topic): the topic expected.
+TOPICS = [
+    ("he", "בריטניה הטילה עיצומים על חברות הספנות של איראן", "sanctions"),  # "עיצומים", companies as targets
+    ("fa", "اتحادیه اروپا شرکت‌های کشتیرانی ایران را تحریم کرد", "sanctions"),
+    ("fa", "نخستین کاروان کامیون‌های کمک وارد غزه شد", "humanitarian_aid"),  # stem + ZWNJ + suffix
+    ("en", "Jordan resumes airdrops of flour over Gaza", "humanitarian_aid"),
+    ("ar", "مسيرات تستهدف مصفاة نفط في روسيا", "energy_infrastructure_strike"),
+    ("ar", "الإفراج عن 90 أسيراً مقابل رهائن", "prisoner_exchange"),  # hostages are conflict context
+    ("he", "רוסיה ואוקראינה החליפו 200 שבויים בתיווך טורקיה", "prisoner_exchange"),
+]
+
+
+@pytest.mark.parametrize(("lang", "title", "topic"), TOPICS, ids=[f"{t[0]}-{t[2]}" for t in TOPICS])
+def test_other_topics_in_new_wordings(enricher: Enricher, lang: str, title: str, topic: str) -> None:
+    topics, _ = tag(enricher, title)
+    assert topic in topics, (lang, title, topics)
+
+
+# (headline, topic): the topic must not be tagged.
+NOT_TOPICS = [
+    ("רוסיה ואוקראינה החליפו 200 שבויים בתיווך טורקיה", "peace_talks"),  # a mediated swap is not peace talks
+    ("Kiev et Moscou échangent 200 prisonniers grâce à la médiation d'Abou Dhabi", "peace_talks"),
+    ("Échange de 200 prisonniers entre Kiev et Moscou sous l'égide des Émirats", "peace_talks"),
+    ("Hamas gunmen captured soldiers near the fence", "territorial_change"),  # captives, not territory
+    ("Talks on Gaza truce pushed back to next week", "territorial_change"),  # a date, not a front line
+]
+
+
+@pytest.mark.parametrize(("title", "topic"), NOT_TOPICS, ids=[f"{t[1]}-{k}" for k, t in enumerate(NOT_TOPICS)])
+def test_words_that_belong_to_another_topic(enricher: Enricher, title: str, topic: str) -> None:
+    topics, _ = tag(enricher, title)
+    assert topic not in topics, (title, topics)
+
+
+# Controls: the narrowed rules still fire where they should (these pass on the old rules too).
+CONTROLS = [
+    ("Cessez-le-feu à Gaza: la médiation qatarie obtient une trêve", "peace_talks", True),  # mediating a truce
+    ("הסכם הפסקת האש בעזה נחתם בתיווך מצרים", "peace_talks", True),
+    ("Ukrainian troops pushed back Russian units near Kupiansk", "territorial_change", True),
+    ("ועד העובדים פתח בעיצומים בנמל חיפה", "sanctions", False),  # a union's "sanctions" are labour action
+    ("آتش‌بس در جنگ قیمت شرکت‌های خودروسازی", "ceasefire", False),  # the business negative still holds
+]
+
+
+@pytest.mark.parametrize(("title", "topic", "expected"), CONTROLS, ids=[f"ctl-{k}" for k in range(len(CONTROLS))])
+def test_controls(enricher: Enricher, title: str, topic: str, expected: bool) -> None:
+    topics, _ = tag(enricher, title)
+    assert (topic in topics) is expected, (title, topics)
