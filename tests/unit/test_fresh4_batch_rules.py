@@ -6,7 +6,7 @@ languages. Its errors fell into classes: a verb before its object (hy "stop the 
 a construct noun (he "שביתת הנשק"), clipped or passive state verbs (ms "cadang", "dipersetujui"; de "nicht
 einzuhalten"; fr "met sur la table"), Cyrillic twins missing from Latin cues (sr), language cues for Swahili
 headline verbs and Serbian Cyrillic, Persian stems cut off at the zero-width non-joiner, sanctioned companies
-read as business news, mediation of a prisoner swap read as peace talks, "captured soldiers" and a deadline
+read as business news, mediation of a prisoner swap read as peace talks (also fixed in ru uk es pt it tr ar), "captured soldiers" and a deadline
 "pushed back" read as territory changing hands. The cases are worded for this test, not copied from the batch;
 each fails on the rules before the batch (checked with the taxonomy of commit 36e5379) unless marked a control.
 """
@@ -100,6 +100,7 @@ TOPICS = [
     ("ar", "مسيرات تستهدف مصفاة نفط في روسيا", "energy_infrastructure_strike"),
     ("ar", "الإفراج عن 90 أسيراً مقابل رهائن", "prisoner_exchange"),  # hostages are conflict context
     ("he", "רוסיה ואוקראינה החליפו 200 שבויים בתיווך טורקיה", "prisoner_exchange"),
+    ("uk", "Україна повернула 150 захисників з полону за посередництва ОАЕ", "prisoner_exchange"),  # object in between
 ]
 
 
@@ -114,6 +115,9 @@ NOT_TOPICS = [
     ("רוסיה ואוקראינה החליפו 200 שבויים בתיווך טורקיה", "peace_talks"),  # a mediated swap is not peace talks
     ("Kiev et Moscou échangent 200 prisonniers grâce à la médiation d'Abou Dhabi", "peace_talks"),
     ("Échange de 200 prisonniers entre Kiev et Moscou sous l'égide des Émirats", "peace_talks"),
+    ("Россия и Украина обменялись пленными при посредничестве ОАЭ", "peace_talks"),  # the same class elsewhere
+    ("Rusia y Ucrania canjean 150 prisioneros gracias a la mediación de Emiratos", "peace_talks"),
+    ("Rusya ile Ukrayna, BAE arabuluculuğunda esir takası yaptı", "peace_talks"),
     ("Hamas gunmen captured soldiers near the fence", "territorial_change"),  # captives, not territory
     ("Talks on Gaza truce pushed back to next week", "territorial_change"),  # a date, not a front line
 ]
@@ -129,6 +133,7 @@ def test_words_that_belong_to_another_topic(enricher: Enricher, title: str, topi
 CONTROLS = [
     ("Cessez-le-feu à Gaza: la médiation qatarie obtient une trêve", "peace_talks", True),  # mediating a truce
     ("הסכם הפסקת האש בעזה נחתם בתיווך מצרים", "peace_talks", True),
+    ("При посредничестве Катара стороны договорились о перемирии в Газе", "peace_talks", True),
     ("Ukrainian troops pushed back Russian units near Kupiansk", "territorial_change", True),
     ("ועד העובדים פתח בעיצומים בנמל חיפה", "sanctions", False),  # a union's "sanctions" are labour action
     ("آتش‌بس در جنگ قیمت شرکت‌های خودروسازی", "ceasefire", False),  # the business negative still holds
