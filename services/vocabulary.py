@@ -23,6 +23,6 @@ LIFECYCLE_STATES: Final[tuple[str, ...]] = get_args(LifecycleState)
 # shared, they are weak evidence; they never make two reports different events.
 EVENT_KINDS: Final = (
     "attack", "ceasefire", "talks", "prisoners", "acquisition", "election", "disaster", "crash", "protest", "coup",
-    "withdrawal", "drills", "sanctions", "measure", "outage", "capture", "killing", "arrest",
+    "withdrawal", "drills", "sanctions", "measure", "outage", "capture", "mobilisation", "killing", "arrest",
 )
 GENERIC_EVENT_KINDS: Final = frozenset({"killing", "arrest"})

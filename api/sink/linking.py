@@ -193,7 +193,9 @@ def _main_kind(kinds: Sequence[str]) -> str | None:
 
 def kind_match(a: Sequence[str], b: Sequence[str], generic_share: float) -> float:
     """1 when the two headlines share a specific kind, ``generic_share`` when they share only a generic one."""
-    shared = set(a) & set(b)
+    if not a or not b:  # most pairs in a feed without cues: no sets built
+        return 0.0
+    shared = set(a).intersection(b)
     if not shared:
         return 0.0
     return 1.0 if shared - GENERIC_EVENT_KINDS else generic_share
@@ -203,6 +205,8 @@ def kinds_clash(a: Sequence[str], b: Sequence[str]) -> bool:
     """Each headline's main kind is missing from the other headline: "India and Pakistan agree a ceasefire"
     against "Pakistan launches retaliatory strikes". One main kind named by the other headline is no clash
     ("Israel's heaviest strikes since the truce" against "Gaza ceasefire collapses as air raids kill 400")."""
+    if not a or not b:
+        return False
     ma, mb = _main_kind(a), _main_kind(b)
     return ma is not None and mb is not None and ma not in b and mb not in a
 
