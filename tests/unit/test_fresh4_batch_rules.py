@@ -55,6 +55,9 @@ STATES = [
     ("sw", "Makubaliano ya kusitisha mapigano yaanza kutumika Kongo", "agreed"),
     ("ms", "Gencatan senjata Gaza dicabuli, serangan udara bersambung", "violated"),
     ("ms", "Thailand dan Kemboja meterai perjanjian gencatan senjata", "agreed"),
+    ("he", "הפסקת האש בעזה נכנסת לשבוע השני", "in_force"),
+    ("he", "ישראל הודיעה על הפסקת אש חד-צדדית בלבנון", "agreed"),
+    ("fa", "آتش‌بس در غزه وارد هفته دوم شد", "in_force"),
 ]
 
 
@@ -128,6 +131,15 @@ TOPICS = [
     ("ar", "حماس تطلق سراح ثلاث رهائن", "prisoner_exchange"),
     ("ar", "وفدا روسيا وأوكرانيا يتفاوضان في إسطنبول", "peace_talks"),
     ("de", "EU verhängt Sanktionen gegen die Konzerne Rosneft und Lukoil", "sanctions"),  # targets, not business news
+    ("he", "כוחות אוקראינים שחררו שני כפרים באזור חרקוב", "territorial_change"),  # "liberated" villages
+    ("he", "ארה\"ב תספק לאוקראינה טילי טומהוק", "military_aid"),
+    ("he", "חמאס שחרר שלושה חטופים", "prisoner_exchange"),
+    ("he", "משלחות ישראל וחמאס נפגשו בקהיר", "peace_talks"),
+    ("he", "האיחוד האירופי הקפיא נכסים של בנקים רוסיים", "sanctions"),
+    ("fa", "نیروهای اوکراینی دو روستا را در خارکیف پس گرفتند", "territorial_change"),
+    ("fa", "حماس سه گروگان اسرائیلی را آزاد کرد", "prisoner_exchange"),
+    ("en", "Hamas frees three Israeli hostages", "prisoner_exchange"),
+    ("en", "EU freezes assets of Russian banks", "sanctions"),
 ]
 
 
