@@ -1,0 +1,134 @@
+"""Gazetteer ids: Wikidata QIDs where a checkable source gives one, unique, well-formed.
+
+Why: stories are grouped across languages by entity id, so an id shared by two entries merges unrelated
+stories, and a mistyped QID links a place to some other Wikidata item. The places below were converted
+from ``ww:`` slugs with QIDs read from the countries-states-cities dataset (dr5hn, ``wikiDataId``) and
+kept only where a second, independent source agreed (see the gazetteer's ``about``); this table pins
+them so a typo or an accidental revert fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from enrich.gazetteer import GAZETTEER_PATH, Gazetteer, default_gazetteer
+
+QID = re.compile(r"^Q[1-9][0-9]*$")
+SLUG = re.compile(r"^ww:[a-z0-9][a-z0-9-]*$")
+
+MAX_WW_GPE = 79
+"""ww: ids left on GPE entries after the conversion (79 of 107); lower it as more places get a checked QID."""
+
+CONVERTED: dict[str, str] = {
+    "Bakhmut": "Q706857",
+    "Pokrovsk": "Q1000446",
+    "Toretsk": "Q2416525",
+    "Myrnohrad": "Q45872",
+    "Dnipro": "Q48256",
+    "Lviv": "Q36036",
+    "Poltava": "Q156747",
+    "Sloviansk": "Q33581",
+    "Simferopol": "Q19566",
+    "Kerch": "Q157065",
+    "Sumy Oblast": "Q170446",
+    "Krasnodar Krai": "Q3680",
+    "Rafah": "Q172343",
+    "Khan Younis": "Q309348",
+    "Gaza City": "Q47492",
+    "Jenin": "Q374748",
+    "Ramallah": "Q158119",
+    "Palestinian territories": "Q407199",
+    "Aden": "Q131694",
+    "Jeddah": "Q374365",
+    "Gezira": "Q309469",
+    "South Kordofan": "Q465490",
+    "Blue Nile": "Q309489",
+    "North Kivu": "Q130625",
+    "South Kivu": "Q488326",
+    "Kigali": "Q3859",
+    "Bujumbura": "Q3854",
+    "Niamey": "Q3674",
+    "Ouagadougou": "Q3777",
+    "Bamako": "Q3703",
+    "Borno": "Q130626",
+    "Maiduguri": "Q221436",
+    "Yangon": "Q37995",
+    "Mandalay": "Q185518",
+    "Naypyidaw": "Q37400",
+    "Shan State": "Q456847",
+    "Kachin State": "Q140646",
+    "Sagaing": "Q847289",
+    "Shusha": "Q158903",
+    "Syunik": "Q2523428",
+    "Upper Nile": "Q487702",
+    "Cabo Delgado Province": "Q466538",
+    "Kandahar Province": "Q173808",
+    "Batken Region": "Q487631",
+    "Hatay": "Q83274",
+    "Ishikawa": "Q131281",
+    "Kinmen": "Q249870",
+    "Al Haouz": "Q2150989",
+    "Tigray": "Q200127",
+}
+
+# Surface forms in other scripts that must link to the converted id (the id is what joins stories).
+FORMS = [
+    ("Рафах", "ru", "Q172343"),
+    ("رفح", "ar", "Q172343"),
+    ("Бахмут", "uk", "Q706857"),
+    ("Львів", "uk", "Q36036"),
+    ("Сумська область", "uk", "Q170446"),
+    ("Джидда", "ru", "Q374365"),
+]
+
+
+@pytest.fixture(scope="module")
+def raw() -> list[dict[str, Any]]:
+    with GAZETTEER_PATH.open(encoding="utf-8") as fh:
+        entities: list[dict[str, Any]] = json.load(fh)["entities"]
+    return entities
+
+
+@pytest.fixture(scope="module")
+def gaz() -> Gazetteer:
+    return default_gazetteer()
+
+
+def test_ids_are_unique(raw: list[dict[str, Any]], gaz: Gazetteer) -> None:
+    assert [i for i, n in Counter(e["id"] for e in raw).items() if n > 1] == []
+    # also after CLDR territories are generated at load time: a QID there must not clash with an entry
+    assert [i for i, n in Counter(e.id for e in gaz.entities).items() if n > 1] == []
+
+
+def test_ids_are_qids_or_slugs(raw: list[dict[str, Any]]) -> None:
+    bad = [e["id"] for e in raw if not (QID.match(e["id"]) or SLUG.match(e["id"]))]
+    assert bad == []
+
+
+@pytest.mark.parametrize(("name", "qid"), sorted(CONVERTED.items()))
+def test_converted_places_carry_their_qid(raw: list[dict[str, Any]], name: str, qid: str) -> None:
+    assert QID.match(qid)
+    assert [e["id"] for e in raw if e["name"] == name] == [qid]
+
+
+@pytest.mark.parametrize(("text", "lang", "qid"), FORMS)
+def test_other_scripts_link_to_the_qid(gaz: Gazetteer, text: str, lang: str, qid: str) -> None:
+    assert qid in {m.entity.id for m in gaz.find(text, lang=lang)}
+
+
+def test_ww_gpe_entries_stay_below_bound(raw: list[dict[str, Any]]) -> None:
+    left = [e["id"] for e in raw if e["type"] == "GPE" and e["id"].startswith("ww:")]
+    assert len(left) <= MAX_WW_GPE, f"{len(left)} ww: GPE ids, bound {MAX_WW_GPE}"
+
+
+def test_ceasefire_theatres_name_qids_the_gazetteer_has(gaz: Gazetteer) -> None:
+    """A theatre place given by QID must be a gazetteer entity (the converted places are referenced so)."""
+    rules = json.loads((GAZETTEER_PATH.parent / "ceasefire_rules.json").read_text(encoding="utf-8"))
+    qids = [p for t in rules["theatres"] for p in t["places"] if QID.match(p)]
+    assert set(CONVERTED.values()) & set(qids)
+    assert [q for q in qids if gaz.by_id(q) is None] == []
