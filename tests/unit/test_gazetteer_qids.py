@@ -21,8 +21,9 @@ from enrich.gazetteer import GAZETTEER_PATH, Gazetteer, default_gazetteer
 QID = re.compile(r"^Q[1-9][0-9]*$")
 SLUG = re.compile(r"^ww:[a-z0-9][a-z0-9-]*$")
 
-MAX_WW_GPE = 79
-"""ww: ids left on GPE entries after the conversion (79 of 107); lower it as more places get a checked QID."""
+MAX_WW_GPE = 80
+"""ww: ids left on GPE entries after the conversion (79 of 107, then Arauca added without a checked QID); lower it as
+more places get a checked QID."""
 
 CONVERTED: dict[str, str] = {
     "Bakhmut": "Q706857",
@@ -126,9 +127,10 @@ def test_ww_gpe_entries_stay_below_bound(raw: list[dict[str, Any]]) -> None:
     assert len(left) <= MAX_WW_GPE, f"{len(left)} ww: GPE ids, bound {MAX_WW_GPE}"
 
 
-def test_ceasefire_theatres_name_qids_the_gazetteer_has(gaz: Gazetteer) -> None:
-    """A theatre place given by QID must be a gazetteer entity (the converted places are referenced so)."""
+def test_ceasefire_theatres_name_places_the_gazetteer_has(gaz: Gazetteer) -> None:
+    """A theatre place (QID or slug) must be a gazetteer entity, or the theatre can never match it by id (the
+    converted places are referenced by QID; Catatumbo and Arauca were once slugs with no entity)."""
     rules = json.loads((GAZETTEER_PATH.parent / "ceasefire_rules.json").read_text(encoding="utf-8"))
-    qids = [p for t in rules["theatres"] for p in t["places"] if QID.match(p)]
-    assert set(CONVERTED.values()) & set(qids)
-    assert [q for q in qids if gaz.by_id(q) is None] == []
+    places = [p for t in rules["theatres"] for p in t["places"]]
+    assert set(CONVERTED.values()) & set(places)
+    assert [p for p in places if gaz.by_id(p) is None] == []
