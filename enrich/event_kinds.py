@@ -58,13 +58,15 @@ class KindModel:
             for lang, cues in spec["cues"].items():
                 group = f"k{len(names)}"
                 names[group] = kind
-                body = "|".join(cues)
-                wrapped = f"(?:{body})" if lang in no_boundary else rf"(?<!\w)(?:{body})(?!\w)"
+                wrapped = f"(?:{'|'.join(cues)})" if lang in no_boundary else rf"(?:{'|'.join(cues)})(?!\w)"
                 per_lang.setdefault(lang, []).append(f"(?P<{group}>{wrapped})")
         background = {lang: re.compile(rf"(?<!\w)(?:{'|'.join(words)})(?!\w)", re.IGNORECASE)
                       for lang, words in data.get("background", {}).items()}
-        return cls({lang: re.compile("|".join(alts), re.IGNORECASE) for lang, alts in per_lang.items()}, names,
-                   background)
+        # The word-start test is shared by every cue of a language, so it runs once per position, not once per cue
+        # (a headline is scanned at every character).
+        patterns = {lang: re.compile(("" if lang in no_boundary else r"(?<!\w)(?=\w)") + f"(?:{'|'.join(alts)})",
+                                     re.IGNORECASE) for lang, alts in per_lang.items()}
+        return cls(patterns, names, background)
 
     def _background(self, headline: str, lang: str) -> list[tuple[int, int]]:
         """The spans of ``headline`` that tell an earlier event: from an "after" word to the clause's end."""
