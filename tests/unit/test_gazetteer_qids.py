@@ -5,7 +5,8 @@ stories, and a mistyped QID links a place to some other Wikidata item. The place
 from ``ww:`` slugs with QIDs read from the countries-states-cities dataset (dr5hn, ``wikiDataId``) and
 kept only where a second, independent source agreed (see the gazetteer's ``about``); this table pins
 them so a typo or an accidental revert fails here. A second batch of cities was converted where Natural Earth's
-populated places and the dr5hn city record give the same QID (``CONVERTED_CITIES``).
+populated places and the dr5hn city record give the same QID (``CONVERTED_CITIES``), and people where two
+independent Wikidata-derived lists of office holders do (``CONVERTED_PEOPLE``).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ MAX_WW_GPE = 53
 MAX_WW_LOC = 40
 """ww: ids left on LOC entries (regions, corridors, sites; neither place list had an agreeing QID for any of them)."""
 
-MAX_WW_PERSON = 106
-"""ww: ids left on PERSON entries; no person has yet had a QID that two independent lists agree on."""
+MAX_WW_PERSON = 105
+"""ww: ids left on PERSON entries: only Mishustin has a QID that two independent leader lists agree on so far."""
 
 MAX_WW_ORG = 74
 """ww: ids left on ORG entries, likewise."""
@@ -120,6 +121,12 @@ CONVERTED_CITIES: dict[str, str] = {
     "Marrakech": "Q101625",
 }
 
+# People: the QID in the world-leaders-2021 Wikidata extract (every-politician-scrapers) equals the one in the
+# world-leaders-current data (open-data-archive) for the same office holder.
+CONVERTED_PEOPLE: dict[str, str] = {
+    "Mikhail Mishustin": "Q4298520",
+}
+
 # Surface forms in other scripts that must link to the converted id (the id is what joins stories).
 FORMS = [
     ("Рафах", "ru", "Q172343"),
@@ -131,6 +138,7 @@ FORMS = [
     ("Маріуполь", "uk", "Q37133"),
     ("الفاشر", "ar", "Q311204"),
     ("Гома", "ru", "Q204381"),
+    ("Мішустін", "uk", "Q4298520"),
 ]
 
 
@@ -157,8 +165,10 @@ def test_ids_are_qids_or_slugs(raw: list[dict[str, Any]]) -> None:
     assert bad == []
 
 
-@pytest.mark.parametrize(("name", "qid"), sorted({**CONVERTED, **CONVERTED_CITIES}.items()))
-def test_converted_places_carry_their_qid(raw: list[dict[str, Any]], name: str, qid: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "qid"), sorted({**CONVERTED, **CONVERTED_CITIES, **CONVERTED_PEOPLE}.items())
+)
+def test_converted_entities_carry_their_qid(raw: list[dict[str, Any]], name: str, qid: str) -> None:
     assert QID.match(qid)
     assert [e["id"] for e in raw if e["name"] == name] == [qid]
 
