@@ -41,7 +41,7 @@ def shingles(title: str, text: str, k: int = SHINGLE) -> set[str]:
     words = WORD.findall(f"{title} {text}".lower())
     if len(words) < k:
         return set(words)
-    return {" ".join(words[i:i + k]) for i in range(len(words) - k + 1)}
+    return set(map(" ".join, zip(*(words[i:] for i in range(k)), strict=False)))  # the k-word windows
 
 
 @functools.cache
@@ -60,11 +60,10 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
 def band_keys(hashvalues: Sequence[int], bands: int = BANDS) -> tuple[str, ...]:
     """LSH band keys: ``"<band>:<12 hex>"``, one per band (each band's values as little-endian uint64s)."""
     rows = len(hashvalues) // bands
-    keys = []
-    for b in range(bands):
-        chunk = struct.pack(f"<{rows}Q", *hashvalues[b * rows:(b + 1) * rows])
-        keys.append(f"{b}:{hashlib.blake2b(chunk, digest_size=6).hexdigest()}")
-    return tuple(keys)
+    packed = struct.pack(f"<{rows * bands}Q", *hashvalues[:rows * bands])  # one pack; each band is a slice
+    width = rows * 8
+    return tuple(f"{b}:{hashlib.blake2b(packed[b * width:(b + 1) * width], digest_size=6).hexdigest()}"
+                 for b in range(bands))
 
 
 def minhash_values(title: str, text: str) -> np.ndarray:
@@ -79,7 +78,7 @@ def minhash_values(title: str, text: str) -> np.ndarray:
     if not sh:
         return np.full(NUM_PERM, _MAX_HASH, dtype=np.uint64)
     a, b = _permutations()
-    hv = np.fromiter((zlib.crc32(s.encode()) for s in sh), dtype=np.uint64, count=len(sh))
+    hv = np.fromiter(map(zlib.crc32, map(str.encode, sh)), dtype=np.uint64, count=len(sh))
     return np.bitwise_and((np.outer(hv, a) + b) % np.uint64(_PRIME), np.uint64(_MAX_HASH)).min(axis=0)
 
 

@@ -111,9 +111,10 @@ def term_weight(word: str, lang: str) -> float:
 
 
 def _tokens(text: str, lang: str) -> Iterable[tuple[str, int, int]]:
+    bigrams = lang in NO_SPACE_SCRIPTS
     for m in WORD.finditer(text):
         word = m.group()
-        if lang in NO_SPACE_SCRIPTS or _CJK.fullmatch(word):
+        if bigrams or (not word.isascii() and _CJK.fullmatch(word)):  # _CJK has no ASCII: skip the regex
             for i in range(max(len(word) - 1, 1)):
                 yield word[i:i + 2].lower(), m.start() + i, m.start() + i + 2
         elif len(word) >= MIN_WORD and not word.isdigit():
@@ -187,7 +188,9 @@ def _plain(word: str) -> str:
 
 def _latin_share(doc: str) -> float:
     """Share of the letters that are Latin (ASCII or U+00C0-U+024F); only the other characters, found by a
-    regex, are walked in Python."""
+    regex, are walked in Python. An ASCII text (most English news) is all Latin: answered without counting."""
+    if doc.isascii():
+        return 1.0
     letters = sum(map(str.isalpha, doc))
     if not letters:
         return 1.0
@@ -214,8 +217,7 @@ def names(doc: str, entity_spans: Iterable[tuple[int, int]] = (), limit: int = M
         else:
             keep = (word[0].isupper() and len(word) >= 3 and any(c.islower() for c in word[1:])
                     and not _SENTENCE_START.search(doc[max(0, start - 3):start]))
-        plain = _plain(word)
-        if keep and len(plain) >= 3:
+        if keep and len(plain := _plain(word)) >= 3:
             out[f"nm:{plain}"] = None
             if len(out) >= limit:
                 break
