@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from services.events import MAX_MENTION_SPANS, EntityMention, MentionSpan
@@ -114,6 +114,21 @@ _DATELINE = re.compile(
     r"(?:^|(?<=\n))[ \t]*(?P<city>[A-ZÀ-ÞĀ-Ž][A-ZÀ-ÞĀ-Ž'’.\-]+(?:[ \t]+[A-ZÀ-ÞĀ-Ž][A-ZÀ-ÞĀ-Ž'’.\-]+){0,3})"
     r"(?P<tail>(?:,[ \t]*[A-Z][\w.]*(?:[ \t]+[A-Z][\w.]*){0,2})?(?:[ \t]*\((?P<agency>[^)\n]{1,30})\))?[ \t]*[-–—:])")
 """An all-caps city at the start of a paragraph, an optional ", Country", an optional (agency), a dash."""
+
+_BYLINE_AFTER = re.compile(r"[\n(;]")
+_DATELINE_AFTER = re.compile(r"\n")
+"""Where :data:`_BYLINE` and :data:`_DATELINE` may start (besides the start of the text): after these."""
+
+
+def _anchored(rx: re.Pattern[str], after: re.Pattern[str], doc: str, start: int = 0) -> Iterator[re.Match[str]]:
+    """``rx.finditer(doc, start)`` for a pattern that matches only at the start of ``doc`` or right after a
+    character ``after`` matches: ``rx`` is tried at those places alone (scanning every position of the
+    document cost the linker a fifth of its time)."""
+    end = 0
+    for pos in (*((0,) if start == 0 else ()), *(m.end() for m in after.finditer(doc, max(start - 1, 0)))):
+        if pos >= end and (m := rx.match(doc, pos)):
+            end = m.end()
+            yield m
 
 _FURNITURE_BEFORE = re.compile(r"(?:Share|Follow(?: us)?|Like us|Find us|Join us|Subscribe|Watch|Listen|Read more)"
                                r"[ \t]+(?:on|via|to|at)[ \t]+$", re.IGNORECASE)
@@ -209,7 +224,7 @@ class Dateline:
 def datelines(doc: str, start: int = 0) -> list[Dateline]:
     """Datelines in ``doc[start:]``: "MOSCOW (Reuters) -", "KYIV, Ukraine —", "DOHA:"."""
     out = []
-    for m in _DATELINE.finditer(doc, start):
+    for m in _anchored(_DATELINE, _DATELINE_AFTER, doc, start):
         city = m.group("city").strip(" .-")
         agency = m.group("agency")
         if agency is not None and not any(w in AGENCIES for w in _WORDS.findall(agency)):
@@ -222,7 +237,7 @@ def datelines(doc: str, start: int = 0) -> list[Dateline]:
 
 def bylines(doc: str) -> list[tuple[int, int]]:
     """Character ranges of byline and credit lines."""
-    return [(m.start(), m.end()) for m in _BYLINE.finditer(doc)]
+    return [(m.start(), m.end()) for m in _anchored(_BYLINE, _BYLINE_AFTER, doc)]
 
 
 class EntityLinker:
