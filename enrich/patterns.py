@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 
 from services.text import WORD  # the gazetteer's tokens too: the enricher hands them to tag()
 
+from .cuegate import fold, required_literals
 from .sentences import Sentence
 
 
@@ -128,6 +129,7 @@ class Scanner:
         # (the taxonomy has ~10,000 patterns in 40 languages; compiling all takes seconds).
         self._gated_rx: list[re.Pattern[str] | None] = [None] * len(self._gated_src)
         self._always: list[re.Pattern[str]] | None = None
+        self._always_literals: frozenset[str] | None = None
         self._by_needle: dict[str, list[int]] = {}
         for k, (ns, _) in enumerate(self._gated_src):
             for n in ns:
@@ -139,6 +141,8 @@ class Scanner:
         """The ungated patterns as one regex (empty list if none)."""
         if self._always is None:
             self._always = [_rx(self._ungated, self._bounded)] if self._ungated else []
+            # literals one of which every match contains (enrich/cuegate.py): a text without any is not scanned
+            self._always_literals = required_literals(self._always[0].pattern, re.IGNORECASE) if self._ungated else None
         return self._always
 
     @property
@@ -169,7 +173,9 @@ class Scanner:
         """Matches of every pattern in ``doc`` (``where``: its :meth:`NeedleIndex.find`); may overlap."""
         if self._ungated:
             for rx in self.always:
-                yield from rx.finditer(doc)
+                lits = self._always_literals
+                if lits is None or any(map(fold(doc).__contains__, lits)):
+                    yield from rx.finditer(doc)
         if self._all.isdisjoint(where):
             return
         present = self._all.intersection(where)
