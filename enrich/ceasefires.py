@@ -55,14 +55,20 @@ def _narrowed(scope: str, scopes: set[str]) -> bool:
     return "local" in both and len(both - {"local"}) == 1 and both - {"local"} <= SUBJECT_SCOPES
 
 
-def _compile(patterns: Iterable[str]) -> Cue | None:
-    """One case-insensitive alternation, word-bounded unless a pattern is Arabic (proclitics attach), gated
-    by the literals its matches contain (``cuegate``: most texts are never scanned)."""
-    pats = list(patterns)
+def _alternation(pats: Sequence[str]) -> str:
+    """One alternation of ``pats``, word-bounded unless a pattern is Arabic (proclitics attach)."""
     bounded = [p for p in pats if not _ARABIC.search(p)]
     parts = [rf"(?<![^\W_])(?:{'|'.join(f'(?:{p})' for p in bounded)})(?![^\W_])"] if bounded else []
     parts += [f"(?:{p})" for p in pats if _ARABIC.search(p)]
-    return Cue("|".join(parts), re.IGNORECASE) if parts else None
+    return "|".join(parts)
+
+
+def _compile(patterns: Iterable[str], literals: frozenset[str] | None = None) -> Cue | None:
+    """One case-insensitive alternation (:func:`_alternation`), gated by the literals its matches contain
+    (``cuegate``: most texts are never scanned) and narrowed to the patterns a document can match. Callers
+    read only whole matches (group 0), never numbered groups: narrowing renumbers them."""
+    pats = list(patterns)
+    return Cue.alternation(pats, _alternation, re.IGNORECASE, literals) if pats else None
 
 
 def _per_lang(table: dict[str, list[str]]) -> dict[str, Cue | None]:
@@ -176,10 +182,10 @@ class CeasefireRules:
                 # must not match inside "El Obeid"
                 own = [w for w in words if bool(_ARABIC.search(w)) == (lang == "ar")] or list(words)
                 h = "(?:" + "|".join(own) + ")"
-                rx = _compile(link.replace("{H}", h).replace("{T}", nouns) for link in links)
                 gate = _compile(words)
-                if rx is not None and gate is not None and gate.literals:
-                    rx.literals = gate.literals  # every link names the holiday: a rarer word than "truce"
+                # every link names the holiday: a rarer word than "truce" to gate on
+                rx = _compile((link.replace("{H}", h).replace("{T}", nouns) for link in links),
+                              gate.literals if gate is not None else None)
                 if rx is not None:
                     out.setdefault(lang, []).append((name, rx))
         return out
@@ -321,7 +327,7 @@ class CeasefireExtractor:
         low = fold(doc)
         for actor, rx in r.actors:
             if rx is not None and rx.possible(doc, low):  # a substring test first
-                found += [_Occ(actor, m.start(), m.end()) for m in rx.rx.finditer(doc)]
+                found += [_Occ(actor, m.start(), m.end()) for m in rx.finditer(doc, low)]
         for t in theatres:
             for words, actor in ((t["army_words"], t["army"]), (t["other_words"], t["other"])):
                 if words is not None and actor is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -115,6 +115,7 @@ class _Doc(threading.local):
     text: str | None = None
     folded: str = ""
     present: dict[Cue, tuple[str, ...]]
+    narrowed: dict[Cue, re.Pattern[str]]
 
 
 _doc = _Doc()
@@ -125,23 +126,84 @@ def document(text: str) -> Iterator[None]:
     """While open, every text a cue is asked about is a part of ``text``: each cue's literals are looked for
     in the whole document once, and a clause is then searched for only those the document holds (none:
     the answer is no at once)."""
-    outer = _doc.text, _doc.folded, getattr(_doc, "present", {})
-    _doc.text, _doc.folded, _doc.present = text, fold(text), {}
+    outer = _doc.text, _doc.folded, getattr(_doc, "present", {}), getattr(_doc, "narrowed", {})
+    _doc.text, _doc.folded, _doc.present, _doc.narrowed = text, fold(text), {}, {}
     try:
         yield
     finally:
-        _doc.text, _doc.folded, _doc.present = outer
+        _doc.text, _doc.folded, _doc.present, _doc.narrowed = outer
+
+
+_NEVER = re.compile(r"(?!)")
+MAX_NARROWED = 512
+"""Narrowed regexes kept per cue (see :meth:`Cue.alternation`). A document's present literals select a few
+of a cue's alternatives and news repeats the same few, so the cache stays far below this; it is cleared when
+full, which bounds a long-running worker's memory."""
 
 
 class Cue:
     """A compiled pattern that is only run when one of its required literals is in the text."""
 
-    __slots__ = ("rx", "literals", "pattern")
+    __slots__ = ("rx", "literals", "pattern", "_flags", "_alternatives", "_build", "_by_literal", "_narrowed")
 
-    def __init__(self, pattern: str, flags: int = 0) -> None:
+    def __init__(self, pattern: str, flags: int = 0, literals: frozenset[str] | None = None) -> None:
+        """``literals``: a gate to use instead of the pattern's own (a rarer word every match also holds)."""
         self.rx = re.compile(pattern, flags)
         self.pattern = pattern
-        self.literals = required_literals(pattern, flags)
+        self.literals = literals or required_literals(pattern, flags)
+        self._flags = flags
+        self._alternatives: tuple[str, ...] = ()
+        self._build: Callable[[Sequence[str]], str] | None = None
+        self._by_literal: dict[str, tuple[int, ...]] | None = None
+        self._narrowed: dict[tuple[int, ...], re.Pattern[str]] = {}
+
+    @classmethod
+    def alternation(cls, alternatives: Sequence[str], build: Callable[[Sequence[str]], str], flags: int = 0,
+                    literals: frozenset[str] | None = None) -> Cue:
+        """The cue of ``build(alternatives)``, a pattern that matches what one of ``alternatives`` matches
+        (wrapped in the same lookarounds), and that can be narrowed to some of them.
+
+        Why: a case-insensitive alternation is tried branch by branch at every position of a text, so a rule
+        of a hundred phrases costs a hundred tries per character. Inside :func:`document`, an alternative
+        none of whose own literals the document holds cannot match anywhere in it; the cue then runs
+        ``build`` of the others (compiled once per such subset), which finds exactly the same matches:
+        dropping a branch that never matches changes no other branch's outcome at any position. Group
+        numbers do shift, so a cue whose callers read numbered groups must not be built this way.
+        """
+        cue = cls(build(alternatives), flags, literals)
+        own = [required_literals(a, flags) or frozenset() for a in alternatives]
+        if cue.literals and all(lits and lits <= cue.literals for lits in own):
+            by_literal: dict[str, list[int]] = {}
+            for i, lits in enumerate(own):
+                for lit in lits:
+                    by_literal.setdefault(lit, []).append(i)
+            cue._alternatives, cue._build = tuple(alternatives), build
+            cue._by_literal = {lit: tuple(ks) for lit, ks in by_literal.items()}
+        return cue
+
+    def _regex(self) -> re.Pattern[str]:
+        """The regex to run on a part of the open document: only the alternatives it can match (see
+        :meth:`alternation`); the whole pattern outside a document or when it cannot be narrowed."""
+        if self._by_literal is None or _doc.text is None:
+            return self.rx
+        rx = _doc.narrowed.get(self)
+        if rx is None:
+            present = _doc.present.get(self, ())  # possible() has filled it in: the regex runs only after it
+            keep = tuple(sorted({k for lit in present for k in self._by_literal.get(lit, ())}))
+            if len(keep) == len(self._alternatives):
+                rx = self.rx
+            elif not keep:  # the present literals are the gate's own (``literals``), in no alternative
+                rx = _NEVER
+            else:
+                rx = self._narrowed.get(keep)
+                if rx is None:
+                    if len(self._narrowed) >= MAX_NARROWED:
+                        self._narrowed.clear()
+                    assert self._build is not None
+                    rx = self._narrowed[keep] = re.compile(self._build([self._alternatives[k] for k in keep]),
+                                                           self._flags)
+            _doc.narrowed[self] = rx
+        return rx
 
     def possible(self, text: str, folded: str | None = None) -> bool:
         """False only when no match can exist in ``text`` (``folded``: ``fold(text)``, when the caller has it)."""
@@ -159,7 +221,7 @@ class Cue:
         return any(map(low.__contains__, literals))
 
     def search(self, text: str, folded: str | None = None) -> re.Match[str] | None:
-        return self.rx.search(text) if self.possible(text, folded) else None
+        return self._regex().search(text) if self.possible(text, folded) else None
 
     def finditer(self, text: str, folded: str | None = None) -> Iterator[re.Match[str]]:
-        return self.rx.finditer(text) if self.possible(text, folded) else iter(())
+        return self._regex().finditer(text) if self.possible(text, folded) else iter(())

@@ -82,6 +82,36 @@ def test_no_cue_of_the_rules_is_gated_away_where_its_regex_matches():
                 assert cue.possible(doc)
 
 
+def test_a_cue_narrowed_to_the_document_finds_what_its_whole_regex_finds():
+    """Inside a document a rule runs only the alternatives whose literals the document holds (a smaller,
+    faster regex): over every sentence of the dev timelines it returns the very matches of the whole one."""
+    cues = _cues()
+    texts = [a["title"] + "\n\n" + a["text"] for t in load() if t["split"] == "dev" for a in t["articles"]]
+    narrowed = 0
+    for doc in texts:
+        parts = [doc, *re.split(r"(?<=[.!?])\s+|\n\n", doc)]
+        with document(doc):
+            for cue in cues:
+                for part in parts:
+                    got = [(m.span(), m.group()) for m in cue.finditer(part)]
+                    assert got == [(m.span(), m.group()) for m in cue.rx.finditer(part)], (cue.pattern[:80], part)
+                    if got and cue._regex() is not cue.rx:
+                        narrowed += 1
+    assert narrowed > 100  # the narrowed regexes did the matching
+
+
+def test_narrowing_keeps_leftmost_first_alternation():
+    def build(pats):
+        return rf"(?<![^\W_])(?:{'|'.join(f'(?:{p})' for p in pats)})(?![^\W_])"
+
+    cue = Cue.alternation(["truce", "cease", "cease-?fire( now)?", "waffenruhe"], build, re.IGNORECASE)
+    doc = "A CEASEFIRE now, then a truce; cease!"
+    with document(doc):
+        assert [m.group() for m in cue.finditer(doc)] == ["CEASEFIRE now", "truce", "cease"]
+        assert "waffenruhe" not in cue._regex().pattern and "truce" in cue._regex().pattern
+    assert [m.group() for m in cue.finditer(doc)] == [m.group() for m in cue.rx.finditer(doc)]
+
+
 @pytest.fixture(scope="module")
 def enricher():
     from enrich.pipeline import shared_enricher
