@@ -229,8 +229,10 @@ def detect(title: str, text: str, hint: str | None = None, max_chars: int = 300)
     return guess
 
 
+@lru_cache(maxsize=1)
 def supported_languages() -> frozenset[str]:
-    """The languages ``taxonomy.json`` has rules for (its ``languages`` section, shared rule sets excluded)."""
+    """The languages ``taxonomy.json`` has rules for (its ``languages`` section, shared rule sets excluded).
+    Cached like the taxonomy it is read from: every article asks (:func:`is_supported`)."""
     return frozenset(c for c, spec in _taxonomy_languages().items() if spec.get("detected", True))
 
 

@@ -267,9 +267,7 @@ class TopicModel:
             return max(0, bisect.bisect_right(starts, pos) - 1)
 
         where = self._needles.find(doc, tokens)
-        active = rules.always
-        for n in rules.gates.keys() & where.keys():
-            active = active | rules.gates[n]
+        active = rules.always.union(*(rules.gates[n] for n in rules.gates.keys() & where.keys()))
         if not active:  # no trigger can fire: skip the context and negative scans
             return TopicResult()
         triggers = rules.triggers
