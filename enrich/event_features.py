@@ -28,7 +28,7 @@ import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -151,13 +151,24 @@ def salient_terms(doc: str, title_end: int, lang: str, entity_spans: Iterable[tu
 
 
 MAX_NUMBERS = 20
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+def _numbers(text: str) -> Iterator[re.Match[str]]:
+    """``_NUMBER.finditer(text)``, tried only where a run of digits starts: a match starts at a digit that no
+    digit precedes (its lookbehind), and re would otherwise try the lookbehind at every character."""
+    end = 0
+    for run in _DIGIT_RUN.finditer(text):
+        if run.start() >= end and (m := _NUMBER.match(text, run.start())):
+            end = m.end()
+            yield m
 
 
 def numbers(text: str, limit: int = MAX_NUMBERS) -> list[str]:
     """The first ``limit`` distinct numbers reported in ``text`` as "n:<value>", leaving out years
     (1900-2100) and 0-1 (a report leads with its figures; a table of thousands says nothing more)."""
     out: dict[str, None] = {}
-    for m in _NUMBER.finditer(text.translate(_DIGITS)):
+    for m in _numbers(text if text.isascii() else text.translate(_DIGITS)):  # _DIGITS maps no ASCII
         digits = re.sub(r"\D", "", m.group(1))
         if not digits or len(digits) > 9:
             continue
