@@ -114,6 +114,7 @@ def required_literals(pattern: str, flags: int = 0) -> frozenset[str] | None:
 class _Doc(threading.local):
     text: str | None = None
     folded: str = ""
+    ascii: bool = False
     present: dict[Cue, tuple[str, ...]]
     narrowed: dict[Cue, re.Pattern[str]]
 
@@ -126,12 +127,13 @@ def document(text: str) -> Iterator[None]:
     """While open, every text a cue is asked about is a part of ``text``: each cue's literals are looked for
     in the whole document once, and a clause is then searched for only those the document holds (none:
     the answer is no at once)."""
-    outer = _doc.text, _doc.folded, getattr(_doc, "present", {}), getattr(_doc, "narrowed", {})
-    _doc.text, _doc.folded, _doc.present, _doc.narrowed = text, fold(text), {}, {}
+    outer = _doc.text, _doc.folded, _doc.ascii, getattr(_doc, "present", {}), getattr(_doc, "narrowed", {})
+    folded = fold(text)
+    _doc.text, _doc.folded, _doc.ascii, _doc.present, _doc.narrowed = text, folded, folded.isascii(), {}, {}
     try:
         yield
     finally:
-        _doc.text, _doc.folded, _doc.present, _doc.narrowed = outer
+        _doc.text, _doc.folded, _doc.ascii, _doc.present, _doc.narrowed = outer
 
 
 _NEVER = re.compile(r"(?!)")
@@ -144,13 +146,16 @@ full, which bounds a long-running worker's memory."""
 class Cue:
     """A compiled pattern that is only run when one of its required literals is in the text."""
 
-    __slots__ = ("rx", "literals", "pattern", "_flags", "_alternatives", "_build", "_by_literal", "_narrowed")
+    __slots__ = ("rx", "literals", "pattern", "_ascii", "_flags", "_alternatives", "_build", "_by_literal",
+                 "_narrowed")
 
     def __init__(self, pattern: str, flags: int = 0, literals: frozenset[str] | None = None) -> None:
         """``literals``: a gate to use instead of the pattern's own (a rarer word every match also holds)."""
         self.rx = re.compile(pattern, flags)
         self.pattern = pattern
         self.literals = literals or required_literals(pattern, flags)
+        # an ASCII document (most news in Latin script) holds none of the others: they are not looked for
+        self._ascii = tuple(lit for lit in self.literals or () if lit.isascii())
         self._flags = flags
         self._alternatives: tuple[str, ...] = ()
         self._build: Callable[[Sequence[str]], str] | None = None
@@ -213,7 +218,8 @@ class Cue:
         if _doc.text is not None:
             present = _doc.present.get(self)
             if present is None:
-                present = _doc.present[self] = tuple(filter(_doc.folded.__contains__, literals))
+                present = _doc.present[self] = tuple(filter(_doc.folded.__contains__,
+                                                            self._ascii if _doc.ascii else literals))
             if not present or text is _doc.text:
                 return bool(present)
             literals = present
