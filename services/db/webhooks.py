@@ -135,20 +135,34 @@ async def enqueue(session: AsyncSession, *, webhook_id: str, story_id: str, even
 async def claim_due(session: AsyncSession, *, now: datetime, lease_s: float, limit: int,
                     exclude_webhooks: Sequence[str] = ()) -> list[Delivery]:
     """Take due deliveries by pushing their next_attempt_at forward by a lease (safe with several dispatchers)."""
+    return [d for d in await due_deliveries(session, now=now, limit=limit, exclude_webhooks=exclude_webhooks)
+            if await take(session, delivery=d, now=now, lease_s=lease_s)]
+
+
+async def due_deliveries(session: AsyncSession, *, now: datetime, limit: int,
+                         exclude_webhooks: Sequence[str] = ()) -> list[Delivery]:
+    """Pending deliveries due by ``now``, the most overdue first (read only: :func:`take` claims one)."""
     stmt = (select(Delivery).where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
             .order_by(Delivery.next_attempt_at).limit(limit))
     if exclude_webhooks:
         stmt = stmt.where(Delivery.webhook_id.not_in(list(exclude_webhooks)))
-    claimed: list[Delivery] = []
-    for d in (await session.scalars(stmt)).all():
-        res = await session.execute(
-            update(Delivery)
-            .where(Delivery.id == d.id, Delivery.next_attempt_at == d.next_attempt_at, Delivery.status == "pending")
-            .values(next_attempt_at=now + timedelta(seconds=lease_s))
-        )
-        if res.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(d)
-    return claimed
+    return list((await session.scalars(stmt)).all())
+
+
+async def take(session: AsyncSession, *, delivery: Delivery, now: datetime, lease_s: float) -> bool:
+    """Claim one delivery read by :func:`due_deliveries`, if it is still the row that was read.
+
+    The condition includes the event key: :func:`coalesce` may have given a waiting story.updated a newer
+    version (key and payload) between the read and this claim. Claiming it then would send the payload read
+    before, and record the newer version as delivered: the subscriber would never get the story's latest
+    version. Such a row is left for the next tick, which reads it again."""
+    res = await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery.id, Delivery.next_attempt_at == delivery.next_attempt_at,
+               Delivery.status == "pending", Delivery.event_key == delivery.event_key)
+        .values(next_attempt_at=now + timedelta(seconds=lease_s))
+    )
+    return bool(res.rowcount)  # type: ignore[attr-defined]
 
 
 async def backlog(session: AsyncSession) -> int:

@@ -177,6 +177,24 @@ class Run:
             latest[sid] = max(latest.get(sid, 0), ver)
         return all(latest.get(sid) == ver for sid, ver in stories)
 
+    async def behind(self) -> str:
+        """The stories whose stored version the subscriber has not received, with what it has, and the story
+        deliveries recorded for them: what a failed wait for "every latest version" needs to be read."""
+        assert self.store is not None
+        stories = await self.store.rows("SELECT id, version FROM stories") or []
+        latest: dict[str, int] = {}
+        for p in self.received().values():
+            if p["type"] != "story.merged":
+                latest[p["data"]["id"]] = max(latest.get(p["data"]["id"], 0), int(p["data"]["version"]))
+        lines = []
+        for sid, ver in stories:
+            if latest.get(sid) != ver:
+                rows = await self.store.rows(
+                    "SELECT event_key, status, attempts FROM deliveries WHERE story_id = "
+                    f"'{sid}' AND event_type != 'story.merged' ORDER BY created_at") or []
+                lines.append(f"story {sid}: stored v{ver}, received v{latest.get(sid)}; deliveries {rows[-6:]}")
+        return "behind: " + ("; ".join(lines) if lines else "none")
+
     async def verify(self, timeout: float = 180) -> dict[str, Any]:
         assert self.store is not None
         try:
@@ -330,7 +348,8 @@ class Run:
         status = await self.store.rows("SELECT status, count(*) FROM deliveries GROUP BY status")
         feeds = await self.store.rows("SELECT last_error_class, count(*) FROM feeds GROUP BY last_error_class")
         return (f"published={self.published} counts={counts} deliveries={status} feed errors={feeds} "
-                f"hits={len(self.sub.hits)} dead={self.stack.dead()}\nevents:\n  " + "\n  ".join(self.events)
+                f"hits={len(self.sub.hits)} dead={self.stack.dead()}\n{await self.behind()}"
+                "\nevents:\n  " + "\n  ".join(self.events)
                 + "\n" + self.stack.tail(12000))
 
 

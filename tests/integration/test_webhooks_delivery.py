@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -106,6 +106,32 @@ async def test_updates_are_throttled_to_one_per_interval_carrying_the_newest_ver
             assert got[1]["data"]["version"] == 6 and got[1]["data"]["headline"] == "Truce, take 6"
     finally:
         await engine.dispose()
+
+
+async def test_an_update_coalesced_while_being_claimed_is_sent_with_its_newest_version(env):
+    """The sender reads a due story.updated; before it claims the row, the enqueue loop gives that waiting
+    update a newer version. The claim must fail (the row read is stale) and the next one send the newest
+    version: claiming the stale row sent the old payload and recorded the new version as delivered, so the
+    subscriber never got the story's latest version (seen once in CI, the Kafka-restart chaos run)."""
+    settings, sessions, _sender = env
+    async with Receiver() as rx:
+        hook = await _hook(sessions, rx.url())
+        now = datetime.now(UTC)
+        later = now + timedelta(seconds=5)
+        async with sessions() as s, s.begin():
+            waiting = await repo.enqueue(s, webhook_id=hook.id, story_id="st1", event_type="story.updated", version=2,
+                                         payload={"data": {"version": 2}}, now=now, not_before=now + timedelta(seconds=1))
+        assert waiting is not None
+        async with sessions() as reader, reader.begin():
+            (read,) = await repo.due_deliveries(reader, now=later, limit=10)
+            async with sessions() as s, s.begin():
+                (pending,) = (await s.scalars(select(Delivery).where(Delivery.id == waiting.id))).all()
+                assert await repo.coalesce(s, delivery=pending, version=3, payload={"data": {"version": 3}})
+            assert not await repo.take(reader, delivery=read, now=later, lease_s=10)
+        async with sessions() as s, s.begin():
+            (claimed,) = await repo.claim_due(s, now=later, lease_s=10, limit=10)
+        assert claimed.id == waiting.id and claimed.payload["data"]["version"] == 3
+        assert claimed.event_key.endswith(":3")
 
 
 async def test_failures_retry_with_same_id_then_dead_letter(env):
