@@ -104,6 +104,7 @@ DATASETS: tuple[Dataset, ...] = (
     # verbs) in the languages weakest on held-out, and every topic in six full-taxonomy ones; scored the same two ways.
     Dataset("fresh4-dev", LANG / "fresh4_dev.jsonl", True, languages=FULL_LANGUAGES),
     Dataset("fresh4-cf-dev", LANG / "fresh4_dev.jsonl", True, "ceasefire", languages=CEASEFIRE_ONLY_FRESH4),
+    Dataset("fresh5-dev", LANG / "fresh5_dev.jsonl", True, languages=FULL_LANGUAGES),
 )
 
 
