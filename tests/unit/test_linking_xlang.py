@@ -6,12 +6,14 @@ Spec: one name written by transliteration conventions of different languages ("G
 capitalised words, and still matches; short words and numbers are no names. Across languages, two
 names spelt alike are something specific to share (the gate), as two shared names are; one is not. The
 feature never counts for one language (the words already compare there) and never counts again what
-``names`` counts (names spelt the same).
+``names`` counts (names spelt the same). Headlines: their capitalised words (the first one too) that no
+linked entity covers, spelt alike in both headlines, count the same way (``title_alike``); one is enough
+to be compared.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from api.sink.linking import (
@@ -23,6 +25,9 @@ from api.sink.linking import (
     name_matches,
     names_alike,
     probability,
+    title_alike,
+    title_matches,
+    title_words,
 )
 
 T0 = datetime(2021, 8, 10, 19, 0, tzinfo=UTC)
@@ -30,9 +35,15 @@ RULES = LinkRules()
 
 
 def prof(aid: str, lang: str, *, names: tuple[str, ...] = (), terms: dict[str, float] | None = None,
-         ents: dict[str, float] | None = None, hours: float = 0) -> Profile:
+         ents: dict[str, float] | None = None, hours: float = 0, title: str = "") -> Profile:
     return Profile(article_id=aid, published_at=T0 + timedelta(hours=hours), lang=lang, entities=ents or {},
-                   terms=terms or {}, names=frozenset(f"nm:{n}" for n in names))
+                   terms=terms or {}, names=frozenset(f"nm:{n}" for n in names), title_names=title_words(title))
+
+
+@dataclass
+class Mention:  # the fields of an EntityMention title_words reads
+    id: str
+    surface: list[str]
 
 
 def test_transliterations_of_one_name_share_a_key() -> None:
@@ -86,3 +97,25 @@ def test_copies_of_a_profile_get_their_own_name_keys() -> None:
     assert q.all_keys & name_keys("barcelone") and not q.all_keys & name_keys("gorbatchev")
     assert Profile(**{**q.__dict__, "name_keys": ()}).name_keys == q.name_keys
     assert Profile.from_json("p", p.to_json()).all_keys == p.all_keys
+
+
+def test_headline_words_are_capitalised_words_no_linked_entity_covers() -> None:
+    assert title_words("Suez, nave incagliata: si lavora con le draghe") == {"suez"}
+    assert title_words("Умер Михаил Горбачёв") == {"умер", "михаил", "горбачёв"}
+    assert title_words("Messi joins PSG on two-year deal") == {"messi", "psg"}
+    trump = Mention("Q22686", ["Donald Trump", "Trump"])
+    assert title_words("Pro-Trump mob storms US Capitol", [trump]) == {"pro", "capitol"}
+    assert title_words("Trump-Anhänger", [Mention("ww:trump", ["Trump"])]) == {"trump", "anhänger"}  # unlinked
+
+
+def test_one_headline_word_spelt_alike_is_enough_to_compare() -> None:
+    i = FEATURES.index("title_alike")
+    ru = prof("ru", "ru", title="Умер Михаил Горбачёв")
+    fr = prof("fr", "fr", title="Mort de Mikhaïl Gorbatchev, l'homme de la perestroïka", hours=2)
+    assert title_matches(ru, fr) == 2 and title_alike(ru, fr) == 1.0 == features(ru, fr, RULES)[i]
+    it = prof("it", "it", title="Suez, nave incagliata")
+    es = prof("es", "es", title="El atasco del canal de Suez dispara el precio del petróleo", hours=3)
+    assert title_matches(it, es) == 1 and probability(it, es, RULES) > 0.0
+    assert title_alike(it, replace(es, lang="it")) == 0.0  # one language: the words compare already
+    assert probability(it, prof("de", "de", title="Containerriese blockiert Kanal"), RULES) == 0.0
+    assert Profile.from_json("ru", ru.to_json()).title_keys == ru.title_keys
