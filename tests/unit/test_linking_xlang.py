@@ -8,7 +8,7 @@ names spelt alike are something specific to share (the gate), as two shared name
 feature never counts for one language (the words already compare there) and never counts again what
 ``names`` counts (names spelt the same). Headlines: their capitalised words (the first one too) that no
 linked entity covers, spelt alike in both headlines, count the same way (``title_alike``); one is enough
-to be compared.
+to be compared. Salient words compare across languages by their skeletons (cognates), from five letters.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from api.sink.linking import (
     FEATURES,
     LinkRules,
     Profile,
+    cognates,
     features,
     name_keys,
     name_matches,
@@ -119,3 +120,13 @@ def test_one_headline_word_spelt_alike_is_enough_to_compare() -> None:
     assert title_alike(it, replace(es, lang="it")) == 0.0  # one language: the words compare already
     assert probability(it, prof("de", "de", title="Containerriese blockiert Kanal"), RULES) == 0.0
     assert Profile.from_json("ru", ru.to_json()).title_keys == ru.title_keys
+
+
+def test_words_compare_across_languages_by_skeleton() -> None:
+    i = FEATURES.index("words")
+    assert set(cognates({"catedral": 1.0})) == set(cognates({"cathedral": 2.0})) == set(cognates({"kathedrale": 1.0}))
+    assert cognates({"para": 1.0, "2024": 1.0}) == {}  # short words and numbers are no cognates
+    es = prof("es", "es", title="Suez, bloqueado", terms={"catedral": 2.0, "incendio": 2.0, "suez": 1.0})
+    en = prof("en", "en", title="Suez blaze", terms={"cathedral": 2.0, "incendio": 1.0, "fire": 2.0}, hours=1)
+    f = features(es, en, RULES)
+    assert 0.0 < f[i] <= 1.0 and f[FEATURES.index("no_shared_words")] == 0.0
