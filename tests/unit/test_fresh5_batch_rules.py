@@ -9,8 +9,10 @@ objects behind numbers with separators ("capture village", "handover of 1,200 de
 "air-defence", food convoys, the grid "knocked out", direct talks and delegations next to a party at war (he
 adjectives of nationality were not country names), Arabic "تبادل 300 أسير" and "تضرب محطة لضخ النفط", German
 drone attacks that were no war context, French typographic apostrophes, and German displaced people read as
-aid by themselves. The cases are worded for this test, not copied from the batch; each fails on the rules
-before the batch's rule changes (checked with the taxonomy of commit 745d91b) unless marked a control.
+aid by themselves. Probes after the batch added numbers written with separators in every language ("3,350",
+"1 200", "1200") and sale verbs for weapons. The cases are worded for this test, not copied from the batch;
+each fails on the rules before the batch's rule changes (checked with the taxonomy of commit 745d91b) unless
+marked a control.
 """
 
 from __future__ import annotations
@@ -79,6 +81,15 @@ TOPICS = [
     ("fr", "Nouvelles livraisons d’armes à l’Ukraine", "military_aid"),
     ("he", "המשלחות הרוסית והאוקראינית נפגשו לשיחות באיסטנבול", "peace_talks"),  # adjectives of nationality
     ("he", "חילופי השבויים בין רוסיה לאוקראינה נדחו בשבוע", "prisoner_exchange"),  # the phrase with its article
+    # numbers with separators and sale verbs, probed after the batch in the same languages
+    ("en", "US approves sale of 3,350 extended-range missiles to Ukraine", "military_aid"),
+    ("en", "Russia and Ukraine swap 1,000 prisoners each", "prisoner_exchange"),
+    ("en", "Ukraine strikes Russian gas processing plant in Orenburg", "energy_infrastructure_strike"),
+    ("fr", "La Russie et l’Ukraine échangent 1 200 prisonniers", "prisoner_exchange"),
+    ("fr", "Washington va vendre 3 350 missiles à l’Ukraine", "military_aid"),
+    ("de", "USA verkaufen 3.350 Raketen an die Ukraine", "military_aid"),
+    ("ar", "روسيا وأوكرانيا تتبادلان 1200 أسير", "prisoner_exchange"),
+    ("he", "ארה\"ב אישרה מכירת טילים לאוקראינה", "military_aid"),
 ]
 
 
@@ -106,6 +117,11 @@ CONTROLS = [
     ("Die Waffenruhe zwischen den beiden Clubs hält", "ceasefire", False),
     ("Le gouvernement et l’opposition concluent une trêve jusqu’au budget", "ceasefire", False),
     ("הפסקת אש בין האוהדים הישראלים והרוסים אחרי המשחק", "ceasefire", False),
+    ("Israel erhält Raketen-Warnungen aus dem Libanon", "military_aid", False),  # a compound, not missiles
+    ("Russland feuert 40 Raketen auf Kiew ab", "military_aid", False),
+    ("Les deux clubs échangent deux joueurs", "prisoner_exchange", False),
+    ("Police release 1,200 detainees after protests", "prisoner_exchange", False),
+    ("Company to sell 2,000 shares of gas plant", "energy_infrastructure_strike", False),
 ]
 
 
