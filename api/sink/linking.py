@@ -30,6 +30,7 @@ Pure: no I/O imports.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import re
@@ -204,9 +205,10 @@ def _skeleton(folded: str) -> str:
     return "".join(c for i, c in enumerate(out) if i == 0 or c != out[i - 1])
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def name_keys(word: str, as_is: bool = True) -> frozenset[str]:
     """How a name may be matched in another language: its folded spelling and its consonant skeleton,
-    each only when at least ``MIN_NAME_KEY`` long, and (``as_is``) the word itself, as two equal names
+    each only when at least ``MIN_NAME_KEY`` long (cached, as :func:`_cognate`), and (``as_is``) the word itself, as two equal names
     always matched ("PSG"); only for letters, a number is no name. The words of an unlinked ``ww:`` entity
     are keyed without ``as_is`` and only from ``MIN_NAME_KEY`` letters: "us" of "ww:us-congress" is no name."""
     f = _fold(word)
@@ -232,13 +234,21 @@ def cognates(terms: Mapping[str, float]) -> dict[str, float]:
     ``MIN_NAME_KEY``)."""
     out: dict[str, float] = {}
     for t, w in terms.items():
-        f = _fold(t)
-        if len(f) < MIN_COGNATE or not f.isalpha():
-            continue
-        k = _skeleton(f)
-        if len(k) >= MIN_NAME_KEY:
+        k = _cognate(t)
+        if k:
             out[k] = max(out.get(k, 0.0), w)
     return out
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _cognate(word: str) -> str:
+    """The skeleton :func:`cognates` keys ``word`` by, or "" (cached: news vocabulary repeats, and every
+    stored profile parsed derives it again)."""
+    f = _fold(word)
+    if len(f) < MIN_COGNATE or not f.isalpha():
+        return ""
+    k = _skeleton(f)
+    return k if len(k) >= MIN_NAME_KEY else ""
 
 
 def title_words(title: str, entities: Iterable[Any] = ()) -> frozenset[str]:
