@@ -10,9 +10,10 @@ objects behind numbers with separators ("capture village", "handover of 1,200 de
 adjectives of nationality were not country names), Arabic "تبادل 300 أسير" and "تضرب محطة لضخ النفط", German
 drone attacks that were no war context, French typographic apostrophes, and German displaced people read as
 aid by themselves. Probes after the batch added numbers written with separators in every language ("3,350",
-"1 200", "1200") and sale verbs for weapons. The cases are worded for this test, not copied from the batch;
-each fails on the rules before the batch's rule changes (checked with the taxonomy of commit 745d91b) unless
-marked a control.
+"1 200", "1200"), sale verbs for weapons and state verbs ("comes under strain", "on the brink", "will observe",
+"turns down", "تصمد", "bricht … Waffenruhe", "שורדת", "אישר"). The cases are worded for this test, not copied
+from the batch; each fails on the rules before the batch's rule changes (checked with the taxonomy of commit
+745d91b) unless marked a control.
 """
 
 from __future__ import annotations
@@ -49,6 +50,15 @@ STATES = [
     ("fr", "Le Hamas écarte un cessez-le-feu avant un accord sur le retrait israélien", "rejected"),  # a condition
     ("fr", "Kiev propose un moratoire mutuel sur les frappes visant les raffineries", "proposed"),
     ("fr", "Le Hamas et Israël s’accordent sur une trêve", "agreed"),  # typographic apostrophe in a state cue
+    # state verbs probed after the batch in the same languages
+    ("en", "Truce between Thailand and Cambodia comes under strain as shots ring out", "violated"),
+    ("en", "Gaza truce on the brink after deadly strike on Khan Younis", "violated"),
+    ("en", "Russia says it will observe a 72-hour Victory Day truce", "agreed"),
+    ("en", "Kremlin turns down Trump's ceasefire plan", "rejected"),
+    ("ar", "الهدنة في لبنان تصمد لليوم الخامس", "in_force"),
+    ("de", "Israel bricht Waffenruhe im Libanon, sagt Hisbollah", "violated"),
+    ("he", "ישראל: הפסקת האש בעזה שורדת למרות התקריות", "in_force"),
+    ("he", "הקבינט אישר את הפסקת האש בצפון", "agreed"),
 ]
 
 
@@ -63,6 +73,19 @@ def test_a_deal_reached_before_a_holiday_is_still_agreed(enricher: Enricher) -> 
     # control: "avant" only turns "accord" into a condition next to a rejection
     _, got = tag(enricher, "Moscou et Kiev concluent un accord de trêve avant Pâques")
     assert got == "agreed"
+
+
+# Controls for the state cues above (these pass on the old rules too).
+STATE_CONTROLS = [
+    ("Israel bricht Verhandlungen über Waffenruhe ab", "violated", False),  # talks broken off, no breach
+    ("צה\"ל אישר כי הפסקת האש הופרה", "violated", True),  # "confirmed that": the breach, not an approval
+]
+
+
+@pytest.mark.parametrize(("title", "state", "expected"), STATE_CONTROLS, ids=["ctl-de", "ctl-he"])
+def test_state_controls(enricher: Enricher, title: str, state: str, expected: bool) -> None:
+    _, got = tag(enricher, title)
+    assert (got == state) is expected, (title, got)
 
 
 # (language, headline, topic): the topic expected.
