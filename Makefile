@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export WIREWATCH_FEED_ALLOWED_HOSTS ?= 127.0.0.1,localhost
 DEMO_PORT ?= 8765
+# pytest-xdist workers for `make test` (the tests that start whole stacks still run one at a time)
+TEST_WORKERS ?= 2
 
 .PHONY: run stop test setup kafka kafka-stop lint unit eval bench bench-ingest bench-enrich bench-api bench-sink bench-backfill bench-freshness bench-pages bench-polling chaos fuzz clean
 
@@ -52,7 +54,7 @@ test: setup
 	$(BIN)/ruff check services ingest enrich api tests
 	$(BIN)/mypy services ingest enrich api
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 -n $(TEST_WORKERS) --no-loadscope-reorder
 
 unit: setup
 	$(BIN)/python -m pytest -q tests/unit

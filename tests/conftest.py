@@ -131,3 +131,23 @@ def unique_topics(run_id: str) -> dict[str, str]:
         "group_ingest": f"g{suffix}-ingest",
         "group_tracker": f"g{suffix}-tracker",
     }
+
+
+# --- running the suite on two workers (pytest-xdist, `make test`) -------------------------------------------
+# Tests that start whole stacks of service processes with deadlines to meet, or drive a browser, run one after
+# another on one worker (the "live-stacks" scope): two of them at once on two cores would make each other miss
+# their deadlines. Every other test runs with the rest of its file (module-scoped fixtures are set up once), on
+# whichever worker is free. (A scheduler rather than xdist_group marks: pytest 9.2 keeps test ids where
+# pytest-xdist 3.8 can no longer append the group to them.)
+LIVE_STACKS = ("tests/chaos/", "tests/browser/", "tests/security/test_live_stack.py")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LiveStacksApart(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "live-stacks" if path.startswith(LIVE_STACKS) else path
+
+    return LiveStacksApart(config, log)
