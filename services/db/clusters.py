@@ -233,8 +233,12 @@ def _profile_statement() -> Select[Any]:
 # order given (SQLite numbers the rows in that order; ties of a bucket read go by it). Per-row parameters cost
 # more than the insert itself: SQLAlchemy binds each row in Python, PostgreSQL parses-binds-executes each
 # (15 ms a batch, against 2), SQLite formatted each row's time again.
-_KEYS_POSTGRES = text("INSERT INTO profile_keys (key, article_id, published_at) SELECT * FROM unnest("
-                      "CAST(:keys AS varchar[]), CAST(:ids AS varchar[]), CAST(:times AS timestamptz[]))")
+# PostgreSQL gets each article's id and time once, and per key the article's place among them (binding a time
+# and an id per key row was most of the statement's cost in the sink: 16,500 of each for 500 new articles).
+_KEYS_POSTGRES = text("INSERT INTO profile_keys (key, article_id, published_at) SELECT k.key, a.id, a.t FROM unnest("
+                      "CAST(:keys AS varchar[]), CAST(:at AS integer[])) WITH ORDINALITY AS k(key, i, n) "
+                      "JOIN unnest(CAST(:ids AS varchar[]), CAST(:times AS timestamptz[])) WITH ORDINALITY "
+                      "AS a(id, t, i) ON a.i = k.i ORDER BY k.n")
 _KEYS_SQLITE = text("INSERT INTO profile_keys (key, article_id, published_at) "
                     "SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(:rows)")
 
@@ -246,21 +250,25 @@ async def save_profiles(session: AsyncSession, *, rows: Sequence[tuple[str, date
         return
     await session.execute(insert(article_profiles), [
         {"article_id": aid, "published_at": when, "profile": prof} for aid, when, prof, _ in rows])
-    keyed = sorted(((k, aid, when) for aid, when, _, ks in rows for k in dict.fromkeys(k[:MAX_KEY] for k in ks)),
-                   key=lambda r: (r[0], r[2], r[1]))  # in the index's order
+    # In the index's order, (key, published_at, article_id): tuples in that order sort as they are (no key
+    # function: a third of the sink's Python time for a batch's 16,500 rows); each row's article by its place.
+    keyed = sorted((k, when, aid, n) for n, (aid, when, _, ks) in enumerate(rows, 1)
+                   for k in dict.fromkeys(k[:MAX_KEY] for k in ks))
     if not keyed:
         return
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql":
-        keys, ids, times = (list(c) for c in zip(*keyed, strict=True))
-        await session.execute(_KEYS_POSTGRES, {"keys": keys, "ids": ids, "times": times})
+        await session.execute(_KEYS_POSTGRES, {"keys": [r[0] for r in keyed], "at": [r[3] for r in keyed],
+                                               "ids": [aid for aid, _, _, _ in rows],
+                                               "times": [when for _, when, _, _ in rows]})
     elif dialect.name == "sqlite":
         when_type = profile_keys.c.published_at.type
         stored = when_type.dialect_impl(dialect).bind_processor(dialect) or str
         as_stored = {when: stored(when) for _, when, _, _ in rows}  # what the column's type writes
-        await session.execute(_KEYS_SQLITE, {"rows": json.dumps([(k, a, as_stored[w]) for k, a, w in keyed])})
+        await session.execute(_KEYS_SQLITE, {"rows": json.dumps([(k, a, as_stored[w]) for k, w, a, _ in keyed])})
     else:
-        await session.execute(insert(profile_keys), [{"key": k, "article_id": a, "published_at": w} for k, a, w in keyed])
+        await session.execute(insert(profile_keys), [{"key": k, "article_id": a, "published_at": w}
+                                                     for k, w, a, _ in keyed])
 
 
 @functools.cache
