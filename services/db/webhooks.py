@@ -82,11 +82,17 @@ async def last_story_event_at(session: AsyncSession, *, webhook_id: str, story_i
 
 
 async def pending_update(session: AsyncSession, *, webhook_id: str, story_id: str, now: datetime) -> Delivery | None:
-    """A story.updated for this subscriber and story that waits for its slot and was never tried."""
+    """A story.updated for this subscriber and story that waits for its slot and was never tried.
+
+    Never one a sender has claimed: a claim pushes next_attempt_at a lease ahead (into the future, attempts
+    still 0), which looks like waiting; but the sender is posting the payload it read, so a newer version
+    written into the row then would be recorded as delivered without being sent. A waiting row still has
+    the due time it was queued with (next_attempt_at == scheduled_at)."""
     return await session.scalar(
         select(Delivery).where(Delivery.webhook_id == webhook_id, Delivery.story_id == story_id,
                                Delivery.event_type == "story.updated", Delivery.status == "pending",
-                               Delivery.attempts == 0, Delivery.next_attempt_at > now)
+                               Delivery.attempts == 0, Delivery.next_attempt_at > now,
+                               Delivery.next_attempt_at == Delivery.scheduled_at)
         .order_by(Delivery.next_attempt_at.desc()).limit(1))
 
 
@@ -98,7 +104,8 @@ async def coalesce(session: AsyncSession, *, delivery: Delivery, version: int, p
     """
     res = await session.execute(
         update(Delivery).where(Delivery.id == delivery.id, Delivery.attempts == 0, Delivery.status == "pending",
-                               Delivery.next_attempt_at == delivery.next_attempt_at)
+                               Delivery.next_attempt_at == delivery.next_attempt_at,
+                               Delivery.next_attempt_at == Delivery.scheduled_at)  # not claimed meanwhile
         .values(event_key=event_key("story.updated", delivery.story_id, version), payload=payload))
     return bool(res.rowcount)  # type: ignore[attr-defined]
 

@@ -134,6 +134,31 @@ async def test_an_update_coalesced_while_being_claimed_is_sent_with_its_newest_v
         assert claimed.event_key.endswith(":3")
 
 
+async def test_an_update_in_flight_is_never_given_a_newer_version(env):
+    """A claimed story.updated (next_attempt_at a lease ahead, attempts still 0) looks like one waiting for its
+    slot. Coalescing a newer version into it while the sender posts the payload it read recorded that newer
+    version as delivered though it was never sent (seen in the PostgreSQL-outage chaos run: stored v6,
+    received v5). The newer version must go out as a delivery of its own."""
+    settings, sessions, _sender = env
+    async with Receiver() as rx:
+        hook = await _hook(sessions, rx.url())
+        now = datetime.now(UTC)
+        async with sessions() as s, s.begin():
+            waiting = await repo.enqueue(s, webhook_id=hook.id, story_id="st2", event_type="story.updated", version=2,
+                                         payload={"data": {"version": 2}}, now=now, not_before=now)
+        assert waiting is not None
+        async with sessions() as s, s.begin():
+            (claimed,) = await repo.claim_due(s, now=now + timedelta(seconds=1), lease_s=30, limit=10)
+        assert claimed.id == waiting.id
+        async with sessions() as s, s.begin():
+            assert await repo.pending_update(s, webhook_id=hook.id, story_id="st2", now=now + timedelta(seconds=2)) is None
+            (row,) = (await s.scalars(select(Delivery).where(Delivery.id == waiting.id))).all()
+            assert not await repo.coalesce(s, delivery=row, version=3, payload={"data": {"version": 3}})
+        async with sessions() as s:
+            (row,) = (await s.scalars(select(Delivery).where(Delivery.id == waiting.id))).all()
+        assert row.event_key.endswith(":2") and row.payload["data"]["version"] == 2
+
+
 async def test_failures_retry_with_same_id_then_dead_letter(env):
     settings, sessions, sender = env
     async with Receiver() as rx:
