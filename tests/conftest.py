@@ -142,6 +142,7 @@ def unique_topics(run_id: str) -> dict[str, str]:
 LIVE_STACKS = ("tests/chaos/", "tests/browser/", "tests/security/test_live_stack.py")
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook; without xdist the suite runs serially
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import LoadScopeScheduling
 
