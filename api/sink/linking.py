@@ -154,6 +154,7 @@ class Profile:
     name_keys: tuple[frozenset[str], ...] = field(default=(), compare=False, repr=False)
     all_keys: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
     title_keys: tuple[frozenset[str], ...] = field(default=(), compare=False, repr=False)
+    title_all: frozenset[str] = field(default=frozenset(), compare=False, repr=False)  # every key of title_keys
     cognates: Mapping[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -167,6 +168,7 @@ class Profile:
         object.__setattr__(self, "all_keys", frozenset().union(*keyed, *(name_keys(t) for t in self.terms)))
         object.__setattr__(self, "title_keys", tuple(k for k in (name_keys(w) for w in sorted(self.title_names))
                                                      if k))
+        object.__setattr__(self, "title_all", frozenset().union(*self.title_keys))
         object.__setattr__(self, "cognates", cognates(self.terms))
 
     def to_json(self) -> dict[str, Any]:
@@ -267,8 +269,7 @@ def title_matches(a: Profile, b: Profile) -> int:
     of the two directions)."""
     if not a.title_keys or not b.title_keys:
         return 0
-    ka, kb = frozenset().union(*a.title_keys), frozenset().union(*b.title_keys)
-    return max(sum(1 for k in a.title_keys if k & kb), sum(1 for k in b.title_keys if k & ka))
+    return max(sum(1 for k in a.title_keys if k & b.title_all), sum(1 for k in b.title_keys if k & a.title_all))
 
 
 def title_alike(a: Profile, b: Profile) -> float:

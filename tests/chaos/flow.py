@@ -169,23 +169,25 @@ class Run:
         open_ = await self.store.rows("SELECT count(*) FROM deliveries WHERE status = 'pending'")
         if stories is None or open_ is None or open_[0][0]:
             return False
+        latest = self.latest_received()
+        return all(latest.get(sid) == ver for sid, ver in stories)
+
+    def latest_received(self) -> dict[str, int]:
+        """Story id -> the newest version the subscriber received (story.merged names the merged id and its
+        survivor, with no version)."""
         latest: dict[str, int] = {}
         for p in self.received().values():
-            if p["type"] == "story.merged":  # names the merged id and its survivor; no version
-                continue
-            sid, ver = p["data"]["id"], int(p["data"]["version"])
-            latest[sid] = max(latest.get(sid, 0), ver)
-        return all(latest.get(sid) == ver for sid, ver in stories)
+            if p["type"] != "story.merged":
+                sid, ver = p["data"]["id"], int(p["data"]["version"])
+                latest[sid] = max(latest.get(sid, 0), ver)
+        return latest
 
     async def behind(self) -> str:
         """The stories whose stored version the subscriber has not received, with what it has, and the story
         deliveries recorded for them: what a failed wait for "every latest version" needs to be read."""
         assert self.store is not None
         stories = await self.store.rows("SELECT id, version FROM stories") or []
-        latest: dict[str, int] = {}
-        for p in self.received().values():
-            if p["type"] != "story.merged":
-                latest[p["data"]["id"]] = max(latest.get(p["data"]["id"], 0), int(p["data"]["version"]))
+        latest = self.latest_received()
         lines = []
         for sid, ver in stories:
             if latest.get(sid) != ver:
