@@ -105,6 +105,8 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("fresh4-dev", LANG / "fresh4_dev.jsonl", True, languages=FULL_LANGUAGES),
     Dataset("fresh4-cf-dev", LANG / "fresh4_dev.jsonl", True, "ceasefire", languages=CEASEFIRE_ONLY_FRESH4),
     Dataset("fresh5-dev", LANG / "fresh5_dev.jsonl", True, languages=FULL_LANGUAGES),
+    # fresh6_dev.jsonl (README_fresh6.md): sixth round in en ar de fr he, English heavy on hard negatives.
+    Dataset("fresh6-dev", LANG / "fresh6_dev.jsonl", True, languages=FULL_LANGUAGES),
 )
 
 
