@@ -9,12 +9,19 @@ when a removed id is on it. Pages of other topics, entities and languages keep b
 
 A render that overlaps an invalidation is not stored (its rows may predate the change): the cache
 counts invalidations, and a page is put only under the count it started with.
+
+Concurrent misses of one page share one render (:meth:`PageCache.render_once`). Why: each invalidation
+otherwise turns every request in flight for that page into its own store query — with 32 clients polling
+one page while articles flow, 32 renders per change instead of one (a cache stampede). A request joins a
+render only if no invalidation came between that render's start and its own arrival, so nobody is served
+rows older than a change the process had already seen when the request came in.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from services.matching import StoryFacts, StoryFilter, matches
@@ -43,6 +50,8 @@ class PageCache:
         self.size = size
         self.epoch = 0  # invalidations so far: a render started under an older epoch is not stored
         self._items: OrderedDict[str, Page] = OrderedDict()
+        # renders under way: key -> (the epoch it started under, its outcome: (page, None) or (None, error))
+        self._flights: dict[str, tuple[int, asyncio.Future[tuple[Page | None, BaseException | None]]]] = {}
 
     def __len__(self) -> int:
         return len(self._items)
@@ -59,6 +68,38 @@ class PageCache:
         self._items[key] = page
         if len(self._items) > self.size:
             self._items.popitem(last=False)
+
+    async def render_once(self, key: str, render: Callable[[], Awaitable[Page]]) -> Page:
+        """The page of ``key``: a render already under way since the last invalidation is awaited, else this
+        call renders (and stores it, see :meth:`put`). A render's error reaches every request that waited
+        for it (equal keys are equal queries: they would have failed alike); a render cancelled with its
+        request leaves the waiters to render for themselves."""
+        epoch = self.epoch
+        flight = self._flights.get(key)
+        if flight is not None and flight[0] == epoch:
+            page, error = await asyncio.shield(flight[1])
+            if error is not None:
+                raise error
+            if page is not None:
+                return page
+            return await self.render_once(key, render)  # its render was cancelled: start one
+        outcome: asyncio.Future[tuple[Page | None, BaseException | None]] = \
+            asyncio.get_running_loop().create_future()
+        self._flights[key] = (epoch, outcome)
+        try:
+            page = await render()
+        except asyncio.CancelledError:
+            outcome.set_result((None, None))
+            raise
+        except Exception as exc:
+            outcome.set_result((None, exc))
+            raise
+        finally:
+            if self._flights.get(key, (None, None))[1] is outcome:
+                del self._flights[key]
+        outcome.set_result((page, None))
+        self.put(epoch, key, page)
+        return page
 
     def invalidate(self, changed: list[tuple[str, StoryFacts]], removed: Iterable[str] = ()) -> int:
         """Drop the pages a change concerns; how many were dropped."""

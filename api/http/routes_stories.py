@@ -185,10 +185,12 @@ async def cached(request: Request, render: Callable[[], Awaitable[Rendered]], me
     key = cache_key(request, key_prefix)
     hit = cache.get(key)
     if hit is None:
-        epoch = cache.epoch
-        body, f, ids = await render()
-        hit = Page(body, tag_of(body), media_type, f, frozenset(ids))
-        cache.put(epoch, key, hit)
+
+        async def page() -> Page:
+            body, f, ids = await render()
+            return Page(body, tag_of(body), media_type, f, frozenset(ids))
+
+        hit = await cache.render_once(key, page)  # concurrent misses of this page share one render
     return conditional(request, hit.body, hit.tag, hit.media_type)
 
 

@@ -4,6 +4,7 @@ documented in OpenAPI, and keyset pages seek the index instead of scanning from 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -62,6 +63,29 @@ async def test_a_cached_page_serves_only_the_query_that_rendered_it(store_url, m
         assert await heads("token=y&lang=en") == ["Truce agreed"]  # the same page: a token never changes it
         assert list(app.state.ctx.page_cache._items) == ["/stories?lang=en&lang=fr", "/stories?lang=fr&lang=en",
                                                      "/stories?lang=en"]
+
+
+async def test_concurrent_misses_of_one_page_query_the_store_once(store_url, make_settings, monkeypatch):
+    """A change drops the page while many clients poll it: they share one render, not one query each."""
+    async with client_for(make_settings(database_url=store_url)) as (app, client):
+        await _store(app, ev(1, "Truce agreed", topics={"ceasefire": 0.9}))
+        queries = 0
+        real = repo.list_stories
+
+        async def counted(*args, **kwargs):
+            nonlocal queries
+            queries += 1
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(repo, "list_stories", counted)
+        for round_ in range(2):
+            responses = await asyncio.gather(*(client.get("/stories?topic=ceasefire") for _ in range(16)))
+            assert {r.status_code for r in responses} == {200}
+            assert len({r.content for r in responses}) == 1
+            assert queries == round_ + 1, "each miss of the same page ran its own store query"
+            await _store(app, ev(2 + round_, f"Truce holds {round_}", topics={"ceasefire": 0.9}))  # drops it
+        assert [s["headline"] for s in (await client.get("/stories?topic=ceasefire")).json()["items"]][0] \
+            == "Truce holds 1"
 
 
 @pytest.mark.parametrize("qs", ["topic=ceasefire&limit=0", "topic=golf", "topic=ceasefire&limit=ten",
