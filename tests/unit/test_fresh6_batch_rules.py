@@ -1,0 +1,171 @@
+"""Rule classes found by the sixth fresh dev batch (tests/data/lang/fresh6_dev.jsonl, README_fresh6.md).
+
+Why: the batch covered every topic and state in the five full-taxonomy languages still short of the held-out
+bars (en ar de fr he), English above all with hard negatives that use the conflict words. Its errors fell into
+classes: hard negatives tagged ceasefire (a truce between parliament factions in a country at war, anniversaries
+of the day "the guns fell silent" or "die Waffen schweigen", a policing campaign named «أوقفوا إطلاق النار») and
+history rows tagged peace talks; a truce word after an Arabic proclitic ("لوقف القتال") and French demonyms
+("entre Russes et Ukrainiens") that named no country; idiomatic state verbs (en "pitch", "calls on … to sign",
+"still standing", "roll over"; ar "غير مقبول", "تعرض خطة"; de "bleibt … bestehen", "soll weitere … gelten",
+"legt … Plan … vor"; he "הגיעו להבנות", "תוארך", "התפרקה"); and other-topic verbs and objects (earmarked money for
+weapons, airlifts, "محطة توليد كهرباء", "تزود … بصواريخ", asset freezes in ar and de, airdrops in ar fr he, a
+German compound "-kraftwerk", prisoners back "after an exchange" in de and fr, "flotte fantôme", the Hebrew energy
+truce). Probes written after the batch (not added to it) found more hard negatives: metaphorical business "wars"
+(cola, console, burger), chess federations and the Olympiad (also in fr ar he: the new French demonyms had made
+one a ceasefire), central banks and lenders, police and protesters, the Eurovision charts, a political feud.
+The cases are worded for this test, not copied from the batch; each fails on the rules before the batch's rule
+changes (the taxonomy of commit 6824fde) unless marked a control.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from enrich.pipeline import Enricher, shared_enricher
+from services.events import RawArticle
+
+T0 = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def enricher() -> Enricher:
+    return shared_enricher()
+
+
+def tag(enricher: Enricher, title: str, text: str = "") -> tuple[set[str], str | None]:
+    out = enricher.enrich([RawArticle(id="f6", title=title, content=text, published_at=T0)])[0]
+    return {t.name for t in out.topics}, out.state
+
+
+# (language, headline, state): ceasefire and this state expected.
+STATES = [
+    ("en", "Negotiators pitch a two-week truce to the warring generals in Sudan", "proposed"),
+    ("en", "Western envoys call on Moscow and Kyiv to sign an Easter truce", "proposed"),
+    ("en", "Kashmir ceasefire still standing a year on, army says", "in_force"),
+    ("en", "Truce in Hodeidah remains intact despite sporadic shelling", "in_force"),
+    ("en", "Houthis and Saudi Arabia roll over their truce for six months", "extended"),
+    ("ar", "الجيش السوداني يعتبر مقترح الهدنة مرفوضاً", "rejected"),
+    ("ar", "إسرائيل: شروط حماس للتهدئة غير مقبولة", "rejected"),
+    ("ar", "الوسطاء يعرضون خطة لوقف إطلاق النار في غزة", "proposed"),
+    ("ar", "مصر تدعو إلى وقف فوري للقتال في السودان", "proposed"),
+    ("de", "Die Feuerpause im Libanon bleibt vorerst bestehen", "in_force"),
+    ("de", "Feuerpause in Gaza soll weitere zwei Wochen gelten", "extended"),
+    ("de", "Ägypten legt einen Plan für eine Waffenruhe im Gazastreifen vor", "proposed"),
+    ("fr", "Le pape appelle à une trêve entre Russes et Ukrainiens", "proposed"),
+    ("fr", "Trêve acceptée entre Libanais et Israéliens", "agreed"),
+    ("he", "חמאס וישראל הגיעו להבנות על הפוגה", "agreed"),
+    ("he", "הפסקת האש בלבנון תוארך בחודש", "extended"),
+    ("he", "ההפוגה בעזה התפרקה אחרי יומיים", "collapsed"),
+]
+
+
+@pytest.mark.parametrize(("lang", "title", "state"), STATES, ids=[f"{s[0]}-{s[2]}-{k}" for k, s in enumerate(STATES)])
+def test_ceasefire_and_state_in_new_wordings(enricher: Enricher, lang: str, title: str, state: str) -> None:
+    topics, got = tag(enricher, title)
+    assert "ceasefire" in topics, (lang, title, topics)
+    assert got == state, (lang, title, got)
+
+
+def test_a_truce_actually_signed_is_still_agreed(enricher: Enricher) -> None:
+    # control: a call to sign makes "sign" a proposal, a signing without a call stays agreed
+    _, got = tag(enricher, "Russia and Ukraine sign a ceasefire in Istanbul")
+    assert got == "agreed"
+
+
+# (language, headline, topic): the topic expected.
+TOPICS = [
+    ("en", "Netherlands allocates 500 million euros for air defences for Kyiv", "military_aid"),
+    ("en", "Britain earmarks £1.6bn for drones for Ukraine", "military_aid"),
+    ("en", "Jordan airlifts medicines and tents to Gaza", "humanitarian_aid"),
+    ("ar", "قصف أوكراني يصيب محطة توليد الكهرباء في بيلغورود", "energy_infrastructure_strike"),
+    ("ar", "فرنسا تزود كييف بذخائر مدفعية", "military_aid"),
+    ("ar", "الاتحاد الأوروبي يجمد أصول مصارف روسية", "sanctions"),
+    ("ar", "الأردن ينفذ إنزالاً جوياً لطرود الإغاثة فوق غزة", "humanitarian_aid"),
+    ("ar", "تجديد الهدنة في اليمن برعاية الأمم المتحدة", "peace_talks"),
+    ("de", "Ukrainischer Drohnenangriff trifft Heizkraftwerk in Belgorod", "energy_infrastructure_strike"),
+    ("de", "Zwölf Kriegsgefangene nach Austausch wieder in der Heimat", "prisoner_exchange"),
+    ("de", "Großbritannien friert Guthaben russischer Oligarchen ein", "sanctions"),
+    ("de", "Hilfsflüge der Luftwaffe bringen Zelte in den Gazastreifen", "humanitarian_aid"),
+    ("fr", "Paris sanctionne des pétroliers de la flotte fantôme", "sanctions"),
+    ("fr", "Une centaine de soldats ukrainiens rentrent chez eux après un échange", "prisoner_exchange"),
+    ("fr", "Des vivres largués par parachute au-dessus de Gaza", "humanitarian_aid"),
+    ("he", "ירדן הצניחה סיוע מעל עזה", "humanitarian_aid"),
+    ("he", "אוקראינה: רוסיה הפרה את ההפוגה האנרגטית", "energy_infrastructure_strike"),
+]
+
+
+@pytest.mark.parametrize(("lang", "title", "topic"), TOPICS, ids=[f"{t[0]}-{t[2]}-{k}" for k, t in enumerate(TOPICS)])
+def test_other_topics_in_new_wordings(enricher: Enricher, lang: str, title: str, topic: str) -> None:
+    topics, _ = tag(enricher, title)
+    assert topic in topics, (lang, title, topics)
+
+
+def test_captured_soldiers_handed_back_are_no_territory(enricher: Enricher) -> None:
+    topics, _ = tag(enricher, "Kyiv returns captured Russian sailors in swap")
+    assert "territorial_change" not in topics, topics
+
+
+def test_a_captured_town_is_still_territory(enricher: Enricher) -> None:
+    # control
+    topics, _ = tag(enricher, "Russian forces captured Pokrovsk after months of fighting")
+    assert "territorial_change" in topics, topics
+
+
+# Hard negatives that use the conflict words: no topic at all.
+HARD_NEGATIVES = [
+    "Parliamentary blocs in Kyiv agree a truce over the wartime election date",
+    "Seventy years on, veterans recall the day the guns fell silent in Korea",
+    "Survivors recall the day the guns fell silent over Europe",
+    "مبادرة أهلية «أوقفوا إطلاق النار» للحد من السلاح في المخيمات",
+    "مؤرخون يستذكرون وقف إطلاق النار في حرب أكتوبر",
+    "Vor achtzig Jahren endet der Krieg in Europa: die Waffen schweigen",
+    "קצינים לשעבר נזכרים בהפסקת האש במלחמת יום הכיפורים",
+    "Ceasefire in the burger wars as rivals agree a price freeze",
+    "Console wars ceasefire: two gaming giants agree cross-play",
+    "Russian and Ukrainian chess federations agree a truce at the Olympiad",
+    "Central bank and lenders call a truce on exchange rates in Khartoum",
+    "Police and protesters agree a truce after a week of clashes in Tbilisi",
+    "Ukraine's Eurovision entry 'Ceasefire' tops the charts",
+    "Zelensky and the Kyiv mayor call a truce in their political feud",
+    "الاتحادان الروسي والأوكراني للشطرنج يتفقان على هدنة",
+    "הפסקת אש בין איגודי השחמט של רוסיה ואוקראינה",
+]
+
+
+@pytest.mark.parametrize("title", HARD_NEGATIVES, ids=[f"neg-{k}" for k in range(len(HARD_NEGATIVES))])
+def test_hard_negatives_stay_untagged(enricher: Enricher, title: str) -> None:
+    topics, state = tag(enricher, title)
+    assert not topics, (title, topics)
+    assert state is None, (title, state)
+
+
+# History rows whose body names negotiations: no peace talks (peace_talks now drops history sentences).
+HISTORY_TALKS = [
+    ("ארבעים ושש שנה להסכם השלום עם מצרים", "בכנס בירושלים נזכרו משתתפי המשא ומתן בימים שאחרי מלחמת יום הכיפורים."),
+    ("ندوة في القاهرة عن حرب أكتوبر", "وعرض باحثون وثائق من أرشيف الخارجية عن المفاوضات التي تلت الحرب."),
+]
+
+
+@pytest.mark.parametrize(("title", "text"), HISTORY_TALKS, ids=["he", "ar"])
+def test_history_rows_are_no_peace_talks(enricher: Enricher, title: str, text: str) -> None:
+    topics, _ = tag(enricher, title, text)
+    assert not topics, (title, topics)
+
+
+# Controls: the new negatives stay where they belong (these pass on the old rules too).
+CONTROLS = [
+    ("Protesters in Tel Aviv demand a ceasefire in Gaza", "ceasefire", True),  # protesters alone are no policing
+    ("A year after the Lebanon ceasefire, villages remain empty", "ceasefire", True),
+    ("Two years on, Gaza truce still elusive as talks stall", "ceasefire", True),  # "N years on," only from 30
+    ("حملة «أوقفوا الرصاص» في الأحياء الشعبية", "ceasefire", False),
+    ("Les fédérations russe et ukrainienne de tennis concluent une trêve", "ceasefire", False),
+    ("Historians revisit the 1978 Camp David talks in a new book", "peace_talks", False),
+]
+
+
+@pytest.mark.parametrize(("title", "topic", "expected"), CONTROLS, ids=[f"ctl-{k}" for k in range(len(CONTROLS))])
+def test_controls(enricher: Enricher, title: str, topic: str, expected: bool) -> None:
+    topics, _ = tag(enricher, title)
+    assert (topic in topics) is expected, (title, topics)
