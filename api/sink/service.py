@@ -73,7 +73,8 @@ async def store_batch(sessions: Sessions, records: list[ConsumerRecord[bytes, by
                 await merge_stories(session, into=into, merged=merged, now=utcnow())
                 metrics.STORY_MERGES.inc(len(merged))
                 log.info("stories merged", extra={"story_id": into, "merged": list(merged)})
-            changes = await upsert_batch(session, events=events, stored=stored)
+            changes = await upsert_batch(session, events=events, stored=stored,
+                                         grown={into for into, _ in grouped.merges})
         keep_profiles(session, grouped)
     for event, change in zip(events, changes, strict=True):
         metrics.STORED.labels(kind=change.article_kind).inc()

@@ -13,7 +13,8 @@ the sink's consumer hands them over, into a fresh, migrated store:
 
 Prints articles/s over the whole run next to the goal (1,000/s), over its first and last quarter (a flat
 rate means no quadratic term), per second of the sink process's CPU (the figure that does not move with
-what else the machine runs; PostgreSQL's own CPU is not in it) and the stories made. Writes
+what else the machine runs), on PostgreSQL also per second of the sink's and the server's CPU together
+(the server's processes, from /proc: what the store's side of a change costs), and the stories made. Writes
 var/bench/sink.json. Not a test. The goal's form: ``--db both --articles 10000``.
 """
 
@@ -27,6 +28,7 @@ import random
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -75,7 +77,34 @@ def workload(kind: str, n: int, first: int = 0) -> list[EnrichedArticle]:
     return out
 
 
-async def run_store(url: str, events: list[EnrichedArticle], batch: int) -> dict[str, Any]:
+def server_cpu(data_dir: str) -> Callable[[], float] | None:
+    """CPU seconds the PostgreSQL server under ``data_dir`` used so far (its processes, and those it reaped),
+    or None where /proc does not tell (not Linux)."""
+    def ticks(pid: int) -> int:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+
+    def used() -> float:
+        main = int(Path(data_dir, "postmaster.pid").read_text().split()[0])
+        total = ticks(main)
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == main:
+                    total += ticks(int(stat.parent.name))
+            except (OSError, ValueError, IndexError):
+                continue  # a process that ended meanwhile
+        return total / os.sysconf("SC_CLK_TCK")
+
+    try:
+        used()
+    except (OSError, ValueError, IndexError):
+        return None
+    return used
+
+
+async def run_store(url: str, events: list[EnrichedArticle], batch: int,
+                    server: Callable[[], float] | None = None) -> dict[str, Any]:
     settings = Settings(database_url=url)
     await upgrade_async(settings)
     engine = make_engine(settings)
@@ -83,6 +112,7 @@ async def run_store(url: str, events: list[EnrichedArticle], batch: int) -> dict
     records = [ConsumerRecord("articles.enriched", 0, i, 0, 0, ev.id.encode(), ev.to_bytes(), None, 0, 0, ())
                for i, ev in enumerate(events)]
     marks: list[float] = []
+    served_from = server() if server is not None else 0.0
     cpu = time.process_time()
     started = time.perf_counter()
     for k in range(0, len(records), batch):
@@ -90,6 +120,7 @@ async def run_store(url: str, events: list[EnrichedArticle], batch: int) -> dict
         marks.append(time.perf_counter())
     total = time.perf_counter() - started
     cpu = time.process_time() - cpu
+    served = server() - served_from if server is not None else None
     async with sessions() as s:
         articles, stories, biggest = (await s.execute(text(
             "SELECT (SELECT count(*) FROM articles), count(*), max(article_count) FROM stories"))).one()
@@ -101,7 +132,9 @@ async def run_store(url: str, events: list[EnrichedArticle], batch: int) -> dict
     return {"articles": int(articles), "stories": int(stories), "largest_story": int(biggest or 0),
             "articles_per_s": round(len(events) / total, 1), "first_quarter_per_s": round(first, 1),
             "last_quarter_per_s": round(last, 1), "sink_cpu_s": round(cpu, 2),
-            "articles_per_sink_cpu_s": round(len(events) / cpu, 1), "loadavg_1m": round(os.getloadavg()[0], 2)}
+            "articles_per_sink_cpu_s": round(len(events) / cpu, 1), "loadavg_1m": round(os.getloadavg()[0], 2),
+            **({} if served is None else {"server_cpu_s": round(served, 2),
+                                          "articles_per_cpu_s": round(len(events) / (cpu + served), 1)})}
 
 
 def main() -> None:
@@ -128,12 +161,15 @@ def main() -> None:
                     url = f"sqlite+aiosqlite:///{tmp}/{kind}.db" if db == "sqlite" else base
                     if db == "postgres":
                         asyncio.run(_reset_pg(base))
-                    res = asyncio.run(run_store(url, events, args.batch))
+                    res = asyncio.run(run_store(url, events, args.batch,
+                                                server_cpu(f"{tmp}/pg") if db == "postgres" else None))
                     results[f"{db}_{kind}"] = res
                     print(f"sink {db:8s} {kind:10s}  {res['articles_per_s']:7.1f} articles/s, goal {GOAL:,} "
                           f"({'met' if res['articles_per_s'] >= GOAL else 'not met'}; first quarter "
                           f"{res['first_quarter_per_s']}, last {res['last_quarter_per_s']}; "
-                          f"{res['articles_per_sink_cpu_s']} per second of the sink's CPU, load "
+                          f"{res['articles_per_sink_cpu_s']} per second of the sink's CPU"
+                          + (f", {res['articles_per_cpu_s']} of the sink's and PostgreSQL's"
+                             if "articles_per_cpu_s" in res else "") + ", load "
                           f"{res['loadavg_1m']}); {res['articles']} articles in {res['stories']} stories, largest "
                           f"{res['largest_story']}", flush=True)
             finally:
