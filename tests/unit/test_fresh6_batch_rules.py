@@ -169,3 +169,38 @@ CONTROLS = [
 def test_controls(enricher: Enricher, title: str, topic: str, expected: bool) -> None:
     topics, _ = tag(enricher, title)
     assert (topic in topics) is expected, (title, topics)
+
+
+# State verbs probed after the batch in the same languages (headlines written for probing, not in the batch).
+STATES_PROBED = [
+    ("en", "Truce between the two clans frays as gunmen open fire", "violated"),
+    ("en", "Ceasefire in South Kordofan hangs by a thread", "violated"),
+    ("en", "Kyiv says Moscow made a mockery of the energy truce", "violated"),
+    ("en", "Lebanon truce survives its first week", "in_force"),
+    ("en", "Hamas says it could accept a phased ceasefire", "proposed"),  # a modal acceptance is an offer
+    ("en", "Armenia and Azerbaijan agree to silence their guns along the border", "agreed"),
+    ("ar", "التهدئة في الحديدة تدخل يومها العاشر", "in_force"),
+    ("ar", "الجيش يرفض تمديد الهدنة في الفاشر", "rejected"),  # a refused extension is no extension
+    ("de", "Feuerpause im Sudan geht in die zweite Woche", "in_force"),
+    ("de", "Kreml lässt die Feuerpause auslaufen", "collapsed"),
+    ("de", "Hisbollah: Israel tritt die Waffenruhe mit Füßen", "violated"),
+    ("fr", "La trêve au Soudan entre dans sa deuxième semaine", "in_force"),
+    ("fr", "La trêve à Hodeïda arrive à échéance", "collapsed"),
+    ("fr", "Le Hezbollah accuse Israël de piétiner le cessez-le-feu", "violated"),
+    ("he", "צה\"ל הודיע על סיום ההפוגה ברצועה", "collapsed"),
+    ("he", "חמאס: ישראל רומסת את ההפוגה", "violated"),
+]
+
+
+@pytest.mark.parametrize(("lang", "title", "state"), STATES_PROBED,
+                         ids=[f"{s[0]}-{s[2]}-probe-{k}" for k, s in enumerate(STATES_PROBED)])
+def test_state_verbs_probed_after_the_batch(enricher: Enricher, lang: str, title: str, state: str) -> None:
+    topics, got = tag(enricher, title)
+    assert "ceasefire" in topics, (lang, title, topics)
+    assert got == state, (lang, title, got)
+
+
+def test_a_truce_that_will_take_effect_is_still_agreed(enricher: Enricher) -> None:
+    # control: only "could / would / might" before agree / accept make it an offer
+    _, got = tag(enricher, "Israel and Hamas agree a ceasefire that will take effect on Sunday")
+    assert got == "agreed"
