@@ -242,7 +242,7 @@ def test_french_articles_get_french_ner_when_installed(enricher: Enricher) -> No
 
 
 @pytest.mark.parametrize(("entity", "texts"), [
-    ("ww:yevgeny-prigozhin", [("Wagner boss Prigozhin", "en"), ("Самолёт Пригожина разбился", "ru"),
+    ("Q20850503", [("Wagner boss Prigozhin", "en"), ("Самолёт Пригожина разбился", "ru"),
                               ("Flugzeug mit Prigoschin", "de"), ("普里戈任将前往白俄罗斯", "zh")]),
     ("ww:alexei-navalny", [("Alexei Navalny dies", "en"), ("смерти Алексея Навального", "ru"),
                            ("Mort de Navalny", "fr"), ("homenajes a Navalni", "es")]),
