@@ -204,3 +204,57 @@ def test_a_truce_that_will_take_effect_is_still_agreed(enricher: Enricher) -> No
     # control: only "could / would / might" before agree / accept make it an offer
     _, got = tag(enricher, "Israel and Hamas agree a ceasefire that will take effect on Sunday")
     assert got == "agreed"
+
+
+# Other-topic wordings probed after the batch (headlines written for probing, not in the batch).
+TOPICS_PROBED = [
+    ("en", "Norway ships 100 armoured vehicles to Ukraine", "military_aid"),
+    ("en", "Spain donates Hawk interceptors to Kyiv", "military_aid"),
+    ("fr", "La Suède expédie des obusiers à l'Ukraine", "military_aid"),
+    ("he", "בריטניה שולחת טנקים לאוקראינה", "military_aid"),
+    ("en", "EU imposes travel bans on RSF commanders", "sanctions"),
+    ("de", "London verhängt Einreiseverbote gegen russische Offiziere", "sanctions"),
+    ("fr", "Bruxelles prononce des interdictions de séjour contre des oligarques russes", "sanctions"),
+    ("he", "האיחוד האירופי הטיל איסור כניסה על בכירים רוסים", "sanctions"),
+    ("en", "Russia and Ukraine trade 300 captives in Belarus", "prisoner_exchange"),
+    ("en", "WHO trucks insulin and vaccines into Gaza", "humanitarian_aid"),
+    ("en", "Medevac flights carry sick children out of Gaza", "humanitarian_aid"),
+    ("de", "Hilfswerk bringt Medikamente und Decken in den Gazastreifen", "humanitarian_aid"),
+    ("fr", "L'Unicef achemine du lait infantile à Gaza", "humanitarian_aid"),
+    ("he", "שיירת האו\"ם הכניסה תרופות לרצועה", "humanitarian_aid"),
+    ("en", "Russian troops push into the outskirts of Huliaipole", "territorial_change"),
+    ("en", "Ukraine withdraws its troops from the town of Siversk", "territorial_change"),
+    ("de", "Russische Einheiten rücken in die Vororte von Pokrowsk vor", "territorial_change"),
+    ("fr", "Le M23 prend la ville d'Uvira", "territorial_change"),
+    ("he", "כוחות רוסיים נכנסו לעיר פוקרובסק", "territorial_change"),
+    ("de", "Ukrainische Drohnen treffen Tanklager bei Noworossijsk", "energy_infrastructure_strike"),
+    ("de", "Russische Raketen beschädigen Wasserkraftwerk am Dnipro", "energy_infrastructure_strike"),
+    ("en", "Peace envoys shuttle between Kigali and Kinshasa", "peace_talks"),
+    ("de", "Sondergesandte pendeln zwischen Kiew und Moskau", "peace_talks"),
+]
+
+
+@pytest.mark.parametrize(("lang", "title", "topic"), TOPICS_PROBED,
+                         ids=[f"{t[0]}-{t[2]}-probe-{k}" for k, t in enumerate(TOPICS_PROBED)])
+def test_other_topics_probed_after_the_batch(enricher: Enricher, lang: str, title: str, topic: str) -> None:
+    topics, _ = tag(enricher, title)
+    assert topic in topics, (lang, title, topics)
+
+
+# Controls for the probed rules: the same verbs outside a war stay untagged (these pass on the old rules too).
+TOPIC_CONTROLS = [
+    ("Britain withdraws from the Eurovision final over the Israel row", "territorial_change"),  # no troops
+    ("Protesters push into the city centre despite police lines", "territorial_change"),
+    ("Amazon delivers medicines to rural Texas by drone", "humanitarian_aid"),
+    ("Der Lieferdienst bringt Medikamente nach Hause", "humanitarian_aid"),
+    ("Le PSG prend la tête de la Ligue 1", "territorial_change"),
+    ("השחקנים נכנסו לעיר לקראת המשחק", "territorial_change"),
+    ("Staudamm in Bayern: Hochwasser bedroht Dörfer", "energy_infrastructure_strike"),
+    ("Sondergesandter für Klimafragen reist nach Peking", "peace_talks"),
+]
+
+
+@pytest.mark.parametrize(("title", "topic"), TOPIC_CONTROLS, ids=[f"topic-ctl-{k}" for k in range(len(TOPIC_CONTROLS))])
+def test_topic_controls(enricher: Enricher, title: str, topic: str) -> None:
+    topics, _ = tag(enricher, title)
+    assert topic not in topics, (title, topics)
