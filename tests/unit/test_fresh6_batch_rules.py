@@ -258,3 +258,49 @@ TOPIC_CONTROLS = [
 def test_topic_controls(enricher: Enricher, title: str, topic: str) -> None:
     topics, _ = tag(enricher, title)
     assert topic not in topics, (title, topics)
+
+
+# Truces in disputes named by a non-military object (a diplomatic row, grain, licence plates, minority rights,
+# a media or ratings "war"): two countries, one of them at war, used to be enough for a ceasefire. Probed after the
+# batch in the five languages; no topic at all.
+DISPUTE_TRUCES = [
+    "Kosovo and Serbia call a truce in the licence-plate row",
+    "Ukraine and Hungary agree a truce in their minority-rights dispute",
+    "Israel and Turkey call a truce in their diplomatic spat",
+    "Japan and South Korea end their export-control dispute with a truce",
+    "Qatar and Saudi Arabia agree a truce in the media war",
+    "Mexican cartels call a truce in the drug war",
+    "Russian and Ukrainian hackers declare a ceasefire over the holidays",
+    "Russia and the US agree to a truce on space station cooperation",
+    "Ukraine and Poland agree a truce over grain imports",
+    "Polen und Ukraine vereinbaren Waffenstillstand im Getreidestreit",
+    "Israel und Türkei: Waffenruhe in der diplomatischen Krise",
+    "Trêve entre Kiev et Budapest dans la querelle sur les droits des minorités",
+    "Israël et la Turquie concluent une trêve diplomatique",
+    "هدنة في الخلاف الدبلوماسي بين أنقرة وتل أبيب",
+    "هدنة بين وارسو وكييف في خلاف الحبوب",
+    "הפסקת אש במשבר הדיפלומטי בין אנקרה לירושלים",
+    "הפסקת אש בין ורשה לקייב במחלוקת על התבואה",
+]
+
+
+@pytest.mark.parametrize("title", DISPUTE_TRUCES, ids=[f"dispute-{k}" for k in range(len(DISPUTE_TRUCES))])
+def test_truces_in_non_military_disputes_are_no_ceasefire(enricher: Enricher, title: str) -> None:
+    topics, _ = tag(enricher, title)
+    assert not topics, (title, topics)
+
+
+# Controls: disputes fought with arms stay ceasefires (these pass on the old rules too).
+DISPUTE_CONTROLS = [
+    "Thailand and Cambodia agree a truce in their border dispute",
+    "Kyrgyzstan and Tajikistan agree a truce after clashes in water dispute",
+    "Israel and Hamas agree a truce after weeks of dispute over hostages",
+    "Waffenruhe zwischen Armenien und Aserbaidschan im Grenzstreit",
+    "Trêve à Gaza malgré le conflit sur les otages",
+]
+
+
+@pytest.mark.parametrize("title", DISPUTE_CONTROLS, ids=[f"dispute-ctl-{k}" for k in range(len(DISPUTE_CONTROLS))])
+def test_armed_disputes_stay_ceasefires(enricher: Enricher, title: str) -> None:
+    topics, _ = tag(enricher, title)
+    assert "ceasefire" in topics, (title, topics)
