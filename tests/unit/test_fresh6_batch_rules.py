@@ -304,3 +304,22 @@ DISPUTE_CONTROLS = [
 def test_armed_disputes_stay_ceasefires(enricher: Enricher, title: str) -> None:
     topics, _ = tag(enricher, title)
     assert "ceasefire" in topics, (title, topics)
+
+
+# Full texts whose body speaks of "the truce" or "the ceasefire" of a non-military headline, with a war named
+# further on: the body's negative sentences (grain and hauliers, rappers and albums) now outnumber its war context.
+FULL_TEXT_NEGATIVES = [
+    ("Kyiv and Warsaw strike a truce over grain exports",
+     "The truce, reached after talks in Lublin, ends the blockade of border crossings by hauliers. Polish farmers' "
+     "protests had closed three crossings since October. Kyiv says its grain exports are vital while the war goes "
+     "on. The arrangement will be reviewed in spring."),
+    ("Two rappers bury the hatchet after a year of insults",
+     "The ceasefire was announced in a joint video on Sunday. The rappers had traded diss tracks since last summer. "
+     "A joint album is due in May. Their world tour is to open in Kyiv, war permitting."),
+]
+
+
+@pytest.mark.parametrize(("title", "text"), FULL_TEXT_NEGATIVES, ids=["grain", "rappers"])
+def test_full_text_hard_negatives(enricher: Enricher, title: str, text: str) -> None:
+    topics, _ = tag(enricher, title, text)
+    assert not topics, (title, topics)
