@@ -323,3 +323,20 @@ FULL_TEXT_NEGATIVES = [
 def test_full_text_hard_negatives(enricher: Enricher, title: str, text: str) -> None:
     topics, _ = tag(enricher, title, text)
     assert not topics, (title, topics)
+
+
+def test_prisoners_of_war_home_in_a_swap_are_an_exchange(enricher: Enricher) -> None:
+    # "POWs" and "prisoners of war" are war context themselves, and "in a … swap" names the exchange
+    topics, _ = tag(enricher, "Hundreds of POWs come home in Turkish-brokered swap")
+    assert "prisoner_exchange" in topics, topics
+
+
+def test_a_currency_exchange_is_no_prisoner_exchange(enricher: Enricher) -> None:
+    # control
+    topics, _ = tag(enricher, "Soldiers return home after a currency exchange")
+    assert "prisoner_exchange" not in topics, topics
+
+
+def test_german_signing_verb_in_the_present_is_agreed(enricher: Enricher) -> None:
+    topics, got = tag(enricher, "Armenien und Aserbaidschan unterzeichnen ein Waffenstillstandsabkommen")
+    assert "ceasefire" in topics and got == "agreed", (topics, got)
