@@ -22,10 +22,10 @@ def ids(gaz: Gazetteer, text: str, lang: str) -> set[str]:
 
 
 SAME_ID = [
-    ("ww:mikhail-gorbachev", [("Mikhail Gorbachev died", "en"), ("Умер Михаил Горбачёв", "ru"),
+    ("Q30487", [("Mikhail Gorbachev died", "en"), ("Умер Михаил Горбачёв", "ru"),
                               ("Помер Михайло Горбачов", "uk"), ("وفاة ميخائيل غورباتشوف", "ar"),
                               ("درگذشت میخائیل گورباچف", "fa"), ("מיכאיל גורבצ'וב מת", "he")]),
-    ("ww:lionel-messi", [("Messi leaves", "en"), ("Месси покидает клуб", "ru"), ("ميسي يغادر", "ar"),
+    ("Q615", [("Messi leaves", "en"), ("Месси покидает клуб", "ru"), ("ميسي يغادر", "ar"),
                          ("מסי עוזב", "he"), ("Messi ayrılıyor", "tr")]),
     ("ww:suez-canal", [("ship blocks the Suez Canal", "en"), ("سفينة تغلق قناة السويس", "ar"),
                        ("Судно перекрыло Суэцкий канал", "ru"), ("Süveyş Kanalı kapandı", "tr"),
