@@ -340,3 +340,27 @@ def test_a_currency_exchange_is_no_prisoner_exchange(enricher: Enricher) -> None
 def test_german_signing_verb_in_the_present_is_agreed(enricher: Enricher) -> None:
     topics, got = tag(enricher, "Armenien und Aserbaidschan unterzeichnen ein Waffenstillstandsabkommen")
     assert "ceasefire" in topics and got == "agreed", (topics, got)
+
+
+# A last probe round (fr he ar hard negatives, an en order verb).
+LAST_NEGATIVES = [
+    "Trêve entre Kiev et l'Église orthodoxe liée à Moscou",  # church and state, not arms
+    "הפסקת אש בין ראש העיר למועצה בתל אביב",  # a mayor and the city council
+    "هدنة بين شركتي الطيران في حرب التذاكر",  # two airlines in a ticket-price war
+]
+
+
+@pytest.mark.parametrize("title", LAST_NEGATIVES, ids=["fr-church", "he-council", "ar-airlines"])
+def test_last_probe_negatives(enricher: Enricher, title: str) -> None:
+    topics, _ = tag(enricher, title)
+    assert not topics, (title, topics)
+
+
+@pytest.mark.parametrize(("title", "state"), [
+    ("Putin orders his troops to stop firing for Easter", "agreed"),  # "orders", not only "ordered"
+    ("ראש העיר שדרות: הפסקת האש הופרה", "violated"),  # control: a mayor quoted on a breach
+    ("Frappe russe sur une église orthodoxe malgré la trêve", "violated"),  # control: a church that was hit
+], ids=["en-orders", "he-mayor-ctl", "fr-church-ctl"])
+def test_last_probe_states(enricher: Enricher, title: str, state: str) -> None:
+    topics, got = tag(enricher, title)
+    assert "ceasefire" in topics and got == state, (title, topics, got)
