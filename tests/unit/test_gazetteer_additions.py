@@ -51,7 +51,7 @@ def test_new_entity_has_one_id_in_every_script(gaz: Gazetteer, eid: str, forms: 
         ("Turistas llenan Barcelona en verano", "es", "Q7156"),
         ("El Congreso de Perú aprobó la ley", "es", "Q11268"),
         ("Harris Tweed sales rose", "en", "Q10853588"),
-        ("Protesters gathered at the Capitole in Toulouse", "fr", "Q54109"),
+        ("Protesters gathered at the Capitole in Toulouse", "fr", "ww:us-capitol"),
         ("A factory opened in the city of Suez", "en", "ww:suez-canal"),
         ("Lyndon Johnson signed the act", "en", "Q180589"),
     ],
