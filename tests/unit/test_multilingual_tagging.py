@@ -222,3 +222,23 @@ def test_rule_sets_compile_lazily() -> None:
     assert model.languages() >= {"en", "zh", "sw", "sh", "msa"}
     rules = model._rules["km"]
     assert rules._matcher is None  # country names are read from CLDR on the first probe only
+
+
+def test_country_aliases_are_plain_words() -> None:
+    """The topic rules' country aliases are literal names (CountryMatcher escapes them): a regex written there
+    ("Americans?", "thaïlandais\\w*") silently never matches."""
+    langs = json.loads(TAXONOMY_PATH.read_text(encoding="utf-8"))["languages"]
+    written = [(lang, code, name) for lang, spec in langs.items()
+               for code, names in spec.get("countries", {}).get("aliases", {}).items() for name in names
+               if any(c in name for c in "\\?*+()[]|{}^$")]
+    assert written == []
+
+
+@pytest.mark.parametrize(("lang", "text", "code"), [
+    ("fr", "les forces thaïlandaises et cambodgiennes", "TH"),
+    ("fr", "des soldats thaïlandais", "TH"),
+    ("en", "Americans and Russians", "US"),
+])
+def test_demonym_aliases_name_their_country(lang: str, text: str, code: str) -> None:
+    matcher = TopicModel()._rules[lang].country_matcher()
+    assert code in matcher.codes(text, 0, len(text), 0, len(text))
