@@ -5,18 +5,21 @@ reading them back gives (same columns, same values, same order), except a story 
 publication time, which is read back; a story a merge of the same transaction moved stored articles into is
 read back (it holds more than the batch wrote); ``insert_rows`` (one unnest statement on PostgreSQL) stores
 what ``insert`` stores, defaults included; ``lock_keys`` holds one advisory lock per distinct key on PostgreSQL
-(the ids blake2b gives); the sink's SQLite connection checkpoints past its own WAL threshold.
+(the ids blake2b gives); the sink's SQLite connection checkpoints past its own WAL threshold; the profile
+write that runs while a batch decides is done (or has failed the batch) when grouping returns.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 
+from api.sink import assign
 from api.sink.linking import LinkRules, keys, profile_of
 from services.db import clusters, story_view
 from services.db import stories as repo
@@ -35,6 +38,7 @@ from services.settings import Settings
 from tests.bench.sink import workload
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+_ARTICLES = Article.metadata.tables["articles"]
 
 
 def _batch() -> list[EnrichedArticle]:
@@ -135,9 +139,9 @@ async def test_insert_rows_stores_what_insert_stores(store_url: str) -> None:
     rows[1]["published_at"] = rows[1]["published_at"].replace(tzinfo=None)  # naive: UTC, as the type says
     try:
         async with sessions() as s, s.begin():
-            await insert_rows(s, Article.__table__, [rows[0]])
-            await s.execute(insert(Article.__table__), [{**rows[1], "id": "x" + b.id}])
-            await insert_rows(s, Article.__table__, [rows[1]])
+            await insert_rows(s, _ARTICLES, [rows[0]])
+            await s.execute(insert(_ARTICLES), [{**rows[1], "id": "x" + b.id}])
+            await insert_rows(s, _ARTICLES, [rows[1]])
         async with sessions() as s:
             got = {r.id: r for r in (await s.scalars(select(Article))).all()}
         assert set(got) == {a.id, b.id, "x" + b.id}
@@ -146,7 +150,7 @@ async def test_insert_rows_stores_what_insert_stores(store_url: str) -> None:
                 want = value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
                 assert getattr(got[row["id"]], key) == want, key
         by_insert, by_rows = got["x" + b.id], got[b.id]
-        columns = [c.key for c in Article.__table__.c if c.key not in ("id", "stored_at")]
+        columns = [c.key for c in _ARTICLES.c if c.key not in ("id", "stored_at")]
         assert [getattr(by_rows, c) for c in columns] == [getattr(by_insert, c) for c in columns]
         assert abs(by_rows.stored_at - by_insert.stored_at) < timedelta(minutes=1)  # the default, per row
     finally:
@@ -185,5 +189,30 @@ async def test_the_sinks_sqlite_connection_checkpoints_past_its_own_threshold(st
             assert await s.scalar(text("PRAGMA wal_autocheckpoint")) == 1000  # SQLite's, before
             await plan_for_parameters(s)
             assert await s.scalar(text("PRAGMA wal_autocheckpoint")) == SINK_WAL_AUTOCHECKPOINT
+    finally:
+        await engine.dispose()
+
+
+async def test_the_profile_write_is_done_when_grouping_returns(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch's profiles and index rows are written while it decides: by the time group_batch returns they
+    are in the transaction, and a failed write fails the batch (after the decisions, not lost)."""
+    engine = make_engine(Settings(), url=store_url)
+    sessions = make_sessions(engine)
+    events = workload("distinct", 40, first=3000)
+    try:
+        async with sessions() as s, s.begin():
+            grouped = await assign.group_batch(s, events, assign.GroupingRules())
+            assert len(grouped.story_of) == 40
+            assert await s.scalar(select(func.count()).select_from(clusters.article_profiles)) == 40
+            assert await s.scalar(select(func.count(func.distinct(clusters.profile_keys.c.article_id)))) == 40
+
+        async def broken(*_a: object, **_k: object) -> None:
+            await asyncio.sleep(0)
+            raise RuntimeError("store gone")
+
+        monkeypatch.setattr(clusters, "save_profiles", broken)
+        with pytest.raises(RuntimeError, match="store gone"):
+            async with sessions() as s, s.begin():
+                await assign.group_batch(s, workload("distinct", 40, first=4000), assign.GroupingRules())
     finally:
         await engine.dispose()
