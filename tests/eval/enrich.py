@@ -107,6 +107,8 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("fresh5-dev", LANG / "fresh5_dev.jsonl", True, languages=FULL_LANGUAGES),
     # fresh6_dev.jsonl (README_fresh6.md): sixth round in en ar de fr he, English heavy on hard negatives.
     Dataset("fresh6-dev", LANG / "fresh6_dev.jsonl", True, languages=FULL_LANGUAGES),
+    # fresh7_dev.jsonl (README_fresh7.md): seventh round in de en fr he, mostly full article bodies.
+    Dataset("fresh7-dev", LANG / "fresh7_dev.jsonl", True, languages=FULL_LANGUAGES),
 )
 
 
