@@ -301,10 +301,15 @@ class TopicModel:
             if trig.probe and trig.context != _NONE and i not in ctx and i not in negs(trig) \
                     and self._near_conflict(rules, doc, sents[i], m):
                 ctx.add(i)
+        # The headline gives the article's sense: when every trigger of a topic there is vetoed (a tariff
+        # "truce", a "Waffenstillstand im Handball"), the body's mentions of it ("welcomed the truce") refer
+        # back to that, and count only in a sentence with conflict context of its own.
+        in_title = {trig.topic for trig, _, i in found if sents[i].in_title}
+        vetoed = in_title - {trig.topic for trig, _, i in found if sents[i].in_title and i not in negs(trig)}
         hits: dict[str, list[tuple[float, int, str]]] = {}
         for trig, m, i in found:
             neg_sents = negs(trig)
-            if i in neg_sents:
+            if i in neg_sents or (trig.topic in vetoed and i not in ctx):
                 continue
             score = trig.weight * self._context_factor(trig.context, i, ctx, neg_sents, len(sents))
             hits.setdefault(trig.topic, []).append((score, i, m.group()))
