@@ -124,7 +124,7 @@ async def plan_for_parameters(session: AsyncSession, *, sqlite_cache_kib: int = 
     probe, so a sink that started on a young store slowed as it grew (a 32-id read of ``articles`` took
     12 ms at 8,000 articles, against 1 planned per batch). Planning a batch's statements costs less than
     a millisecond. SQLite: the connection's page cache is ``sqlite_cache_kib`` (``WIREWATCH_SINK_SQLITE_CACHE_KIB``, set
-    once per connection), and it checkpoints the WAL past :data:`SINK_WAL_AUTOCHECKPOINT` pages.
+    once per connection).
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -133,17 +133,7 @@ async def plan_for_parameters(session: AsyncSession, *, sqlite_cache_kib: int = 
         conn = await session.connection()
         if not conn.info.get("sink_cache"):  # once per connection: the setting stays with it
             await conn.exec_driver_sql(f"PRAGMA cache_size = -{int(sqlite_cache_kib)}")
-            await conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {SINK_WAL_AUTOCHECKPOINT}")
             conn.info["sink_cache"] = True
-
-
-# WAL pages after which the sink's commit checkpoints (SQLite's default: 1,000). Why: a batch of 500 new
-# articles writes 16,500 index rows at random places, so once the index is a few thousand pages each commit
-# dirties most of them: past 1,000 pages every commit checkpointed, copying the whole index into the database
-# again. At 10,000 (40 MB at 4 KiB pages) a checkpoint copies a page once for several batches that rewrote it:
-# 117 -> 82 and 81 -> 54 ms of commit a batch over 10,000 distinct reports, paired. Only the sink's connection
-# (another writer's commit still checkpoints past 1,000, paying for the sink's pages when it does).
-SINK_WAL_AUTOCHECKPOINT = 10_000
 
 
 @functools.cache

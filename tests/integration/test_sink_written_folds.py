@@ -5,8 +5,8 @@ reading them back gives (same columns, same values, same order), except a story 
 publication time, which is read back; a story a merge of the same transaction moved stored articles into is
 read back (it holds more than the batch wrote); ``insert_rows`` (one unnest statement on PostgreSQL) stores
 what ``insert`` stores, defaults included; ``lock_keys`` holds one advisory lock per distinct key on PostgreSQL
-(the ids blake2b gives); the sink's SQLite connection checkpoints past its own WAL threshold; the profile
-write that runs while a batch decides is done (or has failed the batch) when grouping returns.
+(the ids blake2b gives); the profile write that runs while a batch decides is done (or has failed the batch)
+when grouping returns.
 """
 
 from __future__ import annotations
@@ -24,12 +24,10 @@ from api.sink.linking import LinkRules, keys, profile_of
 from services.db import clusters, story_view
 from services.db import stories as repo
 from services.db.clusters import (
-    SINK_WAL_AUTOCHECKPOINT,
     insert_rows,
     key_lock_ids,
     lock_keys,
     merge_stories,
-    plan_for_parameters,
 )
 from services.db.engine import make_engine, make_sessions
 from services.db.models import Article, Story
@@ -175,20 +173,6 @@ async def test_lock_keys_holds_a_lock_per_key(store_url: str) -> None:
                 held = await s.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                                            "AND pid = pg_backend_pid() AND granted"))
                 assert held == len(ids)
-    finally:
-        await engine.dispose()
-
-
-async def test_the_sinks_sqlite_connection_checkpoints_past_its_own_threshold(store_url: str) -> None:
-    if not store_url.startswith("sqlite"):
-        pytest.skip("a SQLite connection setting")
-    engine = make_engine(Settings(), url=store_url)
-    sessions = make_sessions(engine)
-    try:
-        async with sessions() as s, s.begin():
-            assert await s.scalar(text("PRAGMA wal_autocheckpoint")) == 1000  # SQLite's, before
-            await plan_for_parameters(s)
-            assert await s.scalar(text("PRAGMA wal_autocheckpoint")) == SINK_WAL_AUTOCHECKPOINT
     finally:
         await engine.dispose()
 
