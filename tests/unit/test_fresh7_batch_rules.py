@@ -177,3 +177,30 @@ def test_flour_exports_are_no_aid(enricher: Enricher) -> None:
 def test_a_truce_taking_effect_while_calm_holds_is_in_force(enricher: Enricher) -> None:
     topics, state = tag(enricher, "הפסקת האש בגבול הצפון מחזיקה מעמד זה שבוע")
     assert "ceasefire" in topics and state == "in_force"
+
+
+# Probed after the batch (full texts written after the rule changes, not added to the batch): a truce over
+# airport charges and one between supermarkets and dairies, each with the war named in passing.
+PROBED_NEGATIVES = [
+    ("Airlines and airports agree a truce over landing charges at Heathrow",
+     "LONDON, March 2 (Wire) - Carriers will pay a flat fee for two years under the deal. The charges had risen 30% "
+     "since 2023. \"It is a truce, not a settlement,\" an airline chief said. Many long-haul routes are still longer "
+     "because Russian airspace has been closed since the invasion of Ukraine. Passenger numbers are expected to hit "
+     "a record this summer."),
+    ("Supermärkte und Molkereien schließen Waffenstillstand im Streit um Milchpreise",
+     "MÜNCHEN, 4. Juni (Wire) - Die Handelsketten zahlen künftig einen Mindestpreis für Milch. Die Molkereien hatten "
+     "mit Lieferstopps gedroht. „Die Waffen ruhen vorerst“, sagte ein Verbandssprecher. Seit Beginn des Krieges in "
+     "der Ukraine sind die Energiekosten der Betriebe stark gestiegen. Die Vereinbarung gilt ein Jahr."),
+]
+
+
+@pytest.mark.parametrize(("title", "text"), PROBED_NEGATIVES, ids=["en-landing-charges", "de-dairies"])
+def test_probed_full_text_negatives(enricher: Enricher, title: str, text: str) -> None:
+    topics, _ = tag(enricher, title, text)
+    assert topics == set(), (title, topics)
+
+
+def test_a_strike_on_a_supermarket_is_still_a_breach(enricher: Enricher) -> None:
+    """Control: shops hit in a war are no business context (only dairies, milk prices, discounters are)."""
+    topics, state = tag(enricher, "Israelischer Angriff trifft Supermarkt in Gaza trotz Waffenruhe")
+    assert "ceasefire" in topics and state == "violated"
