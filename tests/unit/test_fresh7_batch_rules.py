@@ -180,7 +180,8 @@ def test_a_truce_taking_effect_while_calm_holds_is_in_force(enricher: Enricher) 
 
 
 # Probed after the batch (full texts written after the rule changes, not added to the batch): a truce over
-# airport charges and one between supermarkets and dairies, each with the war named in passing.
+# airport charges and one between supermarkets and dairies, each with the war named in passing. (The rules of f71514a pass every
+control below and fail every other case of the two probe rounds.)
 PROBED_NEGATIVES = [
     ("Airlines and airports agree a truce over landing charges at Heathrow",
      "LONDON, March 2 (Wire) - Carriers will pay a flat fee for two years under the deal. The charges had risen 30% "
@@ -204,3 +205,48 @@ def test_a_strike_on_a_supermarket_is_still_a_breach(enricher: Enricher) -> None
     """Control: shops hit in a war are no business context (only dairies, milk prices, discounters are)."""
     topics, state = tag(enricher, "Israelischer Angriff trifft Supermarkt in Gaza trotz Waffenruhe")
     assert "ceasefire" in topics and state == "violated"
+
+
+# A second probe round (full texts and headlines written after the rule changes, not added to the batch).
+PROBED_STATES = [
+    ("Clashes erupt again in Suwayda, burying a week-old truce",
+     "DAMASCUS, July 21 (Wire) - Heavy gunfire was reported in the western villages. Druze fighters and Bedouin "
+     "tribes traded mortar fire for several hours.", "collapsed"),
+    ("Waffenruhe in Gaza: Seit zwei Wochen schweigen die Waffen weitgehend",
+     "GAZA, 24. Oktober (Wire) - In den Straßen räumen Bewohner Trümmer beiseite. Beide Seiten hätten sich an die "
+     "Vereinbarung gehalten, sagten UN-Vertreter.", "in_force"),
+]
+
+
+@pytest.mark.parametrize(("title", "text", "state"), PROBED_STATES, ids=["en-collapsed", "de-in_force"])
+def test_state_idioms_probed_after_the_batch(enricher: Enricher, title: str, text: str, state: str) -> None:
+    topics, got = tag(enricher, title, text)
+    assert "ceasefire" in topics and got == state, (title, topics, got)
+
+
+def test_clashes_flaring_again_despite_a_truce_are_a_breach(enricher: Enricher) -> None:
+    """Control for the 'erupt again' collapse cue: 'despite the truce' keeps it standing."""
+    topics, state = tag(enricher, "Clashes flare again in Tripoli despite the truce")
+    assert "ceasefire" in topics and state == "violated"
+
+
+PROBED_TOPICS = [
+    ("Ukraine welcomes home 84 soldiers in the first swap since spring", "", "prisoner_exchange"),
+    ("Les troupes russes entrent dans Koupiansk, selon Moscou",
+     "MOSCOU, 20 novembre (Wire) - Le ministère russe de la Défense affirme contrôler désormais la majeure partie de "
+     "la ville. Kiev dément et évoque des groupes infiltrés.", "territorial_change"),
+]
+
+
+@pytest.mark.parametrize(("title", "text", "topic"), PROBED_TOPICS, ids=["en-swap", "fr-entrent-dans"])
+def test_topics_probed_after_the_batch(enricher: Enricher, title: str, text: str, topic: str) -> None:
+    topics, _ = tag(enricher, title, text)
+    assert topic in topics, (title, topics)
+
+
+@pytest.mark.parametrize("title", ["Ukrainian soldiers trade positions after an exchange of fire",
+                                   "Les troupes russes entrent dans une nouvelle phase de l'offensive"],
+                         ids=["en-exchange-of-fire", "fr-new-phase"])
+def test_probed_topic_controls(enricher: Enricher, title: str) -> None:
+    topics, _ = tag(enricher, title)
+    assert not topics & {"prisoner_exchange", "territorial_change"}, (title, topics)
