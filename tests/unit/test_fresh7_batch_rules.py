@@ -180,8 +180,8 @@ def test_a_truce_taking_effect_while_calm_holds_is_in_force(enricher: Enricher) 
 
 
 # Probed after the batch (full texts written after the rule changes, not added to the batch): a truce over
-# airport charges and one between supermarkets and dairies, each with the war named in passing. (The rules of f71514a pass every
-control below and fail every other case of the two probe rounds.)
+# airport charges and one between supermarkets and dairies, each with the war named in passing. (The rules of
+# f71514a pass every control below and fail every other case of the two probe rounds.)
 PROBED_NEGATIVES = [
     ("Airlines and airports agree a truce over landing charges at Heathrow",
      "LONDON, March 2 (Wire) - Carriers will pay a flat fee for two years under the deal. The charges had risen 30% "
