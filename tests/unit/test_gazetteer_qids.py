@@ -23,11 +23,12 @@ from enrich.gazetteer import GAZETTEER_PATH, Gazetteer, default_gazetteer
 QID = re.compile(r"^Q[1-9][0-9]*$")
 SLUG = re.compile(r"^ww:[a-z0-9][a-z0-9-]*$")
 
-MAX_WW_GPE = 51
+MAX_WW_GPE = 46
 """ww: ids left on GPE entries: 79 of 107 after the first conversion, then Arauca added without a checked QID (80), then
 27 cities confirmed by Natural Earth (53), then the Soviet Union, Arizona and Pennsylvania added without a checked QID
 (56), then those three and Juba converted for issue 14 (``CONVERTED_PLACES_ISSUE14``): 52, then Transnistria: 51;
-lower it as more places get a checked QID."""
+then Rostov-on-Don, Novorossiysk, Volgograd, Stepanakert and Gaziantep (Natural Earth and a second Wikidata-derived
+table): 46; lower it as more places get a checked QID."""
 
 MAX_WW_LOC = 38
 """ww: ids left on LOC entries (regions, corridors, sites; neither place list had an agreeing QID for any of them);
@@ -396,6 +397,10 @@ CONVERTED_ISSUE14: dict[str, tuple[str, str, str]] = {
 # 71315629309), United States Capitol Q54109 (index 55660778016; index 61303085835).
 # Issue 14, places: the dr5hn record (``wikiDataId``; csv/states.csv for states and regions) and an independent public
 # file agree; the entry's type decides between a region and its namesake town (Tillaberi is a LOC: the region).
+NATURAL_EARTH_PLACES = (
+    "nvkelso/natural-earth-vector:10m_cultural/ne_10m_populated_places (wikidataid; read from the copy in "
+    "martynafford/natural-earth-geojson:10m/cultural/ne_10m_populated_places.7z)"
+)
 CONVERTED_PLACES_ISSUE14: dict[str, tuple[str, str, str]] = {
     "Arizona": (
         "Q816",
@@ -454,6 +459,35 @@ CONVERTED_PLACES_ISSUE14: dict[str, tuple[str, str, str]] = {
         "Q1947",
         "index 55693230223: a capital-city quiz table (entity('Juba', 'Q1947') for South Sudan Q958)",
         "index 56639068600: a capitals list (population 372410, wikidata Q1947)",
+    ),
+    # Third pass (issue 14): Natural Earth's populated places (``wikidataid``) and an independent Wikidata-derived
+    # table agree. Cities whose entry also names their oblast or province (Kursk, Belgorod, Bryansk, Tver) stay ww:.
+    "Rostov-on-Don": (
+        "Q908",
+        NATURAL_EARTH_PLACES,
+        "index 66493205346: a Wikidata-derived table of Russian cities (Rostov-on-Don, Ростов-на-Дону, Rostov Oblast, Q908)",
+    ),
+    "Novorossiysk": (
+        "Q15760",
+        NATURAL_EARTH_PLACES,
+        "index 66493205346: a Wikidata-derived table of Russian cities (Novorossiysk, Новороссийск, Krasnodar Krai, Q15760)",
+    ),
+    "Volgograd": (
+        "Q914",
+        NATURAL_EARTH_PLACES,
+        "index 66493205346: a Wikidata-derived table of Russian cities (Volgograd, Волгоград, Volgograd Oblast, Q914); also SpocWiki/Europe-Russia:Russia~South/Volgograd_Oblast/City/Volgograd.md",
+    ),
+    # dr5hn's Khankendi record has Q80415; Natural Earth, this capitals table and a country-to-capital grammar table
+    # (index 29157996103: Artsakh Q244165 => Q129352) agree on Q129352.
+    "Stepanakert": (
+        "Q129352",
+        NATURAL_EARTH_PLACES,
+        "index 60151001526: a table of capitals with names in 25 languages (qid Q129352, en Stepanakert, ru Ханкенди)",
+    ),
+    "Gaziantep": (
+        "Q93338",
+        NATURAL_EARTH_PLACES,
+        "index 60938103786: a table of Turkish cities' Wikidata pages ('Gaziantep': wikidata.org/wiki/Q93338)",
     ),
 }
 
