@@ -7,7 +7,8 @@
   hub first, so each item travels hub -> API callback -> articles.raw -> ... and is measured from the push
   (its publication, since the hub pushes at once); the farm's request log proves no feed was polled meanwhile;
 * memory: RSS of every Python service with 10,000 feed rows (imported as OPML through the admin API)
-  pointing at the farm, once every feed has been polled; goal <= 500 MB for all of them together.
+  pointing at the farm, once every feed has been polled; goal (issue 16) <= 800 MB for all of them together
+  at 100,000 feeds (``--feeds 100000``), ingest <= 250 MB.
 
     python -m tests.bench.e2e [--items 60] [--pushed 40] [--feeds 10000]     (writes var/bench/e2e.json)
 
@@ -224,13 +225,16 @@ async def memory(bootstrap: str, workdir: Path, n_feeds: int, with_items: int = 
                 "rss_mb": {k: round(v, 1) for k, v in final.items()}, "peak_rss_mb": {k: round(v, 1) for k, v in peak.items()},
                 "total_rss_mb": round(sum(final.values()), 1), "total_peak_rss_mb": round(sum(peak.values()), 1),
                 "pss_mb": {k: round(v, 1) for k, v in pss.items()}, "total_pss_mb": round(sum(pss.values()), 1),
-                "goal_total_mb": 500,
+                "goal_total_mb": GOAL_TOTAL_RSS_MB,
                 "dead": dead}
     finally:
         stack.stop_all()
         if store is not None:
             await store.close()
         farm.stop_thread()
+
+
+GOAL_TOTAL_RSS_MB = 800  # issue 16: every service together at 100,000 feeds
 
 
 def table(result: dict[str, Any]) -> str:
@@ -250,7 +254,7 @@ def table(result: dict[str, Any]) -> str:
     if m:
         lines.append(f"e2e  RSS with {m['feeds']} feeds: " + ", ".join(f"{k} {v:.0f}" for k, v in m["rss_mb"].items())
                      + f"  = {m['total_rss_mb']:.0f} MB (peak {m['total_peak_rss_mb']:.0f} MB, "
-                     f"PSS {m.get('total_pss_mb', 0):.0f} MB; goal <= 500 MB)")
+                     f"PSS {m.get('total_pss_mb', 0):.0f} MB; goal <= {GOAL_TOTAL_RSS_MB} MB at 100,000 feeds)")
     return "\n".join(lines)
 
 
