@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from api.sink.linking import LinkRules, Profile, probability
+from api.sink.linking import LinkRules, Profile, probability, scores
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,9 @@ def decide(me: Profile, candidates: Iterable[tuple[Profile, str]],
     the articles came in, the same stories merge the same way.
     """
     cands = list(candidates)
-    probs = [probability(me, prof, rules) for prof, _ in cands]
+    # Each candidate's probability where it reaches the lower threshold, else a value below it: all the
+    # comparisons below ask (:func:`api.sink.linking.scores`).
+    probs = scores(me, [prof for prof, _ in cands], rules, min(rules.alone, rules.supported))
     stories = {story for (_, story), p in zip(cands, probs, strict=True) if p >= rules.alone}
     near = [c for c, p in zip(cands, probs, strict=True) if rules.supported <= p]
     for (pa, sa), (pb, sb) in itertools.combinations(near, 2):

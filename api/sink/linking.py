@@ -37,8 +37,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import numpy as np
 
 from services.vocabulary import GENERIC_EVENT_KINDS
 
@@ -156,8 +158,15 @@ class Profile:
     title_keys: tuple[frozenset[str], ...] = field(default=(), compare=False, repr=False)
     title_all: frozenset[str] = field(default=frozenset(), compare=False, repr=False)  # every key of title_keys
     cognates: Mapping[str, float] = field(default_factory=dict, compare=False, repr=False)
+    # For :func:`scores`: the publication time in integer µs (a pair's seconds are exactly those of the two
+    # datetimes' difference) and the MinHash values as an array (a candidate list's Jaccards in one compare).
+    at_us: int = field(default=0, compare=False, repr=False)
+    minhash_array: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "at_us", (self.published_at - (_EPOCH if self.published_at.tzinfo else _NAIVE_EPOCH))
+                           // _MICROSECOND)
+        object.__setattr__(self, "minhash_array", _as_array(self.minhash))
         object.__setattr__(self, "entity_total", sum(self.entities.values()))
         object.__setattr__(self, "term_total", sum(self.terms.values()))
         per_name = [name_keys(n.removeprefix("nm:")) for n in sorted(self.names)]
@@ -188,6 +197,19 @@ class Profile:
                    numbers=frozenset(d.get("n") or ()), names=frozenset(d.get("nm") or ()),
                    minhash=tuple(d.get("mh") or ()), kinds=tuple(d.get("k") or ()),
                    title_names=frozenset(d.get("tn") or ()))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _as_array(minhash: Sequence[int]) -> np.ndarray | None:
+    """The MinHash values as unsigned 64-bit integers, or None when they are not all such (then
+    :func:`jaccard` compares them one by one, as ever)."""
+    if not minhash or not all(type(v) is int and 0 <= v < 1 << 64 for v in minhash):
+        return None
+    return np.array(minhash, dtype=np.uint64)
 
 
 def _fold(word: str) -> str:
@@ -453,12 +475,121 @@ def probability(a: Profile, b: Profile, rules: LinkRules) -> float:
     minhash = jaccard(a.minhash, b.minhash)
     if minhash >= rules.near_duplicate:
         return 1.0
+    return _scored(a, b, rules, seconds, minhash)
+
+
+def _scored(a: Profile, b: Profile, rules: LinkRules, seconds: float, minhash: float) -> float:
+    """:func:`probability` of a pair inside the window that is no near-copy, given those two values."""
     words = _shared_words(a, b, rules)
     if words is None:
         return 0.0
     w = rules.weights  # one per feature, then the intercept (checked by LinkRules)
     z = w[-1] + sum(map(operator.mul, w, _features(a, b, rules, seconds, words, minhash)))
     return 1.0 / (1.0 + math.exp(-z))
+
+
+# Screening (:func:`scores`) only where a probability's rounding is far inside the margin below: near 0 or 1
+# the logistic curve is flat, and a score a hair from the threshold might round either way.
+_SCREENED = (1e-6, 1 - 1e-6)
+_Z_MARGIN = 1e-6  # in the logistic score; rounding moves a score by some 1e-14
+
+
+def _z_floor(floor: float) -> float | None:
+    """The logistic score a pair must reach for its probability to reach ``floor``, less a margin (None:
+    no screening at this floor)."""
+    if not _SCREENED[0] <= floor <= _SCREENED[1]:
+        return None
+    return math.log(floor / (1.0 - floor)) - _Z_MARGIN
+
+
+def z_bound(a: Profile, b: Profile, rules: LinkRules, seconds: float, minhash: float) -> float:
+    """An upper bound of the logistic score :func:`probability` gives a pair that passes the gate (inside
+    the window, no near-copy), from its cheap features alone.
+
+    Every feature but four is computed as :func:`_features` computes it; those four cost the most (the
+    words' overlap, across languages of their skeletons; names and headline words spelt alike across
+    languages) and count at their most favourable value: ``words`` 1 (an overlap is at most 1), and
+    ``no_shared_words`` 0 (it is 0 or 1 and weighs against); ``names_alike`` and ``title_alike`` 1 across
+    languages (at most 1), 0 in one (always 0 there). +inf (no bound) for weights of another sign."""
+    w = rules.weights
+    ww, wn, wa, wt = w[3], w[4], w[16], w[17]
+    if ww < 0 or wn > 0 or wa < 0 or wt < 0:
+        return math.inf
+    hours = seconds / 3600
+    same = a.lang == b.lang
+    ta, tb = a.title_entities, b.title_entities
+    na, nb = a.names, b.names
+    oa, ob = a.topics, b.topics
+    entities, strict = _overlaps(a, b, rules.entity_floor, rules.strict_entity_floor)
+    z = w[-1] + w[0] * entities + w[1] * strict + ww + w[11] * (min(hours, 72.0) / 24) \
+        + w[12] * math.exp(-hours / 12) + w[13] * minhash
+    if ta and tb:
+        z += w[2] * (len(ta & tb) / min(len(ta), len(tb)))
+    if na and nb:
+        z += w[5] * (len(na & nb) / max(min(len(na), len(nb)), 2))
+    if same:
+        z += w[6]
+    else:
+        z += wa + wt
+    if a.numbers & b.numbers:
+        z += w[7]
+    if oa and ob:
+        shared = oa & ob
+        z += w[8] * (len(shared) / len(oa | ob)) if shared else w[9]
+    if _states_clash(a.states, b.states):
+        z += w[10]
+    if a.kinds and b.kinds:
+        z += w[14] * kind_match(a.kinds, b.kinds, rules.generic_kind_share)
+        if kinds_clash(a.kinds, b.kinds):
+            z += w[15]
+    return z
+
+
+def scores(me: Profile, others: Sequence[Profile], rules: LinkRules, floor: float) -> list[float]:
+    """:func:`probability` of ``me`` with each of ``others`` where it reaches ``floor``; where it is below
+    ``floor``, that probability or 0.0 (below it too). For a decision that only asks which pairs reach
+    ``floor`` or more (:func:`api.sink.grouping.decide`, at the lower of ``alone`` and ``supported``).
+
+    Why: most candidates an index key hands a report are other events sharing a country or a word, and
+    their full feature vector was a third of the sink's time. Here a pair whose cheap features bound its
+    score below ``floor`` (:func:`z_bound`) is not scored further, and the MinHash Jaccards of the list
+    are one array compare. The same values otherwise: the seconds from integer µs are those of the two
+    datetimes' difference, the Jaccard the same count over the same length, and every pair scored is
+    scored by :func:`probability`'s own code.
+    """
+    z_floor = _z_floor(floor)
+    window, near = rules.window_s, rules.near_duplicate
+    at = me.at_us
+    out: list[float] = []
+    for other, minhash in zip(others, _jaccards(me, others), strict=True):
+        seconds = abs(at - other.at_us) / 1_000_000
+        if seconds > window:
+            out.append(0.0)
+        elif minhash >= near:
+            out.append(1.0)
+        elif z_floor is not None and z_bound(me, other, rules, seconds, minhash) < z_floor:
+            out.append(0.0)
+        else:
+            out.append(_scored(me, other, rules, seconds, minhash))
+    return out
+
+
+def _jaccards(me: Profile, others: Sequence[Profile]) -> list[float]:
+    """:func:`jaccard` of ``me``'s MinHash with each of ``others``': those of the same length as arrays, in
+    one compare (the count of equal positions over the length, as :func:`jaccard` counts)."""
+    mine, n = me.minhash_array, len(me.minhash)
+    batch = [i for i, o in enumerate(others) if o.minhash_array is not None and len(o.minhash) == n] \
+        if mine is not None and len(others) > 1 else []
+    if not batch:
+        return [jaccard(me.minhash, o.minhash) for o in others]
+    out = [0.0] * len(others)
+    if len(batch) < len(others):
+        for i, o in enumerate(others):
+            out[i] = jaccard(me.minhash, o.minhash)
+    equal = np.count_nonzero(np.stack([others[i].minhash_array for i in batch]) == mine, axis=1).tolist()
+    for i, count in zip(batch, equal, strict=True):
+        out[i] = count / n
+    return out
 
 
 def linked(a: Profile, b: Profile, rules: LinkRules) -> bool:
