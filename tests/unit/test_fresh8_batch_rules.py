@@ -10,7 +10,10 @@ he "הפרו", "טיוטה", missed other-topic wordings (de "Strafmaßnahmen ge
 UN"; en meetings "chaired by the UN", a "-mediated pact", "seize the town", "fund a fresh batch of … interceptors";
 he "הפוגת האנרגיה"), tagged territorial change on what a deal commits the sides to or a withdrawal without a date,
 and tagged ceasefire on a French war novel, a French budget "trêve" and a Hebrew holiday-dinner "הפסקת אש". A
-probe round after the fixes added motor-racing and book negatives. The cases are worded for this test, not copied
+probe rounds after the fixes added motor-racing, book, drama and fee-war negatives, idioms of state ("lies in
+ruins", "a fresh lease of life", "largely intact", "snubs", "trade blame", "did not survive", "lasted only", de
+"hielt nur", "flammen wieder auf", fr "caduque", "émaillée", he "התנפצה", "תימשך … נוספים") and other-topic
+wordings. The cases are worded for this test, not copied
 from the batch; each fails on the rules of commit ddefa94 (before the batch's rule changes) unless it is marked a
 control.
 """
@@ -56,6 +59,25 @@ STATES = [
     ("he", "המורדים הפרו את הפסקת האש בגבול", "violated"),
     ("he", "קטאר העבירה לצדדים טיוטה חדשה להפסקת האש", "proposed"),
     ("he", "פקיסטן ואפגניסטן הסכימו להפסיק את הירי בגבול", "agreed"),
+    # probe rounds after the batch (state verbs and idioms)
+    ("en", "Sudan's El Fasher truce lies in ruins after RSF assault", "collapsed"),
+    ("en", "Lebanon truce gets a fresh lease of life", "extended"),
+    ("en", "Two months on, the Gaza ceasefire remains largely intact", "in_force"),
+    ("en", "Hamas snubs the latest Gaza truce plan", "rejected"),
+    ("en", "Moscow and Kyiv trade blame over drone strikes during the Easter truce", "violated"),
+    ("en", "Yemen's truce did not survive the weekend", "collapsed"),
+    ("en", "Truce between Thailand and Cambodia lasted only two days", "collapsed"),
+    ("en", "Guns fall silent as Armenia and Azerbaijan halt border clashes", "agreed"),
+    ("de", "Waffenruhe in Gaza hielt nur drei Tage", "collapsed"),
+    ("de", "Keine Waffenruhe ohne Abzug, sagt die Hamas", "rejected"),
+    ("de", "Waffenruhe in Nord-Kivu: Gefechte zwischen Armee und M23 flammen wieder auf", "collapsed"),
+    ("fr", "Soudan : la trêve de Djeddah est caduque", "collapsed"),
+    ("fr", "La trêve de Noël émaillée d'incidents dans le Donbass", "violated"),
+    ("fr", "La trêve à Gaza n'aura pas survécu à la semaine", "collapsed"),
+    ("fr", "Le Hamas accuse Israël d'avoir rompu la trêve à Gaza", "violated"),
+    ("he", "הפסקת האש בלבנון התנפצה", "collapsed"),
+    ("he", "הפסקת האש בעזה תימשך שבועיים נוספים", "extended"),
+    ("he", "חיזבאללה ירה רקטות לעבר הגליל: הפרה של ההבנות", "violated"),
 ]
 
 
@@ -74,6 +96,14 @@ OTHER_TOPICS = [
     ("M23 fighters seize the airport outside Goma", "", {"territorial_change"}),
     ("Yemen's warring parties hold a meeting chaired by the UN in Muscat", "", {"peace_talks"}),
     ("מוסקבה הציעה הפוגת אנרגיה לחורף", "", {"ceasefire", "energy_infrastructure_strike"}),
+    # probe rounds after the batch
+    ("Bundesregierung stellt der Ukraine weitere IRIS-T-Systeme zur Verfügung", "", {"military_aid"}),
+    ("Russische Armee zieht sich aus zwei Dörfern bei Charkiw zurück", "", {"territorial_change"}),
+    ("UN-Hilfswerk verteilt Decken und Zelte im Gazastreifen", "", {"humanitarian_aid"}),
+    ("EU bars 40 more Russian tankers from its ports", "", {"sanctions"}),
+    ("Washington inscrit trois commandants des FSR sur sa liste noire", "", {"sanctions"}),
+    ("רחפנים רוסיים תקפו את רשת החשמל בחרקוב", "", {"energy_infrastructure_strike"}),
+    ("Germany pledges 500 million euros for air defences for Ukraine", "", {"military_aid"}),
 ]
 
 
@@ -90,6 +120,10 @@ NOT_CEASEFIRE = [
      "The two team principals agreed to end their war of words in the paddock on Thursday."),
     ("The armistice nobody kept: a new history of the 1948 war wins the Pulitzer",
      "The author spent a decade in archives in London, Cairo and Jerusalem."),
+    ("Spotify and Apple call a truce in their app store fee war", ""),
+    ("'Truce' review: a tense spy drama set on the Korean border", ""),
+    ("Bakers and supermarket chains strike a truce in the bread price war",
+     "Wheat prices have been volatile since Russia's invasion of Ukraine."),
     # controls (no tag on the old rules either): the French ones guard the new arts and politics words
     ("Le nouveau roman « Trêve à Saigon » en lice pour le Goncourt", ""),
     ("Trêve budgétaire entre l'État et les maires avant les municipales", ""),
@@ -127,3 +161,6 @@ def test_controls_keep_their_tags(enricher: Enricher) -> None:
     """Controls: plain captures and swaps keep their topics next to the new negatives and terms."""
     assert "territorial_change" in tag(enricher, "Russian troops seized the town of Vuhledar")[0]
     assert "prisoner_exchange" in tag(enricher, "Ukraine and Russia swap 200 prisoners of war")[0]
+    # a truce word next to a ruined city, and talks that kick off, keep their states
+    assert tag(enricher, "Truce takes effect in Gaza, much of which lies in ruins")[1] == "agreed"
+    assert tag(enricher, "Talks on a Gaza truce kick off in Cairo")[1] == "proposed"
