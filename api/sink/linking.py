@@ -35,7 +35,7 @@ import math
 import operator
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -162,12 +162,14 @@ class Profile:
     # datetimes' difference) and the MinHash values as an array (a candidate list's Jaccards in one compare).
     at_us: int = field(default=0, compare=False, repr=False)
     minhash_array: Any = field(default=None, compare=False, repr=False)
+    entity_positive: bool = field(default=True, compare=False, repr=False)  # no entity weighs below 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "at_us", (self.published_at - (_EPOCH if self.published_at.tzinfo else _NAIVE_EPOCH))
                            // _MICROSECOND)
         object.__setattr__(self, "minhash_array", _as_array(self.minhash))
         object.__setattr__(self, "entity_total", sum(self.entities.values()))
+        object.__setattr__(self, "entity_positive", min(self.entities.values(), default=0.0) >= 0)
         object.__setattr__(self, "term_total", sum(self.terms.values()))
         per_name = [name_keys(n.removeprefix("nm:")) for n in sorted(self.names)]
         per_name += [name_keys(w, as_is=False) for e in sorted(self.entities) if e.startswith("ww:")
@@ -207,7 +209,7 @@ _MICROSECOND = timedelta(microseconds=1)
 def _as_array(minhash: Sequence[int]) -> np.ndarray | None:
     """The MinHash values as unsigned 64-bit integers, or None when they are not all such (then
     :func:`jaccard` compares them one by one, as ever)."""
-    if not minhash or not all(type(v) is int and 0 <= v < 1 << 64 for v in minhash):
+    if not minhash or set(map(type, minhash)) != {int} or min(minhash) < 0 or max(minhash) >= 1 << 64:
         return None
     return np.array(minhash, dtype=np.uint64)
 
@@ -504,45 +506,63 @@ def _z_floor(floor: float) -> float | None:
 
 def z_bound(a: Profile, b: Profile, rules: LinkRules, seconds: float, minhash: float) -> float:
     """An upper bound of the logistic score :func:`probability` gives a pair that passes the gate (inside
-    the window, no near-copy), from its cheap features alone.
+    the window, no near-copy): what :func:`scores` compares with the floor (:func:`_bound_of`)."""
+    return _bound_of(a, rules, -math.inf)(b, seconds, minhash)
+
+
+def _bound_of(me: Profile, rules: LinkRules, z_floor: float) -> Callable[[Profile, float, float], float]:
+    """``bound(other, seconds, minhash)``: an upper bound of the logistic score of ``me`` and ``other``
+    (when they pass the gate), from their cheap features alone; ``me``'s side read once for a list.
 
     Every feature but four is computed as :func:`_features` computes it; those four cost the most (the
     words' overlap, across languages of their skeletons; names and headline words spelt alike across
     languages) and count at their most favourable value: ``words`` 1 (an overlap is at most 1), and
     ``no_shared_words`` 0 (it is 0 or 1 and weighs against); ``names_alike`` and ``title_alike`` 1 across
-    languages (at most 1), 0 in one (always 0 there). +inf (no bound) for weights of another sign."""
+    languages (at most 1), 0 in one (always 0 there). The entity overlaps count first as if the lighter
+    side's entities were all shared (its total weighs no more than what it shares, for weights of no
+    sign but +): when that is already below ``z_floor`` it is the bound, else they are computed. +inf (no
+    bound) for weights of another sign."""
     w = rules.weights
-    ww, wn, wa, wt = w[3], w[4], w[16], w[17]
+    w_ent, w_strict, w_title, ww, wn, w_names, w_lang, w_number, w_topics, w_clash, w_states, w_days, \
+        w_recent, w_minhash, w_kind, w_kind_clash, wa, wt, intercept = w
     if ww < 0 or wn > 0 or wa < 0 or wt < 0:
-        return math.inf
-    hours = seconds / 3600
-    same = a.lang == b.lang
-    ta, tb = a.title_entities, b.title_entities
-    na, nb = a.names, b.names
-    oa, ob = a.topics, b.topics
-    entities, strict = _overlaps(a, b, rules.entity_floor, rules.strict_entity_floor)
-    z = w[-1] + w[0] * entities + w[1] * strict + ww + w[11] * (min(hours, 72.0) / 24) \
-        + w[12] * math.exp(-hours / 12) + w[13] * minhash
-    if ta and tb:
-        z += w[2] * (len(ta & tb) / min(len(ta), len(tb)))
-    if na and nb:
-        z += w[5] * (len(na & nb) / max(min(len(na), len(nb)), 2))
-    if same:
-        z += w[6]
-    else:
-        z += wa + wt
-    if a.numbers & b.numbers:
-        z += w[7]
-    if oa and ob:
-        shared = oa & ob
-        z += w[8] * (len(shared) / len(oa | ob)) if shared else w[9]
-    if _states_clash(a.states, b.states):
-        z += w[10]
-    if a.kinds and b.kinds:
-        z += w[14] * kind_match(a.kinds, b.kinds, rules.generic_kind_share)
-        if kinds_clash(a.kinds, b.kinds):
-            z += w[15]
-    return z
+        return lambda other, seconds, minhash: math.inf
+    floor, strict_floor, generic = rules.entity_floor, rules.strict_entity_floor, rules.generic_kind_share
+    by_totals = w_ent >= 0 and w_strict >= 0 and floor > 0 and strict_floor > 0 and me.entity_positive
+    lang, ta, na, oa, sa, numbers, kinds = me.lang, me.title_entities, me.names, me.topics, me.states, me.numbers, \
+        me.kinds
+    total, exp = me.entity_total, math.exp
+
+    def bound(other: Profile, seconds: float, minhash: float) -> float:
+        hours = seconds / 3600
+        z = intercept + ww + w_days * (min(hours, 72.0) / 24) + w_recent * exp(-hours / 12) + w_minhash * minhash
+        tb, nb, ob = other.title_entities, other.names, other.topics
+        if ta and tb:
+            z += w_title * (len(ta & tb) / min(len(ta), len(tb)))
+        if na and nb:
+            z += w_names * (len(na & nb) / max(min(len(na), len(nb)), 2))
+        z += w_lang if lang == other.lang else wa + wt
+        if numbers & other.numbers:
+            z += w_number
+        if oa and ob:
+            shared = oa & ob
+            z += w_topics * (len(shared) / len(oa | ob)) if shared else w_clash
+        if _states_clash(sa, other.states):
+            z += w_states
+        if kinds and other.kinds:
+            z += w_kind * kind_match(kinds, other.kinds, generic)
+            if kinds_clash(kinds, other.kinds):
+                z += w_kind_clash
+        if by_totals and other.entity_positive:
+            lighter = min(total, other.entity_total)
+            most = z + w_ent * min(lighter / max(lighter, floor), 1.0) \
+                + w_strict * min(lighter / max(lighter, strict_floor), 1.0)
+            if most < z_floor:
+                return most
+        entities, strict = _overlaps(me, other, floor, strict_floor)
+        return z + w_ent * entities + w_strict * strict
+
+    return bound
 
 
 def scores(me: Profile, others: Sequence[Profile], rules: LinkRules, floor: float) -> list[float]:
@@ -552,7 +572,7 @@ def scores(me: Profile, others: Sequence[Profile], rules: LinkRules, floor: floa
 
     Why: most candidates an index key hands a report are other events sharing a country or a word, and
     their full feature vector was a third of the sink's time. Here a pair whose cheap features bound its
-    score below ``floor`` (:func:`z_bound`) is not scored further, and the MinHash Jaccards of the list
+    score below ``floor`` (:func:`_bound_of`) is not scored further, and the MinHash Jaccards of the list
     are one array compare. The same values otherwise: the seconds from integer µs are those of the two
     datetimes' difference, the Jaccard the same count over the same length, and every pair scored is
     scored by :func:`probability`'s own code.
@@ -560,6 +580,8 @@ def scores(me: Profile, others: Sequence[Profile], rules: LinkRules, floor: floa
     z_floor = _z_floor(floor)
     window, near = rules.window_s, rules.near_duplicate
     at = me.at_us
+    bound = _bound_of(me, rules, z_floor) if z_floor is not None else None
+    below = z_floor if z_floor is not None else -math.inf
     out: list[float] = []
     for other, minhash in zip(others, _jaccards(me, others), strict=True):
         seconds = abs(at - other.at_us) / 1_000_000
@@ -567,7 +589,7 @@ def scores(me: Profile, others: Sequence[Profile], rules: LinkRules, floor: floa
             out.append(0.0)
         elif minhash >= near:
             out.append(1.0)
-        elif z_floor is not None and z_bound(me, other, rules, seconds, minhash) < z_floor:
+        elif bound is not None and bound(other, seconds, minhash) < below:
             out.append(0.0)
         else:
             out.append(_scored(me, other, rules, seconds, minhash))

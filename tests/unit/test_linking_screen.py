@@ -23,6 +23,7 @@ from api.sink import grouping
 from api.sink.linking import (
     LinkRules,
     Profile,
+    _bound_of,
     _features,
     _shared_words,
     jaccard,
@@ -76,16 +77,21 @@ def _z(a: Profile, b: Profile, rules: LinkRules) -> float | None:
     return w[-1] + sum(map(operator.mul, w, _features(a, b, rules, seconds, words, jaccard(a.minhash, b.minhash))))
 
 
-def test_the_bound_is_never_below_the_score() -> None:
+@pytest.mark.parametrize("floor", [None, 0.8, 0.5, 0.2, 0.95])
+def test_the_bound_is_never_below_the_score(floor: float | None) -> None:
+    """Whether it stops at the entities' totals (below the floor's score) or computes their overlaps."""
     rules, profs = LinkRules(), _profiles(1, 160)
     checked = 0
     for a in profs[:80]:
+        bound = _bound_of(a, rules, -math.inf if floor is None else math.log(floor / (1 - floor)))
         for b in profs[80:]:
             z = _z(a, b, rules)
             if z is None:
                 continue
             seconds = abs((a.published_at - b.published_at).total_seconds())
-            assert z_bound(a, b, rules, seconds, jaccard(a.minhash, b.minhash)) >= z - 1e-12, (a, b)
+            minhash = jaccard(a.minhash, b.minhash)
+            assert bound(b, seconds, minhash) >= z - 1e-12, (a, b)
+            assert z_bound(a, b, rules, seconds, minhash) >= z - 1e-12, (a, b)
             checked += 1
     assert checked > 2_000
 
