@@ -167,6 +167,16 @@ class CeasefireRules:
             for eid in [*spec["entities"], actor.id]:
                 self.by_entity[eid] = actor
             self.by_entity[spec["name"].lower()] = actor
+        # every actor's gate literals at once: a document is searched for them in one pass, and only the actors
+        # whose literals it holds are looked for (each cue's own gate would answer no for the others)
+        by_literal: dict[str, list[int]] = {}
+        for k, (_, rx) in enumerate(self.actors):
+            for lit in (rx.literals or ()) if rx is not None else ():
+                by_literal.setdefault(lit, []).append(k)
+        self.actor_literals = tuple(by_literal)
+        self.actor_ascii = tuple(lit for lit in by_literal if lit.isascii())
+        self.actor_by_literal = {lit: tuple(ks) for lit, ks in by_literal.items()}
+        self.actor_ungated = tuple(k for k, (_, rx) in enumerate(self.actors) if rx is not None and rx.literals is None)
         self.countries = _countries(gaz)
         self.theatres = [self._theatre(t) for t in data["theatres"]]
         self.theatre_names = {t["places"][0] for t in data["theatres"] if t["places"]}
@@ -262,6 +272,15 @@ class CeasefireExtractor:
         weak = r.weak.get(lang)
         if not strong.search(doc) and not (weak is not None and weak.search(doc)):
             return []  # the common case: nothing here is about a ceasefire
+        # which sentences name a ceasefire, and in how many of those the words are used of something else: when
+        # that is most of them nothing is reported, so the verdict comes before the actors, frames and mentions
+        # (the same searches as the loop below would run, read once)
+        named = [strong.search(s.text) is not None for s in sents]
+        used_otherwise = [t and r.negative is not None and r.negative.search(s.text) is not None
+                          for t, s in zip(named, sents, strict=True)]
+        negative, trigger_sents = sum(used_otherwise), sum(named)
+        if negative and negative * 2 >= trigger_sents:
+            return []  # a tariff, parliament or golf "truce": the ceasefire words are used of something else
         theatres = self._theatres(doc, entities)
         occs = self._actors(doc, entities, theatres)
         theatres += self._group_theatres(occs, theatres)
@@ -272,12 +291,9 @@ class CeasefireExtractor:
                 self._bind_mediators(s, lang, by_sent[i])
         frames: list[_Frame] = []
         places = self._places(doc, entities)
-        negative = trigger_sents = 0
         for i, s in enumerate(sents):
-            if strong.search(s.text):
-                trigger_sents += 1
-                if r.negative is not None and r.negative.search(s.text):
-                    negative += 1
+            if named[i]:
+                if used_otherwise[i]:
                     continue
             elif weak is None or not weak.search(s.text):
                 if frames and frames[-1].sent == i - 1 and not frames[-1].weak:
@@ -289,8 +305,6 @@ class CeasefireExtractor:
             if not found and frames and frames[-1].sent == i - 1 and not frames[-1].weak:
                 self._continuation(frames[-1], s.text, lang)  # "... accused the Cambodian troops of opening fire"
             frames += found
-        if negative and negative * 2 >= trigger_sents:
-            return []  # a tariff, parliament or golf "truce": the ceasefire words are used of something else
         return self._mentions(frames, sents, occs, by_sent, theatres)
 
     # -- actors -------------------------------------------------------------------------------------
@@ -325,9 +339,13 @@ class CeasefireExtractor:
             rank = 1 if e.id in r.by_entity or e.name.lower() in r.by_entity else 2
             found += [_Occ(actor, a, b, weak, rank) for a, b in spans]
         low = fold(doc)
-        for actor, rx in r.actors:
-            if rx is not None and rx.possible(doc, low):  # a substring test first
-                found += [_Occ(actor, m.start(), m.end()) for m in rx.finditer(doc, low)]
+        hit = set(r.actor_ungated)
+        for lit in filter(low.__contains__, r.actor_ascii if low.isascii() else r.actor_literals):
+            hit.update(r.actor_by_literal[lit])  # a substring test first, for all actors at once
+        for k in sorted(hit):
+            actor, rx = r.actors[k]
+            assert rx is not None
+            found += [_Occ(actor, m.start(), m.end()) for m in rx.finditer(doc, low)]
         for t in theatres:
             for words, actor in ((t["army_words"], t["army"]), (t["other_words"], t["other"])):
                 if words is not None and actor is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -212,22 +212,37 @@ class Cue:
 
     def possible(self, text: str, folded: str | None = None) -> bool:
         """False only when no match can exist in ``text`` (``folded``: ``fold(text)``, when the caller has it)."""
-        if self.literals is None:
-            return True
-        literals: Iterable[str] = self.literals
-        if _doc.text is not None:
-            present = _doc.present.get(self)
+        return self._gate(text, folded) is not None
+
+    def _gate(self, text: str, folded: str | None) -> re.Pattern[str] | None:
+        """The regex to run on ``text`` (see :meth:`_regex`), or None when :meth:`possible` says no match can
+        exist: one call per question, the thread's document state read once (most questions are "no")."""
+        literals = self.literals
+        if literals is None:
+            return self._regex()
+        doc = _doc
+        if doc.text is not None:
+            present = doc.present.get(self)
             if present is None:
-                present = _doc.present[self] = tuple(filter(_doc.folded.__contains__,
-                                                            self._ascii if _doc.ascii else literals))
-            if not present or text is _doc.text:
-                return bool(present)
-            literals = present
+                present = doc.present[self] = tuple(filter(doc.folded.__contains__,
+                                                           self._ascii if doc.ascii else literals))
+            if not present:
+                return None
+            if text is not doc.text:
+                low = fold(text) if folded is None else folded
+                if not any(map(low.__contains__, present)):
+                    return None
+            if self._by_literal is None:
+                return self.rx
+            rx = doc.narrowed.get(self)
+            return rx if rx is not None else self._regex()
         low = fold(text) if folded is None else folded
-        return any(map(low.__contains__, literals))
+        return self.rx if any(map(low.__contains__, literals)) else None
 
     def search(self, text: str, folded: str | None = None) -> re.Match[str] | None:
-        return self._regex().search(text) if self.possible(text, folded) else None
+        rx = self._gate(text, folded)
+        return rx.search(text) if rx is not None else None
 
     def finditer(self, text: str, folded: str | None = None) -> Iterator[re.Match[str]]:
-        return self._regex().finditer(text) if self.possible(text, folded) else iter(())
+        rx = self._gate(text, folded)
+        return rx.finditer(text) if rx is not None else iter(())

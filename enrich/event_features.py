@@ -110,15 +110,19 @@ def term_weight(word: str, lang: str) -> float:
     return term_weights([word], lang)[0]
 
 
-def _tokens(text: str, lang: str) -> Iterable[tuple[str, int, int]]:
+def _tokens(text: str, lang: str, words: Iterable[tuple[str, int, int]] | None = None
+            ) -> Iterable[tuple[str, int, int]]:
+    """``words``: ``(word, start, end)`` of ``WORD.finditer(text)`` when the caller has them (the enricher's
+    tokens: the text is not scanned again)."""
     bigrams = lang in NO_SPACE_SCRIPTS
-    for m in WORD.finditer(text):
-        word = m.group()
+    if words is None:
+        words = ((m.group(), m.start(), m.end()) for m in WORD.finditer(text))
+    for word, start, end in words:
         if bigrams or (not word.isascii() and _CJK.fullmatch(word)):  # _CJK has no ASCII: skip the regex
             for i in range(max(len(word) - 1, 1)):
-                yield word[i:i + 2].lower(), m.start() + i, m.start() + i + 2
+                yield word[i:i + 2].lower(), start + i, start + i + 2
         elif len(word) >= MIN_WORD and not word.isdigit():
-            yield word.lower(), m.start(), m.end()
+            yield word.lower(), start, end
 
 
 class Spans:
@@ -136,11 +140,13 @@ class Spans:
 
 
 def salient_terms(doc: str, title_end: int, lang: str, entity_spans: Iterable[tuple[int, int]] = (),
-                  limit: int = MAX_TERMS) -> dict[str, float]:
-    """The ``limit`` most telling words of ``doc`` (title first, ending at ``title_end``), with weights."""
+                  limit: int = MAX_TERMS, tokens: Sequence[tuple[str, int, int]] | None = None) -> dict[str, float]:
+    """The ``limit`` most telling words of ``doc`` (title first, ending at ``title_end``), with weights.
+
+    ``tokens``: the words of ``doc`` as ``(word, start, end)`` (``services.text.WORD``), when the caller has them."""
     covered = Spans(entity_spans)
     counts: dict[str, float] = {}  # title words count twice
-    for word, start, end in _tokens(doc, lang):
+    for word, start, end in _tokens(doc, lang, tokens):
         if covered.reach(start) < end:  # not inside an entity's span
             counts[word] = counts.get(word, 0.0) + (2.0 if start < title_end else 1.0)
     words = list(counts)

@@ -103,6 +103,26 @@ Where = dict[str, list[int]]
 """Gate literal -> offsets of the words of a document that start with it."""
 
 
+class _Where(dict[str, list[int]]):
+    """A :data:`Where` that also holds its keys as a frozenset (``keyset``), made once per document or sentence.
+
+    Why: every scanner asked about a document intersects its gate literals (hundreds) with the document's
+    (a few dozen); a frozenset on both sides lets the intersection walk the smaller, where a plain dict
+    made each scanner walk all the document's keys twice (``isdisjoint``, then ``intersection``)."""
+
+    __slots__ = ("keyset",)
+
+    def seal(self) -> _Where:
+        self.keyset = frozenset(self)
+        return self
+
+
+def _present(literals: frozenset[str], where: Where) -> frozenset[str]:
+    """The gate ``literals`` that ``where`` holds."""
+    keys = getattr(where, "keyset", None)
+    return literals & keys if keys is not None else literals.intersection(where)
+
+
 class Scanner:
     """A set of patterns, each tried only where one of its leading literals starts a word.
 
@@ -165,7 +185,7 @@ class Scanner:
 
     def search(self, doc: str, where: Where) -> bool:
         """Whether any pattern matches ``doc``."""
-        if not self._ungated and self._all.isdisjoint(where):
+        if not self._ungated and not _present(self._all, where):
             return False
         return next(self.finditer(doc, where), None) is not None
 
@@ -176,9 +196,9 @@ class Scanner:
                 lits = self._always_literals
                 if lits is None or any(map(fold(doc).__contains__, lits)):
                     yield from rx.finditer(doc)
-        if self._all.isdisjoint(where):
+        present = _present(self._all, where)
+        if not present:
             return
-        present = self._all.intersection(where)
         for k in sorted({k for n in present for k in self._by_needle[n]}):
             ns = self._gated_src[k][0]
             rx = self._gated(k)
@@ -202,13 +222,13 @@ def _within(where: Where, sent: Sentence) -> Where:
 
     Exact because a sentence never starts or ends inside a word (see :func:`split_sentences`).
     """
-    out: Where = {}
+    out = _Where()
     start, end = sent.start, sent.end
     for n, offsets in where.items():  # each list ascending: NeedleIndex.find reads the words in order
         lo = bisect_left(offsets, start)
         if lo < len(offsets) and offsets[lo] < end:
             out[n] = [p - start for p in offsets[lo:bisect_left(offsets, end, lo)]]
-    return out
+    return out.seal()
 
 
 class NeedleIndex:
@@ -240,7 +260,7 @@ class NeedleIndex:
         """
         if tokens is None:
             tokens = [(m.group(), m.start(), m.end()) for m in WORD.finditer(doc)]
-        where: Where = {}
+        where = _Where()
         cache = self._cache
         for word, start, _ in tokens:
             hit = cache.get(word)
@@ -250,4 +270,4 @@ class NeedleIndex:
                 hit = cache[word] = self._starting(word)
             for n in hit:
                 where.setdefault(n, []).append(start)
-        return where
+        return where.seal()

@@ -222,7 +222,7 @@ class Enricher:
             story_id=w.article.id,
             cluster_bands=list(sig.bands),
             minhash=list(sig.minhash),
-            terms=event_features.salient_terms(w.doc, w.title_end, w.lang, covered),
+            terms=event_features.salient_terms(w.doc, w.title_end, w.lang, covered, tokens=w.tokens),
             numbers=event_features.numbers(w.doc),
             # not gated on the ceasefire topic: the tracker reads reports the topic rules do not tag ("the deal
             # was extended", a breach told without the word, a topic under its confidence floor); the
