@@ -45,6 +45,14 @@ def shingles(title: str, text: str, k: int = SHINGLE) -> set[str]:
 
 
 @functools.cache
+def _constants() -> tuple[np.uint64, np.uint64, np.uint64]:
+    """The prime, its exponent and the 32-bit mask as numpy scalars (numpy is imported on first use)."""
+    import numpy as np
+
+    return np.uint64(_PRIME), np.uint64(61), np.uint64(_MAX_HASH)
+
+
+@functools.cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     """The (a, b) pairs of the hash family, drawn as datasketch 2's ``MinHash(num_perm=64, seed=7)`` draws
     them (its default affine32 scheme; a test checks they are equal), so stored signatures keep their
@@ -78,8 +86,17 @@ def minhash_values(title: str, text: str) -> np.ndarray:
     if not sh:
         return np.full(NUM_PERM, _MAX_HASH, dtype=np.uint64)
     a, b = _permutations()
+    prime, bits, mask = _constants()
     hv = np.fromiter(map(zlib.crc32, map(str.encode, sh)), dtype=np.uint64, count=len(sh))
-    return np.bitwise_and((np.outer(hv, a) + b) % np.uint64(_PRIME), np.uint64(_MAX_HASH)).min(axis=0)
+    v = np.outer(hv, a)
+    v += b  # wraps modulo 2**64, as ``+`` does
+    # v mod (2**61 - 1) without a division: 2**61 = 1 modulo the prime, so v = hi * 2**61 + lo is congruent to
+    # hi + lo (at most prime + 7), less the prime once if it is still not below it
+    r = v & prime
+    r += v >> bits
+    np.subtract(r, prime, out=r, where=r >= prime)
+    r &= mask
+    return r.min(axis=0)
 
 
 def signature(title: str, text: str) -> Signature:

@@ -199,6 +199,19 @@ class Scanner:
         present = _present(self._all, where)
         if not present:
             return
+        if len(present) == 1 and isinstance(where, _Where):
+            # one literal of this scanner in the text (the common case): its patterns are in taxonomy order and
+            # its word starts ascending and distinct (NeedleIndex.find reads each word once, in order)
+            (n,) = present
+            starts = where[n]
+            for k in self._by_needle[n]:
+                rx = self._gated(k)
+                end = 0
+                for pos in starts:
+                    if pos >= end and (m := rx.match(doc, pos)):
+                        end = m.end()
+                        yield m
+            return
         for k in sorted({k for n in present for k in self._by_needle[n]}):
             ns = self._gated_src[k][0]
             rx = self._gated(k)
