@@ -321,8 +321,14 @@ class Gazetteer:
         keys = [w if w.isascii() else _stem(w) for w in words]
         hits: list[Match] = []
         n = len(words)
+        firsts = [index.first for index in indexes]
         i = 0
         while i < n:
+            word = words[i]
+            # most words are lower-case ASCII that start no alias: _at would answer None for them
+            if word.isascii() and not word[0].isupper() and not any(keys[i] in first for first in firsts):
+                i += 1
+                continue
             hit = self._at(indexes, words, keys, i)
             if hit is None:
                 i += 1
