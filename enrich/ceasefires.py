@@ -470,10 +470,13 @@ class CeasefireExtractor:
                 places: list[tuple[str, int, int]]) -> list[_Frame]:
         r, text, out = self.r, s.text, []
         cuts = [0, *(m.end() for m in r.split[lang].finditer(text)), len(text)] if lang in r.split else [0, len(text)]
-        cuts = sorted({*cuts, *self._scope_cuts(text, cuts, lang, places, s.start)})
+        triggers_of: dict[tuple[int, int], list[re.Match[str]]] = {}  # clause -> its strong triggers
+        cuts = sorted({*cuts, *self._scope_cuts(text, cuts, lang, places, s.start, triggers_of)})
         for a, b in zip(cuts, cuts[1:], strict=False):
             clause = text[a:b]
-            strong = list(r.strong[lang].finditer(clause))  # type: ignore[union-attr]
+            strong = triggers_of.get((a, b))  # found by _scope_cuts when no cut fell inside this clause
+            if strong is None:
+                strong = list(r.strong[lang].finditer(clause))  # type: ignore[union-attr]
             weak_rx = r.weak.get(lang)
             triggers = strong or (list(weak_rx.finditer(clause)) if weak_rx is not None else [])
             if not triggers:
@@ -487,14 +490,17 @@ class CeasefireExtractor:
         return out
 
     def _scope_cuts(self, text: str, cuts: list[int], lang: str, places: list[tuple[str, int, int]],
-                    base: int) -> list[int]:
+                    base: int, triggers_of: dict[tuple[int, int], list[re.Match[str]]] | None = None) -> list[int]:
         """A clause naming two ceasefires of different scopes, a comma between them, is two clauses ("backs the
-        energy truce, rebuffs a full ceasefire"): each keeps its own cues."""
+        energy truce, rebuffs a full ceasefire"): each keeps its own cues. ``triggers_of``: filled with each
+        clause's strong triggers, for the caller."""
         strong, out = self.r.strong[lang], []
         assert strong is not None
         for a, b in zip(cuts, cuts[1:], strict=False):
             clause = text[a:b]
             found = list(strong.finditer(clause))
+            if triggers_of is not None:
+                triggers_of[(a, b)] = found
             for m, n in zip(found, found[1:], strict=False):
                 comma = clause.rfind(",", m.end(), n.start())
                 if comma < 0:

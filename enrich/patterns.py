@@ -230,14 +230,20 @@ Token = tuple[str, int, int]
 _NO_NEEDLES: tuple[str, ...] = ()
 
 
-def _within(where: Where, sent: Sentence) -> Where:
-    """The part of a document's ``where`` inside ``sent``, in the sentence's own offsets.
+def _within(where: Where, sent: Sentence, only: frozenset[str] | None = None) -> Where:
+    """The part of a document's ``where`` inside ``sent``, in the sentence's own offsets (``only``: of these
+    literals only, the gates of the scanners that will read it; the others' entries would go unread).
 
     Exact because a sentence never starts or ends inside a word (see :func:`split_sentences`).
     """
     out = _Where()
     start, end = sent.start, sent.end
-    for n, offsets in where.items():  # each list ascending: NeedleIndex.find reads the words in order
+    if only is not None:
+        keys = getattr(where, "keyset", None)
+        items = [(n, where[n]) for n in (only & keys if keys is not None else only.intersection(where))]
+    else:
+        items = list(where.items())
+    for n, offsets in items:  # each list ascending: NeedleIndex.find reads the words in order
         lo = bisect_left(offsets, start)
         if lo < len(offsets) and offsets[lo] < end:
             out[n] = [p - start for p in offsets[lo:bisect_left(offsets, end, lo)]]

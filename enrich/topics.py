@@ -121,6 +121,14 @@ class _Rules:
     window: int
     _matcher: CountryMatcher | None = None
     _local: tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None = None
+    _state_needles: frozenset[str] | None = None
+
+    def state_needles(self) -> frozenset[str]:
+        """The gate literals of every state and weak cue scanner: all a sentence's ``where`` needs for them."""
+        if self._state_needles is None:
+            self._state_needles = frozenset().union(*(sc.needles() for cues in (*self.states, *self.weak)
+                                                      for sc in cues.values()))
+        return self._state_needles
 
     def country_matcher(self) -> CountryMatcher:
         """Built on first use (reads CLDR names through Babel): most processes never need most languages."""
@@ -341,11 +349,12 @@ class TopicModel:
         order = sorted({j for i in hit for j in (i, i + 1) if j < len(sents)})
         found: set[str] = set()
         lead: set[str] | None = None
+        needed = rules.state_needles()
         for cue_sets in (rules.states, rules.weak):
             cued: dict[int, set[str]] = {}
             for j in order:
                 # until the lead is known every state counts; after it, only those not yet found
-                cued[j] = self._sentence_states(rules, sents[j].text, _within(where, sents[j]), cue_sets,
+                cued[j] = self._sentence_states(rules, sents[j].text, _within(where, sents[j], needed), cue_sets,
                                                 found if lead is not None else set())
                 found |= cued[j]
                 if lead is None:
