@@ -155,10 +155,14 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
     UTC), as in the insert. SQLite's executemany is already a C loop: unchanged there."""
     if not rows:
         return
-    dialect = session.get_bind().dialect
+    await session.execute(*_insert_statement(session.get_bind().dialect, table, rows))
+
+
+def _insert_statement(dialect: Any, table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[Any, Any]:
+    """:func:`insert_rows`' statement and its parameters (no I/O: a caller may compute them while the
+    connection is busy with something else)."""
     if dialect.name != "postgresql":
-        await session.execute(insert(table), list(rows))
-        return
+        return insert(table), list(rows)
     given = tuple(rows[0])
     filled = tuple(c.key for c in table.c if c.key not in rows[0] and c.default is not None
                    and (c.default.is_scalar or c.default.is_callable))
@@ -171,7 +175,7 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
             default: Any = table.c[key].default
             values = [default.arg] * len(rows) if default.is_scalar else [default.arg(None) for _ in rows]
         params[f"c{n}"] = values if binds[n] is None else [binds[n](v) for v in values]
-    await session.execute(stmt, params)
+    return stmt, params
 
 
 # The newest ``cap`` articles under each key in [lo, hi], every key in one statement: one range scan of the
@@ -301,10 +305,24 @@ _KEYS_SQLITE = text("INSERT INTO profile_keys (key, article_id, published_at) "
 async def save_profiles(session: AsyncSession, *, rows: Sequence[tuple[str, datetime, Mapping[str, Any], Sequence[str]]]
                         ) -> None:
     """Record (article id, published, profile JSON, keys) for newly grouped articles."""
+    await write_profiles(session, profile_statements(session.get_bind().dialect, rows))
+
+
+async def write_profiles(session: AsyncSession, statements: Sequence[tuple[Any, Any]]) -> None:
+    """Run what :func:`profile_statements` prepared (:func:`save_profiles` in two steps)."""
+    for stmt, params in statements:
+        await session.execute(stmt, params)
+
+
+def profile_statements(dialect: Any, rows: Sequence[tuple[str, datetime, Mapping[str, Any], Sequence[str]]]
+                       ) -> list[tuple[Any, Any]]:
+    """:func:`save_profiles`' statements and their parameters, computed without I/O (a caller may compute
+    them while its connection runs another statement: the sink does, while the server takes the batch's
+    key locks, on PostgreSQL)."""
     if not rows:
-        return
-    await insert_rows(session, article_profiles, [
-        {"article_id": aid, "published_at": when, "profile": prof} for aid, when, prof, _ in rows])
+        return []
+    out = [_insert_statement(dialect, article_profiles, [
+        {"article_id": aid, "published_at": when, "profile": prof} for aid, when, prof, _ in rows])]
     # By key, the index's first column (an insert in key order walks the index, not jumps about it; the rows
     # end up in the index's order whichever order they come in); each row's article by its place.
     flat: list[str] = []
@@ -314,23 +332,21 @@ async def save_profiles(session: AsyncSession, *, rows: Sequence[tuple[str, date
         flat += mine
         owner += [n] * len(mine)
     if not flat:
-        return
+        return out
     order = sorted(range(len(flat)), key=flat.__getitem__)  # one string compare a step, not a tuple's
-    dialect = session.get_bind().dialect
     if dialect.name == "postgresql":
-        await session.execute(_KEYS_POSTGRES, {"keys": [flat[i] for i in order], "at": [owner[i] + 1 for i in order],
-                                               "ids": [aid for aid, _, _, _ in rows],
-                                               "times": [when for _, when, _, _ in rows]})
-        return
+        out.append((_KEYS_POSTGRES, {"keys": [flat[i] for i in order], "at": [owner[i] + 1 for i in order],
+                                     "ids": [aid for aid, _, _, _ in rows], "times": [when for _, when, _, _ in rows]}))
+        return out
     keyed = [(flat[i], rows[owner[i]][0], rows[owner[i]][1]) for i in order]
     if dialect.name == "sqlite":
         when_type = profile_keys.c.published_at.type
         stored = when_type.dialect_impl(dialect).bind_processor(dialect) or str
         as_stored = {when: stored(when) for _, when, _, _ in rows}  # what the column's type writes
-        await session.execute(_KEYS_SQLITE, {"rows": json.dumps([(k, a, as_stored[w]) for k, a, w in keyed])})
+        out.append((_KEYS_SQLITE, {"rows": json.dumps([(k, a, as_stored[w]) for k, a, w in keyed])}))
     else:
-        await session.execute(insert(profile_keys), [{"key": k, "article_id": a, "published_at": w}
-                                                     for k, a, w in keyed])
+        out.append((insert(profile_keys), [{"key": k, "article_id": a, "published_at": w} for k, a, w in keyed]))
+    return out
 
 
 @functools.cache

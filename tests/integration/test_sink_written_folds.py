@@ -194,7 +194,7 @@ async def test_the_profile_write_is_done_when_grouping_returns(store_url: str, m
             await asyncio.sleep(0)
             raise RuntimeError("store gone")
 
-        monkeypatch.setattr(clusters, "save_profiles", broken)
+        monkeypatch.setattr(clusters, "write_profiles", broken)
         with pytest.raises(RuntimeError, match="store gone"):
             async with sessions() as s, s.begin():
                 await assign.group_batch(s, workload("distinct", 40, first=4000), assign.GroupingRules())
