@@ -155,10 +155,10 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
     UTC), as in the insert. SQLite's executemany is already a C loop: unchanged there."""
     if not rows:
         return
-    await session.execute(*_insert_statement(session.get_bind().dialect, table, rows))
+    await session.execute(*insert_statement(session.get_bind().dialect, table, rows))
 
 
-def _insert_statement(dialect: Any, table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[Any, Any]:
+def insert_statement(dialect: Any, table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[Any, Any]:
     """:func:`insert_rows`' statement and its parameters (no I/O: a caller may compute them while the
     connection is busy with something else)."""
     if dialect.name != "postgresql":
@@ -321,7 +321,7 @@ def profile_statements(dialect: Any, rows: Sequence[tuple[str, datetime, Mapping
     key locks, on PostgreSQL)."""
     if not rows:
         return []
-    out = [_insert_statement(dialect, article_profiles, [
+    out = [insert_statement(dialect, article_profiles, [
         {"article_id": aid, "published_at": when, "profile": prof} for aid, when, prof, _ in rows])]
     # By key, the index's first column (an insert in key order walks the index, not jumps about it; the rows
     # end up in the index's order whichever order they come in); each row's article by its place.
