@@ -321,12 +321,13 @@ class Gazetteer:
         keys = [w if w.isascii() else _stem(w) for w in words]
         hits: list[Match] = []
         n = len(words)
-        firsts = [index.first for index in indexes]
+        first = indexes[0].first
+        other = indexes[-1].first  # the language's own index, or the base one again (_indexes: one or two)
         i = 0
         while i < n:
-            word = words[i]
+            key, word = keys[i], words[i]
             # most words are lower-case ASCII that start no alias: _at would answer None for them
-            if word.isascii() and not word[0].isupper() and not any(keys[i] in first for first in firsts):
+            if key not in first and key not in other and word.isascii() and not word[0].isupper():
                 i += 1
                 continue
             hit = self._at(indexes, words, keys, i)
