@@ -210,22 +210,6 @@ class Cue:
             _doc.narrowed[self] = rx
         return rx
 
-    def _narrow(self, present: tuple[str, ...]) -> re.Pattern[str]:
-        """The regex of the alternatives one of whose literals is in ``present`` (compiled once per such set)."""
-        assert self._by_literal is not None
-        keep = tuple(sorted({k for lit in present for k in self._by_literal.get(lit, ())}))
-        if len(keep) == len(self._alternatives):
-            return self.rx
-        if not keep:
-            return _NEVER
-        rx = self._narrowed.get(keep)
-        if rx is None:
-            if len(self._narrowed) >= MAX_NARROWED:
-                self._narrowed.clear()
-            assert self._build is not None
-            rx = self._narrowed[keep] = re.compile(self._build([self._alternatives[k] for k in keep]), self._flags)
-        return rx
-
     def possible(self, text: str, folded: str | None = None) -> bool:
         """False only when no match can exist in ``text`` (``folded``: ``fold(text)``, when the caller has it)."""
         return self._gate(text, folded) is not None
@@ -246,11 +230,8 @@ class Cue:
                 return None
             if text is not doc.text:
                 low = fold(text) if folded is None else folded
-                here = tuple(filter(low.__contains__, present))
-                if not here:
+                if not any(map(low.__contains__, present)):
                     return None
-                if self._by_literal is not None and len(here) < len(present):
-                    return self._narrow(here)  # a clause holds fewer of the literals than its document
             if self._by_literal is None:
                 return self.rx
             rx = doc.narrowed.get(self)
