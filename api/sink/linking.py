@@ -34,13 +34,12 @@ import functools
 import math
 import operator
 import re
+import struct
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import numpy as np
 
 from services.vocabulary import GENERIC_EVENT_KINDS
 
@@ -159,15 +158,15 @@ class Profile:
     title_all: frozenset[str] = field(default=frozenset(), compare=False, repr=False)  # every key of title_keys
     cognates: Mapping[str, float] = field(default_factory=dict, compare=False, repr=False)
     # For :func:`scores`: the publication time in integer µs (a pair's seconds are exactly those of the two
-    # datetimes' difference) and the MinHash values as an array (a candidate list's Jaccards in one compare).
+    # datetimes' difference) and the MinHash values packed in one integer (:func:`_as_lanes`).
     at_us: int = field(default=0, compare=False, repr=False)
-    minhash_array: Any = field(default=None, compare=False, repr=False)
+    minhash_lanes: int | None = field(default=None, compare=False, repr=False)
     entity_positive: bool = field(default=True, compare=False, repr=False)  # no entity weighs below 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "at_us", (self.published_at - (_EPOCH if self.published_at.tzinfo else _NAIVE_EPOCH))
                            // _MICROSECOND)
-        object.__setattr__(self, "minhash_array", _as_array(self.minhash))
+        object.__setattr__(self, "minhash_lanes", _as_lanes(self.minhash))
         object.__setattr__(self, "entity_total", sum(self.entities.values()))
         object.__setattr__(self, "entity_positive", min(self.entities.values(), default=0.0) >= 0)
         object.__setattr__(self, "term_total", sum(self.terms.values()))
@@ -206,12 +205,24 @@ _NAIVE_EPOCH = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-def _as_array(minhash: Sequence[int]) -> np.ndarray | None:
-    """The MinHash values as unsigned 64-bit integers, or None when they are not all such (then
-    :func:`jaccard` compares them one by one, as ever)."""
-    if not minhash or set(map(type, minhash)) != {int} or min(minhash) < 0 or max(minhash) >= 1 << 64:
+def _as_lanes(minhash: Sequence[int]) -> int | None:
+    """The MinHash values packed into one integer for :func:`_jaccards`, or None when they are not all
+    unsigned 32-bit integers (then :func:`jaccard` compares them one by one, as ever).
+
+    Each value takes a five-byte lane: its four bytes, then a zero byte. XOR-ing one article's lanes with
+    that zero byte set to 0xFF (:data:`_SENTINELS`) against another's leaves 0xFF between lanes, so a run
+    of four zero bytes can only be a whole lane whose values were equal: ``bytes.count`` of that run is the
+    number of equal positions, in C, without numpy in the sink (which stays lean, see
+    tests/unit/test_cluster_signature.py)."""
+    if not minhash or set(map(type, minhash)) != {int} or min(minhash) < 0 or max(minhash) >= 1 << 32:
         return None
-    return np.array(minhash, dtype=np.uint64)
+    return int.from_bytes(struct.pack("<" + "Ix" * len(minhash), *minhash), "little")
+
+
+@functools.cache
+def _sentinels(n: int) -> int:
+    """0xFF in the fifth byte of each of ``n`` lanes."""
+    return int.from_bytes(b"\0\0\0\0\xff" * n, "little")
 
 
 def _fold(word: str) -> str:
@@ -597,21 +608,15 @@ def scores(me: Profile, others: Sequence[Profile], rules: LinkRules, floor: floa
 
 
 def _jaccards(me: Profile, others: Sequence[Profile]) -> list[float]:
-    """:func:`jaccard` of ``me``'s MinHash with each of ``others``': those of the same length as arrays, in
-    one compare (the count of equal positions over the length, as :func:`jaccard` counts)."""
-    mine, n = me.minhash_array, len(me.minhash)
-    batch = [i for i, o in enumerate(others) if o.minhash_array is not None and len(o.minhash) == n] \
-        if mine is not None and len(others) > 1 else []
-    if not batch:
+    """:func:`jaccard` of ``me``'s MinHash with each of ``others``': for those of the same length, the
+    count of equal positions read from their packed lanes (:func:`_as_lanes`), as :func:`jaccard` counts."""
+    n = len(me.minhash)
+    if me.minhash_lanes is None:
         return [jaccard(me.minhash, o.minhash) for o in others]
-    out = [0.0] * len(others)
-    if len(batch) < len(others):
-        for i, o in enumerate(others):
-            out[i] = jaccard(me.minhash, o.minhash)
-    equal = np.count_nonzero(np.stack([others[i].minhash_array for i in batch]) == mine, axis=1).tolist()
-    for i, count in zip(batch, equal, strict=True):
-        out[i] = count / n
-    return out
+    mine, width = me.minhash_lanes | _sentinels(n), 5 * n
+    return [(mine ^ o.minhash_lanes).to_bytes(width, "little").count(b"\0\0\0\0") / n
+            if o.minhash_lanes is not None and len(o.minhash) == n else jaccard(me.minhash, o.minhash)
+            for o in others]
 
 
 def linked(a: Profile, b: Profile, rules: LinkRules) -> bool:

@@ -144,7 +144,7 @@ def test_decide_decides_as_with_every_probability(alone: float, supported: float
 
 
 def test_the_seconds_and_jaccards_are_those_of_the_pair() -> None:
-    """The integer-µs seconds and the array Jaccards are the values :func:`probability` computes."""
+    """The integer-µs seconds and the packed-lane Jaccards are the values :func:`probability` computes."""
     profs = _profiles(5, 60)
     me = profs[0]
     others = profs[1:]
@@ -154,7 +154,7 @@ def test_the_seconds_and_jaccards_are_those_of_the_pair() -> None:
 
     assert _jaccards(me, others) == [jaccard(me.minhash, o.minhash) for o in others]
     odd = Profile(**{**others[0].__dict__, "minhash": (1.5, 2.0)})  # not integers: compared one by one
-    assert odd.minhash_array is None
+    assert odd.minhash_lanes is None
     assert _jaccards(me, [odd, *others]) == [jaccard(me.minhash, o.minhash) for o in [odd, *others]]
 
 
@@ -163,3 +163,25 @@ def test_the_screen_does_not_apply_at_a_floor_near_zero_or_one() -> None:
 
     assert _z_floor(0.0) is None and _z_floor(1.0) is None
     assert math.isclose(_z_floor(0.8) or 0.0, math.log(4), abs_tol=1e-5)
+
+
+def test_packed_lanes_count_equal_positions_whatever_the_bytes() -> None:
+    """The lanes trick counts equal values exactly, even where unequal values share zero bytes, a value
+    is 0 or 2**32 - 1, or a zero run would straddle two lanes; values outside 32 bits fall back."""
+    import random
+
+    from api.sink.linking import _jaccards
+
+    rng = random.Random(7)
+    pool = [0, 1, 255, 256, 65536, 2**24, 2**32 - 1, 0x00FF0000, 0xFF000000]
+    base = _profiles(2, 60)[0]
+    for _ in range(300):
+        n = rng.choice([1, 2, 5, 64])
+        a = tuple(rng.choice(pool) if rng.random() < 0.5 else rng.randrange(2**32) for _ in range(n))
+        b = tuple(x if rng.random() < 0.4 else rng.choice(pool) for x in a)
+        pa = Profile(**{**base.__dict__, "minhash": a})
+        pb = Profile(**{**base.__dict__, "minhash": b})
+        assert _jaccards(pa, [pb]) == [jaccard(a, b)]
+    big = Profile(**{**base.__dict__, "minhash": (2**32, 5)})
+    assert big.minhash_lanes is None
+    assert _jaccards(big, [Profile(**{**base.__dict__, "minhash": (2**32, 6)})]) == [0.5]
