@@ -80,6 +80,8 @@ GOALS: list[tuple[str, str, str, str, float]] = [
     ("sink, SQLite, distinct stories", "sink", "sqlite_distinct.articles_per_s", "min", 1000),
     ("sink, PostgreSQL, one story", "sink", "postgres_syndicated.articles_per_s", "min", 1000),
     ("sink, PostgreSQL, distinct stories", "sink", "postgres_distinct.articles_per_s", "min", 1000),
+    ("sink, SQLite, real enriched events (distinct stories)", "sink", "sqlite_enriched.articles_per_s", "min", 1000),
+    ("sink, PostgreSQL, real enriched events (distinct stories)", "sink", "postgres_enriched.articles_per_s", "min", 1000),
     ("backfill end to end, articles/s", "backfill", "end_to_end_per_s", "min", 300),
     ("/stories vs trivial while writing, SQLite (cached)", "api", "stores.sqlite.cached.saturation.ratio", "min", 0.5),
     ("/stories vs trivial while writing, PostgreSQL (cached)", "api", "stores.postgres.cached.saturation.ratio",

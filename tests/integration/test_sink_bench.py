@@ -1,5 +1,6 @@
 """``python -m tests.bench.sink`` runs (short form) and its workloads are what it says they are: the syndicated
-copies make one story, the distinct reports one story each, and every article is stored exactly once."""
+copies make one story, the distinct reports one story each, the real enricher's events (nearly) one story each,
+and every article is stored exactly once."""
 
 from __future__ import annotations
 
@@ -23,3 +24,5 @@ def test_sink_bench_short_form(tmp_path: Path) -> None:
     assert (syndicated["stories"], syndicated["largest_story"]) == (1, 160)
     assert (distinct["stories"], distinct["largest_story"]) == (160, 1)
     assert syndicated["articles_per_s"] > 0 and distinct["last_quarter_per_s"] > 0
+    enriched = res["sqlite_enriched"]  # the real enricher's events: mostly one story each, all stored once
+    assert enriched["articles"] == 160 and enriched["stories"] >= 150 and enriched["articles_per_s"] > 0
