@@ -46,13 +46,6 @@ class BatchGrouping:
     story_of: dict[str, str] = field(default_factory=dict)
     merges: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     profiles: dict[str, Profile] = field(default_factory=dict)  # of the new articles, as recorded
-    writing: asyncio.Future[None] | None = None  # the profile write still running (``group_batch(defer_write=True)``)
-
-    async def written(self) -> None:
-        """Wait for the batch's profile write (its error is the batch's); the session is free after it."""
-        if self.writing is not None:
-            writing, self.writing = self.writing, None
-            await writing
 
     def final(self, story_id: str) -> str:
         """Where ``story_id`` ended after this batch's merges."""
@@ -248,12 +241,9 @@ def keep_profiles(session: AsyncSession, grouped: BatchGrouping) -> None:
 
 
 async def group_batch(session: AsyncSession, events: Sequence[EnrichedArticle], rules: GroupingRules, *,
-                      known: Collection[str] | None = None, defer_write: bool = False) -> BatchGrouping:
+                      known: Collection[str] | None = None) -> BatchGrouping:
     """Assign every never-grouped article of ``events`` a story (sets ``event.story_id``); record profiles.
-    ``known``: the batch's ids grouped before, when the caller read them already (else read here).
-    ``defer_write``: return while the profile write may still run on PostgreSQL (``BatchGrouping.writing``):
-    the caller awaits :meth:`BatchGrouping.written` before it uses the session again, and may meanwhile do
-    work of its own that needs no I/O (the sink plans its article rows)."""
+    ``known``: the batch's ids grouped before, when the caller read them already (else read here)."""
     out = BatchGrouping()
     if known is None:
         known = await clusters.known_articles(session, article_ids=[e.id for e in events])
@@ -288,7 +278,6 @@ async def group_batch(session: AsyncSession, events: Sequence[EnrichedArticle], 
     # thread), where running the two at once was slower (paired over 6,000 distinct reports: 979/1,086/1,038
     # articles/s one after the other, 933/1,037/929 at once; PostgreSQL 715/755/748 -> 857/848/814).
     saving = asyncio.ensure_future(clusters.write_profiles(session, statements)) if postgres else None
-    decided = False
     try:
         if saving is not None:
             await asyncio.sleep(0)  # the write sets off before the first decision
@@ -303,9 +292,8 @@ async def group_batch(session: AsyncSession, events: Sequence[EnrichedArticle], 
             out.story_of[ev.id] = d.story_id
             if saving is not None and n % HAND_OVER_EVERY == 0:
                 await asyncio.sleep(0)  # the write's next step (a statement is a few: prepare, bind, run)
-        decided = True
     finally:
-        if saving is not None and not (decided and defer_write):
+        if saving is not None:
             await saving  # the session is the write's alone until it is done (and its error is the batch's)
     if saving is None:
         await clusters.write_profiles(session, statements)
@@ -313,6 +301,4 @@ async def group_batch(session: AsyncSession, events: Sequence[EnrichedArticle], 
         if ev.id in out.story_of:
             ev.story_id = out.final(out.story_of[ev.id])
     out.profiles = mine
-    if saving is not None and defer_write:
-        out.writing = saving
     return out

@@ -584,7 +584,7 @@ def scores(me: Profile, others: Sequence[Profile], rules: LinkRules, floor: floa
     Why: most candidates an index key hands a report are other events sharing a country or a word, and
     their full feature vector was a third of the sink's time. Here a pair whose cheap features bound its
     score below ``floor`` (:func:`_bound_of`) is not scored further, and the MinHash Jaccards of the list
-    are one array compare. The same values otherwise: the seconds from integer µs are those of the two
+    come from packed lanes (:func:`_jaccards`). The same values otherwise: the seconds from integer µs are those of the two
     datetimes' difference, the Jaccard the same count over the same length, and every pair scored is
     scored by :func:`probability`'s own code.
     """

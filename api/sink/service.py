@@ -28,7 +28,7 @@ from services import metrics
 from services.clock import utcnow
 from services.db.clusters import known_and_stored, merge_stories, plan_for_parameters
 from services.db.engine import Sessions
-from services.db.stories import StoryChange, prepare_articles, upsert_batch
+from services.db.stories import StoryChange, upsert_batch
 from services.events import EnrichedArticle
 from services.settings import Settings
 from services.worker import consumer_worker
@@ -69,17 +69,13 @@ async def store_batch(sessions: Sessions, records: list[ConsumerRecord[bytes, by
         async with session.begin():
             await plan_for_parameters(session, sqlite_cache_kib=sqlite_cache_kib)
             known, stored = await known_and_stored(session, article_ids=[e.id for e in events])
-            grouped = await group_batch(session, events, rules, known=known, defer_write=True)
-            try:  # the article rows are planned while PostgreSQL still writes the batch's profiles
-                prepared = prepare_articles(session.get_bind().dialect, events, stored)
-            finally:
-                await grouped.written()
+            grouped = await group_batch(session, events, rules, known=known)
             for into, merged in grouped.merges:
                 await merge_stories(session, into=into, merged=merged, now=utcnow())
                 metrics.STORY_MERGES.inc(len(merged))
                 log.info("stories merged", extra={"story_id": into, "merged": list(merged)})
             changes = await upsert_batch(session, events=events, stored=stored,
-                                         grown={into for into, _ in grouped.merges}, prepared=prepared)
+                                         grown={into for into, _ in grouped.merges})
         keep_profiles(session, grouped)
     for event, change in zip(events, changes, strict=True):
         metrics.STORED.labels(kind=change.article_kind).inc()

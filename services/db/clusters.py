@@ -155,10 +155,10 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
     UTC), as in the insert. SQLite's executemany is already a C loop: unchanged there."""
     if not rows:
         return
-    await session.execute(*insert_statement(session.get_bind().dialect, table, rows))
+    await session.execute(*_insert_statement(session.get_bind().dialect, table, rows))
 
 
-def insert_statement(dialect: Any, table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[Any, Any]:
+def _insert_statement(dialect: Any, table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[Any, Any]:
     """:func:`insert_rows`' statement and its parameters (no I/O: a caller may compute them while the
     connection is busy with something else)."""
     if dialect.name != "postgresql":
@@ -302,26 +302,20 @@ _KEYS_SQLITE = text("INSERT INTO profile_keys (key, article_id, published_at) "
                     "SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(:rows)")
 
 
-async def save_profiles(session: AsyncSession, *, rows: Sequence[tuple[str, datetime, Mapping[str, Any], Sequence[str]]]
-                        ) -> None:
-    """Record (article id, published, profile JSON, keys) for newly grouped articles."""
-    await write_profiles(session, profile_statements(session.get_bind().dialect, rows))
-
-
 async def write_profiles(session: AsyncSession, statements: Sequence[tuple[Any, Any]]) -> None:
-    """Run what :func:`profile_statements` prepared (:func:`save_profiles` in two steps)."""
+    """Record newly grouped articles' profiles and index keys: run what :func:`profile_statements` prepared."""
     for stmt, params in statements:
         await session.execute(stmt, params)
 
 
 def profile_statements(dialect: Any, rows: Sequence[tuple[str, datetime, Mapping[str, Any], Sequence[str]]]
                        ) -> list[tuple[Any, Any]]:
-    """:func:`save_profiles`' statements and their parameters, computed without I/O (a caller may compute
-    them while its connection runs another statement: the sink does, while the server takes the batch's
-    key locks, on PostgreSQL)."""
+    """The statements (and parameters) that record (article id, published, profile JSON, keys) for newly
+    grouped articles, computed without I/O: a caller may compute them while its connection runs another
+    statement (the sink does, while the server takes the batch's key locks, on PostgreSQL)."""
     if not rows:
         return []
-    out = [insert_statement(dialect, article_profiles, [
+    out = [_insert_statement(dialect, article_profiles, [
         {"article_id": aid, "published_at": when, "profile": prof} for aid, when, prof, _ in rows])]
     # By key, the index's first column (an insert in key order walks the index, not jumps about it; the rows
     # end up in the index's order whichever order they come in); each row's article by its place.

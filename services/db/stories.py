@@ -37,7 +37,7 @@ from sqlalchemy.sql.selectable import TableValuedAlias
 
 from services.clock import utcnow
 from services.db import story_view
-from services.db.clusters import insert_rows, insert_statement, story_aliases
+from services.db.clusters import insert_rows, story_aliases
 from services.db.models import Article, Story, StoryEntity, StoryTopic
 from services.db.search import search_condition, story_search
 from services.events import EnrichedArticle
@@ -99,8 +99,7 @@ async def upsert_enriched(session: AsyncSession, *, event: EnrichedArticle) -> S
 
 async def upsert_batch(session: AsyncSession, *, events: Sequence[EnrichedArticle],
                        stored: Collection[str] | None = None,
-                       grown: Collection[str] | None = None,
-                       prepared: PreparedArticles | None = None) -> list[StoryChange]:
+                       grown: Collection[str] | None = None) -> list[StoryChange]:
     """Store a batch of enriched articles, then refresh each story they touched once.
 
     ``stored``: the batch's ids stored before, when this transaction read them already
@@ -117,11 +116,8 @@ async def upsert_batch(session: AsyncSession, *, events: Sequence[EnrichedArticl
     when the caller knows them. Then a story new to the store that is not one of them holds only the batch's
     articles, and is folded from the rows just written, not read back (:func:`_written_stories`). None: every
     story is read back.
-
-    ``prepared``: :func:`prepare_articles` of the same events and ``stored``, computed beforehand (the sink does
-    while its connection is busy with the batch's profile write).
     """
-    plan = await _write_articles(session, events, stored, prepared)
+    plan = await _write_articles(session, events, stored)
     refreshed = await _refresh_stories(session, plan.touched, plan.inserts if grown is not None else {},
                                        grown or ())
     versions = await _story_versions(session, {sid for sid, _ in plan.kinds if sid not in refreshed})
@@ -178,36 +174,10 @@ def _plan_articles(events: Sequence[EnrichedArticle], stored: Mapping[str, Mappi
     return plan
 
 
-@dataclass
-class PreparedArticles:
-    """A batch's article writes planned before they run (:func:`prepare_articles`)."""
-
-    plan: _ArticlePlan
-    insert: tuple[Any, Any] | None  # the INSERT of the new articles and its parameters
-
-
-def prepare_articles(dialect: Any, events: Sequence[EnrichedArticle], stored: Collection[str]
-                     ) -> PreparedArticles | None:
-    """What :func:`_write_articles` plans and inserts for a batch none of whose articles is stored (``stored``:
-    as :func:`upsert_batch` takes it), computed without I/O; None when one is stored (its row is read first).
-    Events must carry their final story ids (grouping sets them)."""
-    if any(ev.article.id in stored for ev in events):
-        return None
-    plan = _plan_articles(events, {})
-    insert = insert_statement(dialect, _TABLES["articles"], list(plan.inserts.values())) if plan.inserts else None
-    return PreparedArticles(plan, insert)
-
-
 async def _write_articles(session: AsyncSession, events: Sequence[EnrichedArticle],
-                         stored_ids: Collection[str] | None, prepared: PreparedArticles | None = None
-                         ) -> _ArticlePlan:
+                         stored_ids: Collection[str] | None) -> _ArticlePlan:
     """One read of the batch's stored articles (none when ``stored_ids`` says none is), one INSERT of the new
-    ones, one UPDATE (executemany) of the changed ones. ``prepared``: the plan and INSERT of a batch with no
-    stored article, computed before (:func:`prepare_articles`)."""
-    if prepared is not None and stored_ids is not None:
-        if prepared.insert is not None:
-            await session.execute(*prepared.insert)
-        return prepared.plan
+    ones, one UPDATE (executemany) of the changed ones."""
     ids = [aid for aid in dict.fromkeys(ev.article.id for ev in events) if stored_ids is None or aid in stored_ids]
     stored: dict[str, dict[str, Any]] = {}
     if ids:
