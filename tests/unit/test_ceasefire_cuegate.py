@@ -112,13 +112,6 @@ def test_narrowing_keeps_leftmost_first_alternation():
     assert [m.group() for m in cue.finditer(doc)] == [m.group() for m in cue.rx.finditer(doc)]
 
 
-@pytest.fixture(scope="module")
-def enricher():
-    from enrich.pipeline import shared_enricher
-
-    return shared_enricher()
-
-
 def _mentions(enricher, title: str, text: str, lang: str):
     at = datetime(2024, 5, 1, 12, tzinfo=UTC)
     return enricher.enrich([RawArticle(id="x", title=title, content=text, lang=lang, published_at=at)])[0].ceasefires

@@ -24,13 +24,6 @@ WHEN = datetime(2025, 3, 18, 21, 0, tzinfo=UTC)
 CALL = ("putin-trump-energy-pause", "bosphorus-energy-halt", "danube-energy-truce", "atlantic-partial-ceasefire")
 
 
-@pytest.fixture(scope="module")
-def enricher():
-    from enrich.pipeline import shared_enricher
-
-    return shared_enricher()
-
-
 def demo_items() -> dict[str, tuple[str, str, datetime]]:
     root = ET.parse(ROOT / "deploy" / "demo" / "demo.rss").getroot()
     return {(it.findtext("link") or "").rsplit("/", 1)[-1]: (it.findtext("title") or "", it.findtext("description") or "",

@@ -23,13 +23,6 @@ SEED = (ROOT / "tests" / "data" / "seed_article.txt").read_text(encoding="utf-8"
 WHEN = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def enricher():
-    from enrich.pipeline import shared_enricher
-
-    return shared_enricher()
-
-
 def enrich(enricher, title: str, text: str, lang: str | None = None, at: datetime = WHEN) -> EnrichedArticle:
     return enricher.enrich([RawArticle(id="t", title=title, content=text, lang=lang, published_at=at)])[0]
 

@@ -13,13 +13,6 @@ from services.events import EnrichedArticle, RawArticle
 WHEN = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def enricher():
-    from enrich.pipeline import shared_enricher
-
-    return shared_enricher()
-
-
 def mention(enricher, lang: str, title: str, text: str = ""):
     ev: EnrichedArticle = enricher.enrich([RawArticle(id="g", title=title, content=text, lang=lang, published_at=WHEN)])[0]
     assert len(ev.ceasefires) == 1, ev.ceasefires

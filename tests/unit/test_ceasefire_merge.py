@@ -20,13 +20,6 @@ RU, UA, US = PartyRef(id="Q159", name="Russia"), PartyRef(id="Q212", name="Ukrai
 T0 = datetime(2025, 3, 18, 20, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def enricher():
-    from enrich.pipeline import shared_enricher
-
-    return shared_enricher()
-
-
 KNOWN_MISSES = {  # dev timelines the rules do not get yet (counted as misses by the evaluation too)
     "tl41-black-sea-corridor-2022": "a shipping deal reported with 'deal'/'accord' words only, two reports naming "
                                     "no side (Turkish 'Karadeniz' is not matched to 'Black Sea'), the Ukrainian "

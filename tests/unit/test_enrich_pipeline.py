@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from enrich import cluster
-from enrich.pipeline import Enricher, shared_enricher
+from enrich.pipeline import Enricher
 from services.events import EnrichedArticle, RawArticle
 from tests.eval import enrich as evaluate
 
@@ -17,11 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED = (ROOT / "tests" / "data" / "seed_article.txt").read_text(encoding="utf-8")
 SEED_TITLE, SEED_BODY = SEED.split("\n", 1)
 T0 = datetime(2026, 3, 18, tzinfo=UTC)
-
-
-@pytest.fixture(scope="session")
-def enricher() -> Enricher:
-    return shared_enricher()
 
 
 def art(title: str, text: str, id: str = "a1") -> RawArticle:

@@ -14,7 +14,7 @@ import pytest
 from enrich import countries
 from enrich.entities import Span, datelines, junk
 from enrich.gazetteer import GAZETTEER_PATH, Entity, Gazetteer, default_gazetteer
-from enrich.pipeline import Enricher, shared_enricher
+from enrich.pipeline import Enricher
 from services.events import RawArticle
 
 T0 = datetime(2026, 3, 18, tzinfo=UTC)
@@ -24,11 +24,6 @@ TWELVE = ("en", "ar", "ru", "uk", "fr", "es", "de", "it", "pt", "tr", "fa", "he"
 @pytest.fixture(scope="module")
 def gaz() -> Gazetteer:
     return default_gazetteer()
-
-
-@pytest.fixture(scope="module")
-def enricher() -> Enricher:
-    return shared_enricher()
 
 
 def ids(gaz: Gazetteer, text: str, lang: str | None = None) -> set[str]:

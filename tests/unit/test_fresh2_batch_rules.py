@@ -13,20 +13,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from enrich.pipeline import Enricher, shared_enricher
-from services.events import RawArticle
+from enrich.pipeline import Enricher
+from tests.unit.tagging import tagger
 
 T0 = datetime(2026, 5, 4, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def enricher() -> Enricher:
-    return shared_enricher()
-
-
-def tag(enricher: Enricher, title: str, text: str = "") -> tuple[set[str], str | None]:
-    out = enricher.enrich([RawArticle(id="f2", title=title, content=text, published_at=T0)])[0]
-    return {t.name for t in out.topics}, out.state
+tag = tagger("f2", T0)
 
 
 # (language, headline, body, state): ceasefire and this state expected.

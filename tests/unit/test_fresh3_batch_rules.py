@@ -9,24 +9,12 @@ cases are worded for this test, not copied from the batch, so they fail when a r
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from enrich.pipeline import Enricher, shared_enricher
-from services.events import RawArticle
+from enrich.pipeline import Enricher
+from tests.unit.tagging import tagger
 
-T0 = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def enricher() -> Enricher:
-    return shared_enricher()
-
-
-def tag(enricher: Enricher, title: str, text: str = "") -> tuple[set[str], str | None]:
-    out = enricher.enrich([RawArticle(id="f3", title=title, content=text, published_at=T0)])[0]
-    return {t.name for t in out.topics}, out.state
+tag = tagger("f3")
 
 
 # (language, headline, state): ceasefire and this state expected; the state cues are new in these languages.

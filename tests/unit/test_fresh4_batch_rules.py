@@ -13,25 +13,13 @@ each fails on the rules before the batch (checked with the taxonomy of commit 36
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from enrich.language import detect
-from enrich.pipeline import Enricher, shared_enricher
-from services.events import RawArticle
+from enrich.pipeline import Enricher
+from tests.unit.tagging import tagger
 
-T0 = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def enricher() -> Enricher:
-    return shared_enricher()
-
-
-def tag(enricher: Enricher, title: str, text: str = "") -> tuple[set[str], str | None]:
-    out = enricher.enrich([RawArticle(id="f4", title=title, content=text, published_at=T0)])[0]
-    return {t.name for t in out.topics}, out.state
+tag = tagger("f4")
 
 
 # (language, headline, state): ceasefire and this state expected.

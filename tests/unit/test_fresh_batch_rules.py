@@ -12,15 +12,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from enrich.pipeline import Enricher, shared_enricher
+from enrich.pipeline import Enricher
 from services.events import RawArticle
 
 T0 = datetime(2026, 3, 18, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def enricher() -> Enricher:
-    return shared_enricher()
 
 
 def tag(enricher: Enricher, title: str, text: str = "") -> tuple[set[str], str | None, str]:

@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from enrich.pipeline import Enricher, shared_enricher
-
-
-@pytest.fixture(scope="module")
-def enricher() -> Enricher:
-    return shared_enricher()
+from enrich.pipeline import Enricher
 
 
 def topics(enricher: Enricher, title: str, text: str) -> set[str]:

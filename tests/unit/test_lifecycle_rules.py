@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from enrich.pipeline import Enricher, shared_enricher
+from enrich.pipeline import Enricher
 from enrich.topics import TopicModel
 from services.events import RawArticle
 
@@ -96,11 +96,6 @@ HARD_NEGATIVES = [
     ("en", "labour", "Rail unions and operators open truce talks over pay", ""),
     ("en", "business", "Energy truce between suppliers and regulator ends in price row", ""),
 ]
-
-
-@pytest.fixture(scope="module")
-def enricher() -> Enricher:
-    return shared_enricher()
 
 
 def tag(enricher: Enricher, title: str, text: str = "") -> tuple[set[str], str | None, str]:

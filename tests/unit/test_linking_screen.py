@@ -11,11 +11,11 @@ random over every feature, with many near the thresholds.
 
 from __future__ import annotations
 
-import itertools
 import math
 import operator
 import random
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 
@@ -112,19 +112,15 @@ def test_scores_are_the_probabilities_that_reach_the_floor(floor: float) -> None
     assert reached > 0 and (floor in (0.0, 1.0, 1e-9) or screened > 0)
 
 
+def _every_probability(me: Profile, others: list[Profile], rules: LinkRules, floor: float) -> list[float]:
+    """What :func:`scores` stands in for in :func:`grouping.decide`: every pair scored in full."""
+    return [probability(me, o, rules) for o in others]
+
+
 def _decide_exact(me, candidates, story_start, rules):  # type: ignore[no-untyped-def]
     """:func:`grouping.decide` as it was: every candidate scored with :func:`probability`."""
-    cands = list(candidates)
-    probs = [probability(me, prof, rules) for prof, _ in cands]
-    stories = {story for (_, story), p in zip(cands, probs, strict=True) if p >= rules.alone}
-    near = [c for c, p in zip(cands, probs, strict=True) if rules.supported <= p]
-    for (pa, sa), (pb, sb) in itertools.combinations(near, 2):
-        if (sa not in stories or sb not in stories) and probability(pa, pb, rules) >= rules.supported:
-            stories.update((sa, sb))
-    if not stories:
-        return grouping.Decision(me.article_id)
-    ordered = sorted(stories, key=lambda s: story_start[s])
-    return grouping.Decision(ordered[0], tuple(ordered[1:]))
+    with mock.patch.object(grouping, "scores", _every_probability):
+        return grouping.decide(me, candidates, story_start, rules)
 
 
 @pytest.mark.parametrize(("alone", "supported"), [(0.8, 0.8), (0.9, 0.6), (0.6, 0.9)])

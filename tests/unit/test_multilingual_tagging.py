@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from enrich.context import CountryMatcher, CountrySpec, build, cldr_names
-from enrich.pipeline import Enricher, shared_enricher
+from enrich.pipeline import Enricher
 from enrich.topics import TAXONOMY_PATH, TopicModel, split_sentences
 from services.events import RawArticle
 
@@ -102,11 +102,6 @@ HARD_NEGATIVES = [
     ("vi", "sports", "Hai CLB V-League “đình chiến” sau lùm xùm chuyển nhượng", ""),
     ("sw", "sports", "Simba na Yanga zakubaliana kusitisha 'vita vya maneno'", ""),
 ]
-
-
-@pytest.fixture(scope="module")
-def enricher() -> Enricher:
-    return shared_enricher()
 
 
 def tag(enricher: Enricher, title: str, text: str = "") -> tuple[set[str], str | None, str]:
