@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -82,8 +82,7 @@ class BackfillFarm(Farm):
         if self.content == "farm":
             return (f"Feed {i} item {j}: {' '.join(WORDS[(i + j) % 20:(i + j) % 20 + 5])}",
                     " ".join(WORDS[(j + k) % len(WORDS)] for k in range(24)))
-        words = random.Random(i * 100_003 + j).choices(self.vocabulary, k=46)
-        return f"{' '.join(words[:6]).capitalize()} (feed {i}, item {j})", " ".join(words[6:]).capitalize() + "."
+        return distinct_text(self.vocabulary, i, j)
 
     def shown(self, i: int, n: int) -> range:
         return range(n - 1, -1, -1)  # every item: a backlog
@@ -103,6 +102,12 @@ class BackfillFarm(Farm):
 
     def expected_ids(self) -> set[str]:
         return {article_id(link=self.link(i, j), guid=None) for i in range(self.n) for j in range(self.feeds[i].base_items)}
+
+
+def distinct_text(vocabulary: Sequence[str], i: int, j: int) -> tuple[str, str]:
+    """(title, body) of item j of feed i in the ``distinct`` content: 46 words of ``vocabulary`` of its own."""
+    words = random.Random(i * 100_003 + j).choices(vocabulary, k=46)
+    return f"{' '.join(words[:6]).capitalize()} (feed {i}, item {j})", " ".join(words[6:]).capitalize() + "."
 
 
 def _vocabulary() -> list[str]:

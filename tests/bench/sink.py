@@ -89,16 +89,15 @@ def workload(kind: str, n: int, first: int = 0) -> list[EnrichedArticle]:
 def enriched_workload(n: int) -> list[EnrichedArticle]:
     """``n`` backfill-farm items (tests.bench.backfill's vocabulary and shape) through the real enricher."""
     from enrich.pipeline import Enricher
-    from tests.bench.backfill import _vocabulary
+    from tests.bench.backfill import _vocabulary, distinct_text
 
     vocabulary, t0 = _vocabulary(), datetime.now(UTC) - timedelta(hours=1)
     raws = []
     for i in range(n):
-        words = random.Random(i * 100_003).choices(vocabulary, k=46)
+        title, body = distinct_text(vocabulary, i // 50, i % 50)  # 50 items a feed, as the backfill serves them
         link = f"https://outlet{i % 97}.example/e/{i}"
         raws.append(RawArticle(id=article_id(link=link, guid=None), url=link, source=f"Outlet {i % 97}",
-                               title=f"{' '.join(words[:6]).capitalize()} (feed {i // 50}, item {i % 50})",
-                               summary=" ".join(words[6:]).capitalize() + ".", published_at=t0 + timedelta(seconds=i)))
+                               title=title, summary=body, published_at=t0 + timedelta(seconds=i)))
     enricher = Enricher()
     return [ev for k in range(0, n, 64) for ev in enricher.enrich(raws[k:k + 64])]
 
