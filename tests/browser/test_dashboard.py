@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.browser.conftest import CHROMIUM_ARGS
 from tests.conftest import ROOT, free_port
 from tests.feedserver import FeedServer, rss
 from tests.receiver import Receiver
@@ -23,9 +24,6 @@ from tests.waiting import poll
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.kafka]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 SHOTS = ROOT / "var" / "screenshots"
 TOKEN = "browser-admin-token-0123456789"
 SEED = (ROOT / "tests" / "data" / "seed_article.txt").read_text(encoding="utf-8")
@@ -75,13 +73,6 @@ class Stack:
             except subprocess.TimeoutExpired:
                 p.kill()
         self.log.close()
-
-
-@pytest.fixture
-def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        pytest.skip("headless Chromium is not installed: `apt-get install -y chromium` provides /usr/bin/chromium")
-    return CHROMIUM
 
 
 async def test_dashboard_in_a_browser(chromium_path: Path, kafka_bootstrap: str, unique_topics: dict[str, str],

@@ -22,7 +22,8 @@ import httpx
 import pytest
 
 from api.webhooks import signing
-from tests.browser.test_dashboard import CHROMIUM, CHROMIUM_ARGS, SHOTS, Stack, conflict_feed
+from tests.browser.conftest import CHROMIUM_ARGS
+from tests.browser.test_dashboard import SHOTS, Stack, conflict_feed
 from tests.conftest import free_port
 from tests.feedserver import FeedServer, rss
 from tests.receiver import Receiver
@@ -35,13 +36,6 @@ WORKERS = ("ingest", "enrich", "sink", "webhooks")
 PAGE = (b'<!doctype html><html><head><title>Added Wire home</title>'
         b'<link rel="alternate" type="application/rss+xml" title="Added Wire" href="/added.rss"></head>'
         b'<body><h1>Added Wire</h1></body></html>')
-
-
-@pytest.fixture
-def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        pytest.skip("headless Chromium is not installed: `apt-get install -y chromium` provides /usr/bin/chromium")
-    return CHROMIUM
 
 
 async def test_admin_forms_end_to_end(chromium_path: Path, kafka_bootstrap: str, unique_topics: dict[str, str],
