@@ -241,7 +241,7 @@ def test_french_articles_get_french_ner_when_installed(enricher: Enricher) -> No
                               ("Flugzeug mit Prigoschin", "de"), ("普里戈任将前往白俄罗斯", "zh")]),
     ("ww:alexei-navalny", [("Alexei Navalny dies", "en"), ("смерти Алексея Навального", "ru"),
                            ("Mort de Navalny", "fr"), ("homenajes a Navalni", "es")]),
-    ("ww:irgc", [("the Revolutionary Guards said", "en"), ("سپاه پاسداران اعلام کرد", "fa"),
+    ("Q271110", [("the Revolutionary Guards said", "en"), ("سپاه پاسداران اعلام کرد", "fa"),
                  ("أعلن الحرس الثوري", "ar"), ("генерал КСИР", "ru")]),
     ("ww:noto-peninsula", [("石川県能登地方で震度7", "ja"), ("the Noto peninsula", "en"), ("日本石川县能登发生地震", "zh")]),
     ("ww:haneda-airport", [("羽田空港で衝突", "ja"), ("东京羽田机场两架飞机相撞", "zh"), ("Tokyo's Haneda airport", "en")]),
