@@ -30,7 +30,7 @@ from typing import Any
 
 from services.events import CeasefireCue, CeasefireMention, EntityMention, PartyRef
 
-from .cuegate import Cue, document, fold
+from .cuegate import Cue, document, document_literals, fold
 from .gazetteer import Gazetteer, default_gazetteer
 from .topics import Sentence
 
@@ -174,6 +174,7 @@ class CeasefireRules:
             for lit in (rx.literals or ()) if rx is not None else ():
                 by_literal.setdefault(lit, []).append(k)
         self.actor_literals = tuple(by_literal)
+        self.actor_literal_set = frozenset(by_literal)
         self.actor_ascii = tuple(lit for lit in by_literal if lit.isascii())
         self.actor_by_literal = {lit: tuple(ks) for lit, ks in by_literal.items()}
         self.actor_ungated = tuple(k for k, (_, rx) in enumerate(self.actors) if rx is not None and rx.literals is None)
@@ -340,7 +341,9 @@ class CeasefireExtractor:
             found += [_Occ(actor, a, b, weak, rank) for a, b in spans]
         low = fold(doc)
         hit = set(r.actor_ungated)
-        for lit in filter(low.__contains__, r.actor_ascii if low.isascii() else r.actor_literals):
+        held = document_literals()  # the literals of every cue the document holds, read from its words once
+        for lit in (r.actor_literal_set.intersection(held) if held is not None
+                    else filter(low.__contains__, r.actor_ascii if low.isascii() else r.actor_literals)):
             hit.update(r.actor_by_literal[lit])  # a substring test first, for all actors at once
         for k in sorted(hit):
             actor, rx = r.actors[k]

@@ -111,15 +111,116 @@ def required_literals(pattern: str, flags: int = 0) -> frozenset[str] | None:
         return None
 
 
+_RUN = re.compile(r"[^\W_]+")
+
+
+class _LiteralIndex:
+    """Every cue's literals, found in a document through its words (``document_literals``).
+
+    Why: a cue asks the whole document once for each of its literals (a substring search each); an article
+    about a ceasefire asks ~60 cues for ~550 literals, most of them absent. A literal made of word characters
+    only lies inside one word (a maximal run of them), so the literals a document holds are those its
+    distinct words hold: each word's answer is cached (news vocabulary repeats), and a document costs one
+    pass over its words. A literal with other characters ("mediated by", "u.s.") is searched for in the
+    document only when its longest run of word characters is there. The answer is exact, not a superset.
+    """
+
+    def __init__(self) -> None:
+        self.literals: set[str] = set()
+        self.serial = 0  # cues registered so far: a document's answer covers the cues registered before it
+        self._words: set[str] = set()  # word literals, and the longest run of each other literal
+        self._by_head: dict[str, tuple[str, ...]] = {}  # words of two or more letters by their first two
+        self._singles: frozenset[str] = frozenset()  # words of one letter
+        self._phrases: dict[str, tuple[str, ...]] = {}  # a run -> the other literals whose longest run it is
+        self._bare: tuple[str, ...] = ()  # literals without a word character: always searched for
+        self._cache: dict[str, frozenset[str]] = {}
+
+    def add(self, literals: frozenset[str] | None) -> int:
+        """Register a cue's literals; returns the cue's serial number."""
+        new = [lit for lit in literals or () if lit not in self.literals]
+        if new:
+            by_head, phrases, words = dict(self._by_head), dict(self._phrases), set(self._words)
+            singles, bare = set(self._singles), list(self._bare)
+            for lit in new:
+                runs = _RUN.findall(lit)
+                if not runs:
+                    bare.append(lit)
+                    continue
+                key = max(runs, key=len)
+                if key != lit:
+                    phrases[key] = (*phrases.get(key, ()), lit)
+                if key not in words:
+                    words.add(key)
+                    if len(key) == 1:
+                        singles.add(key)
+                    else:
+                        by_head[key[:2]] = (*by_head.get(key[:2], ()), key)
+            # swapped in whole: a thread reading the old tables reads a consistent (older) universe
+            self._by_head, self._phrases, self._words = by_head, phrases, words
+            self._singles, self._bare, self._cache = frozenset(singles), tuple(bare), {}
+            self.literals.update(new)
+        self.serial += 1
+        return self.serial
+
+    def _hits(self, run: str) -> frozenset[str]:
+        """The registered words (and longest runs) inside ``run``."""
+        out = set(self._singles.intersection(run)) if self._singles else set()
+        by_head = self._by_head
+        for i in range(len(run) - 1):
+            for w in by_head.get(run[i:i + 2], ()):
+                if run.startswith(w, i):
+                    out.add(w)
+        return frozenset(out)
+
+    def present(self, folded: str) -> frozenset[str]:
+        """The registered literals ``folded`` (a folded document) holds."""
+        cache, phrases = self._cache, self._phrases
+        if len(cache) >= MAX_WORDS:
+            cache.clear()
+        found: set[str] = set()
+        for run in set(_RUN.findall(folded)):
+            hit = cache.get(run)
+            if hit is None:
+                hit = cache[run] = self._hits(run)
+            found |= hit
+        out = found & self.literals
+        for key in found.intersection(phrases):
+            out.update(filter(folded.__contains__, phrases[key]))
+        out.update(filter(folded.__contains__, self._bare))
+        return frozenset(out)
+
+
+MAX_WORDS = 50_000
+"""Distinct words whose literals :class:`_LiteralIndex` keeps; cleared when full (bounds a worker's memory)."""
+INDEX_AFTER = 2
+"""Cues a document answers one by one before its words are read for all cues at once (most documents ask the
+triggers alone: a pass over the words costs about what a few cues' own searches do)."""
+_index = _LiteralIndex()
+
+
 class _Doc(threading.local):
     text: str | None = None
     folded: str = ""
     ascii: bool = False
     present: dict[Cue, tuple[str, ...]]
     narrowed: dict[Cue, re.Pattern[str]]
+    literals: frozenset[str] | None = None  # every registered literal the document holds, once read
+    serial: int = 0  # the index's serial when ``literals`` was read
 
 
 _doc = _Doc()
+
+
+def document_literals() -> frozenset[str] | None:
+    """Inside :func:`document`: the registered cue literals the document holds (read once per document from
+    its words); None outside one."""
+    doc = _doc
+    if doc.text is None:
+        return None
+    if doc.literals is None:
+        doc.serial = _index.serial  # read first: a cue registered meanwhile is not covered
+        doc.literals = _index.present(doc.folded)
+    return doc.literals
 
 
 @contextmanager
@@ -127,13 +228,16 @@ def document(text: str) -> Iterator[None]:
     """While open, every text a cue is asked about is a part of ``text``: each cue's literals are looked for
     in the whole document once, and a clause is then searched for only those the document holds (none:
     the answer is no at once)."""
-    outer = _doc.text, _doc.folded, _doc.ascii, getattr(_doc, "present", {}), getattr(_doc, "narrowed", {})
+    outer = (_doc.text, _doc.folded, _doc.ascii, getattr(_doc, "present", {}), getattr(_doc, "narrowed", {}),
+             _doc.literals, _doc.serial)
     folded = fold(text)
     _doc.text, _doc.folded, _doc.ascii, _doc.present, _doc.narrowed = text, folded, folded.isascii(), {}, {}
+    _doc.literals, _doc.serial = None, 0
     try:
         yield
     finally:
-        _doc.text, _doc.folded, _doc.ascii, _doc.present, _doc.narrowed = outer
+        (_doc.text, _doc.folded, _doc.ascii, _doc.present, _doc.narrowed, _doc.literals,
+         _doc.serial) = outer
 
 
 _NEVER = re.compile(r"(?!)")
@@ -147,7 +251,7 @@ class Cue:
     """A compiled pattern that is only run when one of its required literals is in the text."""
 
     __slots__ = ("rx", "literals", "pattern", "_ascii", "_flags", "_alternatives", "_build", "_by_literal",
-                 "_narrowed")
+                 "_narrowed", "_serial")
 
     def __init__(self, pattern: str, flags: int = 0, literals: frozenset[str] | None = None) -> None:
         """``literals``: a gate to use instead of the pattern's own (a rarer word every match also holds)."""
@@ -161,6 +265,7 @@ class Cue:
         self._build: Callable[[Sequence[str]], str] | None = None
         self._by_literal: dict[str, tuple[int, ...]] | None = None
         self._narrowed: dict[tuple[int, ...], re.Pattern[str]] = {}
+        self._serial = _index.add(self.literals) if self.literals else 0
 
     @classmethod
     def alternation(cls, alternatives: Sequence[str], build: Callable[[Sequence[str]], str], flags: int = 0,
@@ -224,8 +329,13 @@ class Cue:
         if doc.text is not None:
             present = doc.present.get(self)
             if present is None:
-                present = doc.present[self] = tuple(filter(doc.folded.__contains__,
-                                                           self._ascii if doc.ascii else literals))
+                if doc.literals is None and len(doc.present) >= INDEX_AFTER:
+                    document_literals()
+                if doc.literals is not None and self._serial <= doc.serial:
+                    present = doc.present[self] = tuple(literals & doc.literals)
+                else:
+                    present = doc.present[self] = tuple(filter(doc.folded.__contains__,
+                                                               self._ascii if doc.ascii else literals))
             if not present:
                 return None
             if text is not doc.text:
