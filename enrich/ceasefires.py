@@ -30,7 +30,7 @@ from typing import Any
 
 from services.events import CeasefireCue, CeasefireMention, EntityMention, PartyRef
 
-from .cuegate import Cue, document, document_literals, fold
+from .cuegate import Cue, document, document_literals, fold, live
 from .gazetteer import Gazetteer, default_gazetteer
 from .topics import Sentence
 
@@ -141,6 +141,7 @@ class CeasefireRules:
         self.split = {lang: re.compile("|".join(p)) for lang, p in data["clause_split"].items()}
         self.scopes = {scope: _per_lang(t) for scope, t in data["scopes"].items()}
         self.states = {cls: _per_lang(t) for cls, t in data["states"].items()}
+        self.state_cues = self._by_lang(self.states)
         self.words = {name: {lang: re.compile(rf"^(?:{'|'.join(ws)})$", re.I) for lang, ws in t.items() if ws}
                       for name, t in data["filters"].items() if name in ("negation", "modal", "after")}
         self.plan = {lang: re.compile("|".join(p), re.I) if p else None for lang, p in data["filters"]["plan"].items()}
@@ -148,11 +149,18 @@ class CeasefireRules:
         self.markers = {name: _per_lang(t) for name, t in data["markers"].items()}
         self.mediation = {name: _per_lang(t) for name, t in data["mediation"].items() if name != "announce_order"}
         self.announce_order: dict[str, str] = data["mediation"].get("announce_order", {})
+        self.scope_cues = self._by_lang({s: self.scopes[s] for s in ("energy_infrastructure", "maritime",
+                                                                    "humanitarian", "local")})
+        self.mediation_after = self._by_lang({False: self.mediation["after"], True: self.mediation["after_weak"]})
+        self.mediation_before = self._by_lang({False: self.mediation["before"], True: self.mediation["before_weak"]})
+        self.clause_markers = self._by_lang({m: self.markers[m] for m in ("bilateral", "future", "new", "permanent",
+                                                                          "unilateral", "reference_verbs")})
         self.numbers: dict[str, dict[str, float]] = data["numbers"]
         self.units: dict[str, float] = {k.lower(): v for k, v in data["units"].items()}
-        self.durations = {lang: [Cue(p, re.I) for p in ps] for lang, ps in data["durations"].items()}
-        self.extension = {lang: [Cue(p, re.I) for p in ps] for lang, ps in data["extension"].items()}
-        self.until = {lang: [Cue(p) for p in ps] for lang, ps in data["until"].items()}
+        # tuples: the clause loops read the ones a document can match (cuegate.live, keyed by identity)
+        self.durations = {lang: tuple(Cue(p, re.I) for p in ps) for lang, ps in data["durations"].items()}
+        self.extension = {lang: tuple(Cue(p, re.I) for p in ps) for lang, ps in data["extension"].items()}
+        self.until = {lang: tuple(Cue(p) for p in ps) for lang, ps in data["until"].items()}
         self.months = {lang: [re.compile(rf"^(?:{m})$", re.I) for m in ms] for lang, ms in data["months"].items()}
         self.month_rx = _per_lang({lang: list(ms) for lang, ms in data["months"].items()})
         self.holidays = self._holidays(data)
@@ -184,8 +192,14 @@ class CeasefireRules:
         self.places = [(p["name"], _compile(p["aliases"])) for p in data["conflict_places"]]
         self.gazetteer = gaz
 
-    def _holidays(self, data: dict[str, Any]) -> dict[str, list[tuple[str, Cue]]]:
-        out: dict[str, list[tuple[str, Cue]]] = {}
+    @staticmethod
+    def _by_lang(tables: dict[Any, dict[str, Cue | None]]) -> dict[str, tuple[tuple[Any, Cue], ...]]:
+        """Per language, ``(key, cue)`` for each table in order that has a cue in it (for cuegate.live)."""
+        langs = {lang for t in tables.values() for lang in t}
+        return {lang: tuple((k, cue) for k, t in tables.items() if (cue := t.get(lang)) is not None) for lang in langs}
+
+    def _holidays(self, data: dict[str, Any]) -> dict[str, tuple[tuple[str, Cue], ...]]:
+        out: dict[str, tuple[tuple[str, Cue], ...]] = {}
         for lang, links in data["holiday_link"].items():
             nouns = "|".join(data["triggers"][lang]["strong"])
             for name, words in data["holidays"].items():
@@ -198,7 +212,7 @@ class CeasefireRules:
                 rx = _compile((link.replace("{H}", h).replace("{T}", nouns) for link in links),
                               gate.literals if gate is not None else None)
                 if rx is not None:
-                    out.setdefault(lang, []).append((name, rx))
+                    out[lang] = (*out.get(lang, ()), (name, rx))
         return out
 
     def _theatre(self, t: dict[str, Any]) -> dict[str, Any]:
@@ -391,12 +405,10 @@ class CeasefireExtractor:
 
     def _bind_mediators(self, s: Sentence, lang: str, occs: list[_Occ]) -> None:
         """Mark occurrences that a mediation cue binds: "mediated by X", "X-mediated", "X said A and B agreed"."""
-        med = self.r.mediation
         text, base = s.text, s.start
         rel = [(o, o.start - base, o.end - base) for o in occs]
-        for key, weak in (("after", False), ("after_weak", True)):
-            rx = med[key].get(lang)
-            for m in rx.finditer(text) if rx is not None else ():
+        for weak, rx in live(self.r.mediation_after.get(lang, ()), 1):
+            for m in rx.finditer(text):
                 pos, first = m.end(), True
                 for o, a, b in rel:
                     if a < pos:
@@ -409,9 +421,8 @@ class CeasefireExtractor:
                     if not (weak and (o.actor.conflict or o.weak)):
                         o.med = True
                     pos, first = b, False  # a further mediator only after "and" or a comma ("by Russia Turkey and …": no)
-        for key, weak in (("before", False), ("before_weak", True)):
-            rx = med[key].get(lang)
-            for m in rx.finditer(text) if rx is not None else ():
+        for weak, rx in live(self.r.mediation_before.get(lang, ()), 1):
+            for m in rx.finditer(text):
                 pos, first = m.start(), True
                 for k in range(len(rel) - 1, -1, -1):
                     o, a, b = rel[k]
@@ -542,9 +553,8 @@ class CeasefireExtractor:
                places: list[tuple[str, int, int]]) -> None:
         r = self.r
         found: list[str] = []
-        for scope in ("energy_infrastructure", "maritime", "humanitarian", "local"):
-            rx = r.scopes[scope].get(lang)
-            for m in rx.finditer(clause) if rx is not None else ():
+        for scope, rx in live(r.scope_cues.get(lang, ()), 1):
+            for m in rx.finditer(clause):
                 if any(self._near(clause, (m.start(), m.end()), t) for t in triggers):
                     found.append(scope)
                     break
@@ -556,7 +566,7 @@ class CeasefireExtractor:
                 f.places.append(name)
                 if "local" not in found:
                     found.append("local")
-        for name, rx in r.holidays.get(lang, ()):
+        for name, rx in live(r.holidays.get(lang, ()), 1):
             if rx.search(clause):
                 f.occasion = name
                 found.append("holiday")
@@ -589,17 +599,17 @@ class CeasefireExtractor:
     def _terms(self, f: _Frame, clause: str, lang: str, published: datetime) -> None:
         """Duration ("30-day", "72-hour", "two-month"), an extension's length, an end date ("until 22 April")."""
         r = self.r
-        for rx in r.durations.get(lang, ()):
+        for rx in live(r.durations.get(lang, ())):
             if (m := rx.search(clause)) and (d := self._days(m, lang)):
                 f.duration = d
                 if re.search(r"phase|Phase|фаз|مرحل|aşama", m.group()):
                     f.descriptors.add("phased")  # a first phase's length is no term: the truce outlives it
                 break
-        for rx in r.extension.get(lang, ()):
+        for rx in live(r.extension.get(lang, ())):
             if (m := rx.search(clause)) and (d := self._days(m, lang)):
                 f.extension = d
                 break
-        for rx in r.until.get(lang, ()):
+        for rx in live(r.until.get(lang, ())):
             if (m := rx.search(clause)) and (when := self._date(m, lang, published)):
                 f.until = when
                 break
@@ -647,9 +657,8 @@ class CeasefireExtractor:
         acc = r.states["accepted"].get(lang)
         pair = any(o.paired and not o.med for o in occs)
         accepting = [] if acc is None or pair else [m.span() for m in acc.finditer(clause)]
-        for cls, table in r.states.items():
-            rx = table.get(lang)
-            for m in rx.finditer(clause) if rx is not None else ():
+        for cls, rx in live(r.state_cues.get(lang, ()), 1):
+            for m in rx.finditer(clause):
                 if cls == "agreed" and any(a <= m.start() < b for a, b in accepting):
                     continue  # "Ukraine agreed to the US proposal": one side accepts, the truce is still proposed
                 before3 = _tokens_before(clause, m.start(), 3)
@@ -681,17 +690,14 @@ class CeasefireExtractor:
         if f.weak:
             found = [(c, p) for c, p in found if c in WEAK_STATES]
         f.cues = [(c, "") for c, _ in sorted(found, key=lambda x: x[1])]
-        for name, attr in (("bilateral", "bilateral"), ("future", "future"), ("new", "new")):
-            rx = r.markers[name].get(lang)
-            if rx is not None and rx.search(clause):
-                setattr(f, attr, True)
-        for name in ("permanent", "unilateral"):
-            rx = r.markers[name].get(lang)
-            if rx is not None and rx.search(clause):
-                f.descriptors.add(name)
-        verbs = r.markers["reference_verbs"].get(lang)
-        if verbs is not None and verbs.search(clause):
-            f.reference = True
+        for name, rx in live(r.clause_markers.get(lang, ()), 1):
+            if rx.search(clause):
+                if name in ("bilateral", "future", "new"):
+                    setattr(f, name, True)
+                elif name == "reference_verbs":
+                    f.reference = True
+                else:  # permanent, unilateral
+                    f.descriptors.add(name)
 
     @staticmethod
     def _declarer(m: re.Match[str], occs: list[_Occ], offset: int, verb_first: bool) -> Actor | None:

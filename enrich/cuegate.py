@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from re._casefix import _EXTRA_CASES as _EXTRA  # type: ignore[import-not-found]
+from typing import Any, TypeVar, cast
 
 
 def _fold_table() -> dict[int, int]:
@@ -177,15 +178,15 @@ class _LiteralIndex:
         cache, phrases = self._cache, self._phrases
         if len(cache) >= MAX_WORDS:
             cache.clear()
-        found: set[str] = set()
-        for run in set(_RUN.findall(folded)):
-            hit = cache.get(run)
-            if hit is None:
-                hit = cache[run] = self._hits(run)
-            found |= hit
+        runs = set(_RUN.findall(folded))
+        cached = list(map(cache.get, runs))
+        hits = cached if None not in cached else [  # words not seen before: read once
+            hit if hit is not None else cache.setdefault(run, self._hits(run)) for run, hit in zip(runs, cached, strict=True)]
+        found: set[str] = set().union(*hits)  # type: ignore[arg-type]
         out = found & self.literals
-        for key in found.intersection(phrases):
-            out.update(filter(folded.__contains__, phrases[key]))
+        for key in found:
+            if (held := phrases.get(key)) is not None:  # literals with other characters: searched for in the text
+                out.update(filter(folded.__contains__, held))
         out.update(filter(folded.__contains__, self._bare))
         return frozenset(out)
 
@@ -206,9 +207,34 @@ class _Doc(threading.local):
     narrowed: dict[Cue, re.Pattern[str]]
     literals: frozenset[str] | None = None  # every registered literal the document holds, once read
     serial: int = 0  # the index's serial when ``literals`` was read
+    live: dict[int, tuple[Any, ...]]  # live(): id of a rules' tuple -> its items that can match here
 
 
 _doc = _Doc()
+
+
+_T = TypeVar("_T")
+
+
+def live(items: tuple[_T, ...], at: int | None = None) -> tuple[_T, ...]:
+    """Inside :func:`document`: the ``items`` whose cue can match somewhere in the document, in their order;
+    all of them outside one. ``at``: where the cue is in each item (a tuple, as ``(name, cue)``), None when
+    the items are cues. Read once per document and tuple (``items`` must be a long-lived tuple of the rules:
+    its identity is the key).
+
+    Why: a clause loop asks every cue of a table, most of which the document cannot match; a cue the
+    document cannot match matches in none of its parts (the gate answers no for each), so leaving it out
+    of the loop changes nothing but the calls."""
+    doc = _doc
+    if doc.text is None:
+        return items
+    memo = doc.live
+    got = memo.get(id(items))
+    if got is None:
+        text, folded = doc.text, doc.folded
+        got = memo[id(items)] = tuple(
+            it for it in items if cast(Cue, it if at is None else it[at])._gate(text, folded) is not None)  # type: ignore[index]
+    return got
 
 
 def document_literals() -> frozenset[str] | None:
@@ -229,15 +255,15 @@ def document(text: str) -> Iterator[None]:
     in the whole document once, and a clause is then searched for only those the document holds (none:
     the answer is no at once)."""
     outer = (_doc.text, _doc.folded, _doc.ascii, getattr(_doc, "present", {}), getattr(_doc, "narrowed", {}),
-             _doc.literals, _doc.serial)
+             _doc.literals, _doc.serial, getattr(_doc, "live", {}))
     folded = fold(text)
     _doc.text, _doc.folded, _doc.ascii, _doc.present, _doc.narrowed = text, folded, folded.isascii(), {}, {}
-    _doc.literals, _doc.serial = None, 0
+    _doc.literals, _doc.serial, _doc.live = None, 0, {}
     try:
         yield
     finally:
         (_doc.text, _doc.folded, _doc.ascii, _doc.present, _doc.narrowed, _doc.literals,
-         _doc.serial) = outer
+         _doc.serial, _doc.live) = outer
 
 
 _NEVER = re.compile(r"(?!)")
