@@ -36,16 +36,22 @@ _SPECIAL = re.compile("[" + "".join(re.escape(chr(c)) for c in _TABLE) + "]")
 
 
 _last: tuple[str, str] = ("", "")
+_before: tuple[str, str] = ("", "")
 
 
 def fold(text: str) -> str:
-    """Lower-cased, with re's extra case equivalences merged; same length as ``text``. The last answer is
-    kept: a clause is tested against a score of cues in a row."""
-    global _last
-    if _last[0] is text:
+    """Lower-cased, with re's extra case equivalences merged; same length as ``text``. The last two answers
+    are kept: a clause is tested against a score of cues in a row, and the topic scanners go back and forth
+    between a document and its sentences."""
+    global _last, _before
+    last = _last
+    if last[0] is text:
+        return last[1]
+    if _before[0] is text:
+        _last, _before = _before, last
         return _last[1]
     low = (text.translate(_TABLE) if _SPECIAL.search(text) else text).lower()
-    _last = (text, low)
+    _last, _before = (text, low), last
     return low
 
 
