@@ -251,7 +251,7 @@ async def group_batch(session: AsyncSession, events: Sequence[EnrichedArticle], 
     if not fresh:
         return out
     mine = {e.id: profile_of(e, rules.link) for e in fresh}
-    my_keys = {e.id: keys(mine[e.id], e.cluster_bands) for e in fresh}
+    my_keys = {e.id: keys(mine[e.id], e.cluster_bands, rules.link) for e in fresh}
     every_key = [k for ks in my_keys.values() for k in ks]
     postgres = session.get_bind().dialect.name == "postgresql"
     # On PostgreSQL the profile write's parameters (the profiles as JSON, the index rows in key order) are

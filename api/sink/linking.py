@@ -162,6 +162,10 @@ class Profile:
     at_us: int = field(default=0, compare=False, repr=False)
     minhash_lanes: int | None = field(default=None, compare=False, repr=False)
     entity_positive: bool = field(default=True, compare=False, repr=False)  # no entity weighs below 0
+    # Which of the features a pair scores only when both sides have something has something here
+    # (:func:`_presence`): a pair's score in one language is capped by what the two have in common
+    # (:func:`same_language_caps`).
+    presence: int = field(default=0, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "at_us", (self.published_at - (_EPOCH if self.published_at.tzinfo else _NAIVE_EPOCH))
@@ -180,6 +184,7 @@ class Profile:
                                                      if k))
         object.__setattr__(self, "title_all", frozenset().union(*self.title_keys))
         object.__setattr__(self, "cognates", cognates(self.terms))
+        object.__setattr__(self, "presence", _presence(self))
 
     def to_json(self) -> dict[str, Any]:
         return {"t": self.published_at.isoformat(), "lang": self.lang, "e": dict(self.entities),
@@ -199,6 +204,8 @@ class Profile:
                    minhash=tuple(d.get("mh") or ()), kinds=tuple(d.get("k") or ()),
                    title_names=frozenset(d.get("tn") or ()))
 
+
+DEFAULT_RULES = LinkRules()  # what :func:`keys` keys by when it is given no rules
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = datetime(1970, 1, 1)
@@ -223,6 +230,57 @@ def _as_lanes(minhash: Sequence[int]) -> int | None:
 def _sentinels(n: int) -> int:
     """0xFF in the fifth byte of each of ``n`` lanes."""
     return int.from_bytes(b"\0\0\0\0\xff" * n, "little")
+
+
+# The features a pair scores as 0 (or False) unless both articles have something there: a bit each in
+# ``Profile.presence``. The entity features need entities on both sides, the headline one headline entities,
+# ``names`` names, ``number`` numbers, ``topics`` and ``topic_clash`` topics, ``state_clash`` states,
+# ``kind_match`` and ``kind_clash`` kinds.
+HAS_ENTITIES, HAS_TITLE_ENTITIES, HAS_NAMES, HAS_NUMBERS, HAS_TOPICS, HAS_STATES, HAS_KINDS = (1 << n for n in range(7))
+_PRESENCES = 1 << 7
+
+
+def _presence(p: Profile) -> int:
+    return ((HAS_ENTITIES if p.entities else 0) | (HAS_TITLE_ENTITIES if p.title_entities else 0)
+            | (HAS_NAMES if p.names else 0) | (HAS_NUMBERS if p.numbers else 0) | (HAS_TOPICS if p.topics else 0)
+            | (HAS_STATES if p.states else 0) | (HAS_KINDS if p.kinds else 0))
+
+
+@functools.lru_cache(maxsize=64)
+def same_language_caps(rules: LinkRules) -> tuple[float, ...]:
+    """Per presence mask (``Profile.presence`` of one article, or of two AND-ed): an upper bound of the
+    logistic score :func:`probability` gives any pair in one language whose common presence is that mask
+    (a pair that passes the gate, inside the window, no near-copy; those that do not get 0 or 1 before any
+    score). Every feature counts at its most favourable value: those of the mask at their largest, those
+    outside it at 0 (each is 0 unless both articles have something there), the rest at their largest in one
+    language (``words``, ``recency`` 1, ``days_apart`` 3, ``minhash`` just below ``near_duplicate``,
+    ``names_alike`` and ``title_alike`` 0 there). +inf for every mask (no cap) when a weight of a feature
+    that may be negative (the entity and word overlaps, for negative item weights) is negative itself.
+
+    Why: two reports in one language with no entity, name, number, kind or topic in common cannot reach the
+    link threshold on words and time alone (with the fitted weights at most -0.57 + 0.44 - 0.44 + 0.57 +
+    0.01 = 0.01, p 0.50); with only a number in common 1.21, p 0.77 (:func:`words_may_link`)."""
+    w_ent, w_strict, w_title, ww, wn, w_names, w_lang, w_number, w_topics, w_clash, w_states, w_days, \
+        w_recent, w_minhash, w_kind, w_kind_clash, _wa, _wt, intercept = rules.weights
+    if w_ent < 0 or w_strict < 0 or ww < 0:
+        return (math.inf,) * _PRESENCES
+    pos = functools.partial(max, 0.0)
+    base = (intercept + ww + pos(wn) + w_lang + 3 * pos(w_days) + pos(w_recent)
+            + pos(w_minhash) * min(rules.near_duplicate, 1.0))
+    extra = {HAS_ENTITIES: w_ent + w_strict, HAS_TITLE_ENTITIES: pos(w_title), HAS_NAMES: pos(w_names),
+             HAS_NUMBERS: pos(w_number), HAS_TOPICS: pos(w_topics) + pos(w_clash), HAS_STATES: pos(w_states),
+             HAS_KINDS: pos(w_kind) * max(1.0, rules.generic_kind_share) + pos(w_kind_clash)}
+    return tuple(base + sum(v for bit, v in extra.items() if mask & bit) for mask in range(_PRESENCES))
+
+
+def words_may_link(p: Profile, rules: LinkRules) -> bool:
+    """Whether ``p`` may link to a report in its own language other than as a near-copy (MinHash Jaccard at
+    ``near_duplicate`` or more): whether its :func:`same_language_caps` reaches the lower of ``alone`` and
+    ``supported``. When not, its word keys (``w:<lang>:<word>``, shared only in one language) hand it and
+    the reports that read them candidates it cannot link to (but as near-copies, which its MinHash band keys
+    find): :func:`keys` leaves them out."""
+    z_floor = _z_floor(min(rules.alone, rules.supported))
+    return z_floor is None or same_language_caps(rules)[p.presence] >= z_floor
 
 
 def _fold(word: str) -> str:
@@ -332,9 +390,18 @@ def entity_weights(entities: Iterable[Any], rules: LinkRules) -> dict[str, float
     return out
 
 
-def keys(p: Profile, bands: Iterable[str] = ()) -> list[str]:
-    """Index keys: two articles that may link share at least one (entity ids, numbers, top words, bands)."""
+def keys(p: Profile, bands: Iterable[str] = (), rules: LinkRules | None = None) -> list[str]:
+    """Index keys: two articles that may link share at least one (entity ids, numbers, top words, bands).
+
+    The top words only for an article that may link in its language by more than being a near-copy
+    (:func:`words_may_link` under ``rules``, the default rules when None: the sink passes its own). Why:
+    a report with nothing but words and a number to share cannot reach the threshold with a report in its
+    language; its eight word keys handed it (and every report reading them) some 70 such candidates, most
+    of the sink's candidate reads and pair scores on the backfill's items (``python -m tests.bench.sink
+    --workloads enriched``)."""
     top = sorted(p.terms.items(), key=lambda kv: (-kv[1], kv[0]))[:KEY_TERMS]
+    if top and not words_may_link(p, rules if rules is not None else DEFAULT_RULES):
+        top = []
     heavy = sorted(p.entities.items(), key=lambda kv: (-kv[1], kv[0]))[:KEY_ENTITIES]
     out = [f"e:{e}" for e, _ in sorted(heavy)] + sorted(p.numbers) + sorted(p.names)
     out += [f"w:{p.lang or ''}:{t}" for t, _ in top]
@@ -590,9 +657,12 @@ def scores(me: Profile, others: Sequence[Profile], rules: LinkRules, floor: floa
     """
     z_floor = _z_floor(floor)
     window, near = rules.window_s, rules.near_duplicate
-    at = me.at_us
+    at, lang, presence = me.at_us, me.lang, me.presence
     bound = _bound_of(me, rules, z_floor) if z_floor is not None else None
     below = z_floor if z_floor is not None else -math.inf
+    # In one language, first what the two have in common caps (one look-up: most candidates share a word or
+    # a number and nothing else that counts), then the pair's own bound.
+    caps = same_language_caps(rules) if z_floor is not None else None
     out: list[float] = []
     for other, minhash in zip(others, _jaccards(me, others), strict=True):
         seconds = abs(at - other.at_us) / 1_000_000
@@ -600,6 +670,8 @@ def scores(me: Profile, others: Sequence[Profile], rules: LinkRules, floor: floa
             out.append(0.0)
         elif minhash >= near:
             out.append(1.0)
+        elif caps is not None and other.lang == lang and caps[presence & other.presence] < below:
+            out.append(0.0)
         elif bound is not None and bound(other, seconds, minhash) < below:
             out.append(0.0)
         else:
