@@ -670,10 +670,9 @@ def scores(me: Profile, others: Sequence[Profile], rules: LinkRules, floor: floa
             out.append(0.0)
         elif minhash >= near:
             out.append(1.0)
-        elif caps is not None and other.lang == lang and caps[presence & other.presence] < below:
-            out.append(0.0)
-        elif bound is not None and bound(other, seconds, minhash) < below:
-            out.append(0.0)
+        elif ((caps is not None and other.lang == lang and caps[presence & other.presence] < below)
+              or (bound is not None and bound(other, seconds, minhash) < below)):
+            out.append(0.0)  # cannot link: the same-language cap or the exact bound is below the threshold
         else:
             out.append(_scored(me, other, rules, seconds, minhash))
     return out
