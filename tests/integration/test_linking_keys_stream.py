@@ -10,33 +10,21 @@ import itertools
 import pytest
 
 from api.sink import linking
-from api.sink.grouping import Grouping
-from api.sink.linking import LinkRules, keys, probability, profile_of, words_may_link
-from enrich.pipeline import shared_enricher
-from tests.eval.stories import load_stream, raw_article
+from api.sink.linking import LinkRules, keys, probability, words_may_link
+from tests.integration import dev_stream
 
 
 @pytest.fixture(scope="module")
 def dev_profiles():  # type: ignore[no-untyped-def]
-    items = sorted((it for it in load_stream() if it["split"] == "dev"), key=lambda it: (it["published_at"], it["id"]))
-    events = list(shared_enricher().enrich([raw_article(it) for it in items]))
-    rules = LinkRules()
-    return [(profile_of(ev, rules), ev.cluster_bands) for ev in events]
-
-
-def _group(profiles, rules):  # type: ignore[no-untyped-def]
-    g = Grouping(rules)
-    for p, bands in profiles:
-        g.add(p, keys(p, bands, rules))
-    return dict(g.story_of)
+    return dev_stream.dev_profiles()
 
 
 @pytest.mark.parametrize(("alone", "supported"), [(0.8, 0.8), (0.7, 0.9)])
 def test_the_dev_stream_groups_as_with_every_word_key(dev_profiles, monkeypatch, alone, supported) -> None:
     rules = LinkRules(alone=alone, supported=supported)
-    fewer = _group(dev_profiles, rules)
+    fewer = dev_stream.group(dev_profiles, rules, rules)
     monkeypatch.setattr(linking, "words_may_link", lambda p, r: True)
-    assert _group(dev_profiles, rules) == fewer
+    assert dev_stream.group(dev_profiles, rules, rules) == fewer
 
 
 def test_every_linked_dev_pair_still_shares_a_key(dev_profiles, monkeypatch) -> None:  # type: ignore[no-untyped-def]

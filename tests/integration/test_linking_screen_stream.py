@@ -8,24 +8,13 @@ from __future__ import annotations
 import pytest
 
 from api.sink import grouping
-from api.sink.linking import LinkRules, keys, probability, profile_of
-from enrich.pipeline import shared_enricher
-from tests.eval.stories import load_stream, raw_article
+from api.sink.linking import LinkRules, probability
+from tests.integration import dev_stream
 
 
 @pytest.fixture(scope="module")
 def dev_profiles():  # type: ignore[no-untyped-def]
-    items = sorted((it for it in load_stream() if it["split"] == "dev"), key=lambda it: (it["published_at"], it["id"]))
-    events = list(shared_enricher().enrich([raw_article(it) for it in items]))
-    rules = LinkRules()
-    return [(profile_of(ev, rules), ev.cluster_bands) for ev in events]
-
-
-def _group(profiles, rules):  # type: ignore[no-untyped-def]
-    g = grouping.Grouping(rules)
-    for p, bands in profiles:
-        g.add(p, keys(p, bands))
-    return dict(g.story_of)
+    return dev_stream.dev_profiles()
 
 
 @pytest.mark.parametrize(("alone", "supported"), [(0.8, 0.8), (0.7, 0.9), (0.9, 0.7)])
@@ -39,10 +28,10 @@ def test_the_dev_stream_groups_as_with_every_probability(dev_profiles, monkeypat
         return real(me, others, rules_, floor)
 
     monkeypatch.setattr(grouping, "scores", recorded)
-    screened = _group(dev_profiles, rules)
+    screened = dev_stream.group(dev_profiles, rules)
     monkeypatch.setattr(grouping, "scores",
                         lambda me, others, rules_, floor: [probability(me, o, rules_) for o in others])
-    assert _group(dev_profiles, rules) == screened
+    assert dev_stream.group(dev_profiles, rules) == screened
     assert len(pairs) > 1_000
     for me, o, floor in pairs:
         p, s = probability(me, o, rules), real(me, [o], rules, floor)[0]
