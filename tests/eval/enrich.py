@@ -100,6 +100,10 @@ DATASETS: tuple[Dataset, ...] = (
     # then both full held-out sets pooled per language, since 10 items (4 positives) a language are too few to judge.
     Dataset("lang-full-heldout2", LANG / "full_heldout2.jsonl", False),
     Dataset("lang-full-heldout-pooled", LANG / "full_heldout.jsonl", False, also=(LANG / "full_heldout2.jsonl",)),
+    # ceasefire_heldout2.jsonl (README_ceasefire_heldout2.md): the same for the 27 ceasefire-only languages, 9 items each.
+    Dataset("lang-cf-heldout2", LANG / "ceasefire_heldout2.jsonl", False, "ceasefire"),
+    Dataset("lang-cf-heldout-pooled", LANG / "ceasefire_heldout.jsonl", False, "ceasefire",
+            also=(LANG / "ceasefire_heldout2.jsonl",)),
     Dataset("extra-dev", LANG / "extra_dev.jsonl", True, "ceasefire"),
     Dataset("more-dev", LANG / "more_dev.jsonl", True, "ceasefire"),
     # fresh_dev.jsonl (README_fresh.md): one file, scored as two sets, the full taxonomy in the 12
@@ -353,8 +357,8 @@ def set_goals(ds: Dataset, res: dict[str, Any]) -> list[str]:
 
 HELD_OUT_GROUPS: tuple[tuple[str, frozenset[str]], ...] = (
     ("held-out", frozenset({"lang-full-heldout", "lang-cf-heldout"})),
-    ("held-out 2 (12 full-taxonomy languages only)", frozenset({"lang-full-heldout2"})),
-    ("held-out pooled (full sets 1 + 2, ceasefire set)", frozenset({"lang-full-heldout-pooled", "lang-cf-heldout"})),
+    ("held-out 2", frozenset({"lang-full-heldout2", "lang-cf-heldout2"})),
+    ("held-out pooled (sets 1 + 2)", frozenset({"lang-full-heldout-pooled", "lang-cf-heldout-pooled"})),
 )
 """The held-out verdicts printed: the first sets as always, the second blind set alone, and both pooled."""
 
