@@ -99,7 +99,18 @@ def minhash_values(title: str, text: str) -> np.ndarray:
     return r.min(axis=0)
 
 
+_BAND_PREFIX = tuple(f"{b}:" for b in range(BANDS))
+
+
 def signature(title: str, text: str) -> Signature:
-    """MinHash values and band keys for one article (to store next to the enriched event)."""
-    values = tuple(minhash_values(title, text).tolist())
-    return Signature(values, band_keys(values))
+    """MinHash values and band keys for one article (to store next to the enriched event).
+
+    The band keys are :func:`band_keys` of the values, hashed from the array's own little-endian bytes (the
+    bytes ``struct.pack`` would make of them, without the round trip through 64 Python ints)."""
+    arr = minhash_values(title, text)
+    packed = arr.astype("<u8", copy=False).tobytes()
+    width = NUM_PERM // BANDS * 8
+    blake = hashlib.blake2b
+    bands = tuple([prefix + blake(packed[b * width:(b + 1) * width], digest_size=6).hexdigest()
+                   for b, prefix in enumerate(_BAND_PREFIX)])
+    return Signature(tuple(arr.tolist()), bands)

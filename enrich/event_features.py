@@ -167,8 +167,10 @@ def salient_terms(doc: str, title_end: int, lang: str, entity_spans: Iterable[tu
     ``tokens``: the words of ``doc`` as ``(word, start, end)`` (``services.text.WORD``), when the caller has them."""
     covered = Spans(entity_spans)
     counts: dict[str, float] = {}  # title words count twice
+    starts, reach, right = covered._starts, covered._reach, bisect.bisect_right  # Spans.reach, inlined (per word)
     for word, start, end in _tokens(doc, lang, tokens):
-        if covered.reach(start) < end:  # not inside an entity's span
+        i = right(starts, start) - 1
+        if (reach[i] if i >= 0 else -1) < end:  # not inside an entity's span
             counts[word] = counts.get(word, 0.0) + (2.0 if start < title_end else 1.0)
     words = list(counts)
     scores = {word: w * counts[word] for word, w in zip(words, term_weights(words, lang), strict=True) if w > 0}
@@ -245,7 +247,10 @@ def names(doc: str, entity_spans: Iterable[tuple[int, int]] = (), limit: int = M
     foreign = _latin_share(doc) < LATIN_SHARE_FOR_SCRIPT
     out: dict[str, None] = {}
     for m in _LATIN.finditer(doc):
-        word, start = m.group(), m.start()
+        word = m.group()
+        if not foreign and word[0].islower():
+            continue  # neither a capitalised word nor an acronym (the commonest case: tested first)
+        start = m.start()
         if covered.reach(start) > start:  # inside an entity's span
             continue
         if foreign:
