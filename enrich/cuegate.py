@@ -50,7 +50,15 @@ def fold(text: str) -> str:
     if _before[0] is text:
         _last, _before = _before, last
         return _last[1]
-    low = (text.translate(_TABLE) if _SPECIAL.search(text) else text).lower()
+    if text.isascii():  # no ASCII character is in the table, and lower() keeps ASCII
+        low = text.lower()
+    else:
+        # lower-cased first: Greek capitals lower to letters of the table (Σ to σ, Μ to μ, Ι to ι), which must
+        # be merged as their small forms are ("ΠΑΥΣΗΣ" holds the cue "παύσης" written with ς); only İ is
+        # replaced before, as lower() makes two characters of it
+        low = (text.replace("İ", "i") if "İ" in text else text).lower()
+        if _SPECIAL.search(low):
+            low = low.translate(_TABLE)
     _last, _before = (text, low), last
     return low
 
