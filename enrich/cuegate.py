@@ -213,18 +213,28 @@ triggers alone: a pass over the words costs about what a few cues' own searches 
 _index = _LiteralIndex()
 
 
-class _Doc(threading.local):
-    text: str | None = None
-    folded: str = ""
-    ascii: bool = False
-    present: dict[Cue, tuple[str, ...]]
-    narrowed: dict[Cue, re.Pattern[str]]
-    literals: frozenset[str] | None = None  # every registered literal the document holds, once read
-    serial: int = 0  # the index's serial when ``literals`` was read
-    live: dict[int, tuple[Any, ...]]  # live(): id of a rules' tuple -> its items that can match here
+class _Doc:
+    """The open document of one thread (see :func:`document`)."""
+
+    __slots__ = ("text", "folded", "ascii", "present", "narrowed", "literals", "serial", "live")
+
+    def __init__(self, text: str | None = None, folded: str = "") -> None:
+        self.text = text
+        self.folded = folded
+        self.ascii = folded.isascii()
+        self.present: dict[Cue, tuple[str, ...]] = {}
+        self.narrowed: dict[Cue, re.Pattern[str]] = {}
+        self.literals: frozenset[str] | None = None  # every registered literal the document holds, once read
+        self.serial = 0  # the index's serial when ``literals`` was read
+        self.live: dict[int, tuple[Any, ...]] = {}  # live(): id of a rules' tuple -> its items that can match here
 
 
-_doc = _Doc()
+_IDLE = _Doc()
+"""No document open (``text`` None): never written to, every reader returns before its tables."""
+_local = threading.local()
+"""``_local.doc``: the thread's open :class:`_Doc`. Why one plain object in a thread-local rather than a
+thread-local subclass holding the fields: every read of a ``threading.local`` attribute costs ~0.1 µs, and the
+gate reads the document's state several times per question, tens of questions per article."""
 
 
 _T = TypeVar("_T")
@@ -239,7 +249,7 @@ def live(items: tuple[_T, ...], at: int | None = None) -> tuple[_T, ...]:
     Why: a clause loop asks every cue of a table, most of which the document cannot match; a cue the
     document cannot match matches in none of its parts (the gate answers no for each), so leaving it out
     of the loop changes nothing but the calls."""
-    doc = _doc
+    doc = getattr(_local, "doc", _IDLE)
     if doc.text is None:
         return items
     memo = doc.live
@@ -254,7 +264,7 @@ def live(items: tuple[_T, ...], at: int | None = None) -> tuple[_T, ...]:
 def document_literals() -> frozenset[str] | None:
     """Inside :func:`document`: the registered cue literals the document holds (read once per document from
     its words); None outside one."""
-    doc = _doc
+    doc = getattr(_local, "doc", _IDLE)
     if doc.text is None:
         return None
     if doc.literals is None:
@@ -268,16 +278,12 @@ def document(text: str) -> Iterator[None]:
     """While open, every text a cue is asked about is a part of ``text``: each cue's literals are looked for
     in the whole document once, and a clause is then searched for only those the document holds (none:
     the answer is no at once)."""
-    outer = (_doc.text, _doc.folded, _doc.ascii, getattr(_doc, "present", {}), getattr(_doc, "narrowed", {}),
-             _doc.literals, _doc.serial, getattr(_doc, "live", {}))
-    folded = fold(text)
-    _doc.text, _doc.folded, _doc.ascii, _doc.present, _doc.narrowed = text, folded, folded.isascii(), {}, {}
-    _doc.literals, _doc.serial, _doc.live = None, 0, {}
+    outer = getattr(_local, "doc", _IDLE)
+    _local.doc = _Doc(text, fold(text))
     try:
         yield
     finally:
-        (_doc.text, _doc.folded, _doc.ascii, _doc.present, _doc.narrowed, _doc.literals,
-         _doc.serial, _doc.live) = outer
+        _local.doc = outer
 
 
 _NEVER = re.compile(r"(?!)")
@@ -331,14 +337,17 @@ class Cue:
             cue._by_literal = {lit: tuple(ks) for lit, ks in by_literal.items()}
         return cue
 
-    def _regex(self) -> re.Pattern[str]:
-        """The regex to run on a part of the open document: only the alternatives it can match (see
-        :meth:`alternation`); the whole pattern outside a document or when it cannot be narrowed."""
-        if self._by_literal is None or _doc.text is None:
+    def _regex(self, doc: _Doc | None = None) -> re.Pattern[str]:
+        """The regex to run on a part of the open document (``doc``: the thread's, when the caller has it): only
+        the alternatives it can match (see :meth:`alternation`); the whole pattern outside a document or when
+        it cannot be narrowed."""
+        if doc is None:
+            doc = getattr(_local, "doc", _IDLE)
+        if self._by_literal is None or doc.text is None:
             return self.rx
-        rx = _doc.narrowed.get(self)
+        rx = doc.narrowed.get(self)
         if rx is None:
-            present = _doc.present.get(self, ())  # possible() has filled it in: the regex runs only after it
+            present = doc.present.get(self, ())  # possible() has filled it in: the regex runs only after it
             keep = tuple(sorted({k for lit in present for k in self._by_literal.get(lit, ())}))
             if len(keep) == len(self._alternatives):
                 rx = self.rx
@@ -352,7 +361,7 @@ class Cue:
                     assert self._build is not None
                     rx = self._narrowed[keep] = re.compile(self._build([self._alternatives[k] for k in keep]),
                                                            self._flags)
-            _doc.narrowed[self] = rx
+            doc.narrowed[self] = rx
         return rx
 
     def possible(self, text: str, folded: str | None = None) -> bool:
@@ -365,7 +374,7 @@ class Cue:
         literals = self.literals
         if literals is None:
             return self._regex()
-        doc = _doc
+        doc = getattr(_local, "doc", _IDLE)
         if doc.text is not None:
             present = doc.present.get(self)
             if present is None:
@@ -385,7 +394,7 @@ class Cue:
             if self._by_literal is None:
                 return self.rx
             rx = doc.narrowed.get(self)
-            return rx if rx is not None else self._regex()
+            return rx if rx is not None else self._regex(doc)
         low = fold(text) if folded is None else folded
         return self.rx if any(map(low.__contains__, literals)) else None
 
