@@ -114,16 +114,19 @@ def term_weights(words: Sequence[str], lang: str) -> list[float]:
     known = _weights.get(lang)
     if known is None:
         known = _weights[lang] = {}
-    unique = dict.fromkeys(words)
-    got = {w: v for w in unique if (v := known.get(w)) is not None}  # a local copy: another thread may clear
-    new = [w for w in unique if w not in got]
-    if new:
+    unique = list(dict.fromkeys(words))
+    values = list(map(known.get, unique))  # a local copy: another thread may clear
+    if None in values:
+        new = [w for w, v in zip(unique, values, strict=True) if v is None]
         weights = dict(zip(new, [max(COMMON_ZIPF - z, 0.0) for z in table.zipf(new)], strict=True))
-        got.update(weights)
+        values = [weights[w] if v is None else v for w, v in zip(unique, values, strict=True)]
         if len(known) + len(new) > WEIGHT_CACHE:
             known.clear()
         known.update(weights)
-    return [got[w] for w in words]
+    if len(unique) == len(words):  # distinct words (salient_terms asks so): in their order already
+        return values  # type: ignore[return-value]
+    got = dict(zip(unique, values, strict=True))
+    return [got[w] for w in words]  # type: ignore[misc]
 
 
 def term_weight(word: str, lang: str) -> float:

@@ -192,13 +192,22 @@ class Scanner:
     def finditer(self, doc: str, where: Where) -> Iterator[re.Match[str]]:
         """Matches of every pattern in ``doc`` (``where``: its :meth:`NeedleIndex.find`); may overlap."""
         if self._ungated:
-            for rx in self.always:
-                lits = self._always_literals
-                if lits is None or any(map(fold(doc).__contains__, lits)):
-                    yield from rx.finditer(doc)
+            return self._all_matches(doc, where)
+        present = _present(self._all, where)  # most scanners asked hold none: no generator is made for them
+        return self._gated_matches(doc, where, present) if present else iter(())
+
+    def _all_matches(self, doc: str, where: Where) -> Iterator[re.Match[str]]:
+        """:meth:`finditer` of a scanner with ungated patterns: theirs first, then the gated ones'."""
+        for rx in self.always:
+            lits = self._always_literals
+            if lits is None or any(map(fold(doc).__contains__, lits)):
+                yield from rx.finditer(doc)
         present = _present(self._all, where)
-        if not present:
-            return
+        if present:
+            yield from self._gated_matches(doc, where, present)
+
+    def _gated_matches(self, doc: str, where: Where, present: frozenset[str]) -> Iterator[re.Match[str]]:
+        """The gated patterns' matches, ``present``: the scanner's literals that ``where`` holds (not empty)."""
         if len(present) == 1 and isinstance(where, _Where):
             # one literal of this scanner in the text (the common case): its patterns are in taxonomy order and
             # its word starts ascending and distinct (NeedleIndex.find reads each word once, in order)

@@ -2,6 +2,7 @@
 
 - ``cluster.signature`` hashes its band keys from the MinHash array's bytes: the same keys as ``band_keys`` of
   the values (the packing the stored keys were made with);
+- ``event_features.term_weights`` answers distinct words without a second dict (salient_terms' case);
 - ``event_features.names`` skips a lower-case word before asking for the entity spans, and ``salient_terms``
   reads the spans' reach inline: both give what the straightforward loops (kept here) give, on every dev text.
 """
@@ -106,3 +107,12 @@ def test_names_and_salient_terms_match_the_plain_loops(extra: str) -> None:
             assert event_features.names(doc, spans) == _names_plain(doc, spans)
             assert (event_features.salient_terms(doc, len(title), lang, spans, tokens=tokenize(doc))
                     == _salient_plain(doc, len(title), lang, spans))
+
+
+def test_term_weights_of_repeated_and_distinct_words_agree() -> None:
+    words = ["ceasefire", "the", "maritime", "ceasefire", "zzqx", "the", "prisoners"]
+    one_by_one = [event_features.term_weights([w], "en")[0] for w in words]
+    event_features._weights.clear()
+    assert event_features.term_weights(words, "en") == one_by_one
+    distinct = list(dict.fromkeys(words))
+    assert event_features.term_weights(distinct, "en") == [one_by_one[words.index(w)] for w in distinct]
