@@ -127,6 +127,7 @@ DATASETS: tuple[Dataset, ...] = (
     # fresh7_dev.jsonl (README_fresh7.md): seventh round in de en fr he, mostly full article bodies.
     Dataset("fresh7-dev", LANG / "fresh7_dev.jsonl", True, languages=FULL_LANGUAGES),
     Dataset("fresh8-dev", LANG / "fresh8_dev.jsonl", True, languages=FULL_LANGUAGES),  # README_fresh8.md
+    Dataset("fresh9-dev", LANG / "fresh9_dev.jsonl", True, languages=FULL_LANGUAGES),  # README_fresh9.md
 )
 
 
