@@ -90,6 +90,7 @@ class _Trigger:
     also: re.Pattern[str] | None
     negatives: tuple[str, ...]
     probe: bool  # a hit without context asks for armed-conflict context next to it (see _near_conflict)
+    war_only: bool = False  # "local": "war": only a country at war next to it counts (aid to a flood-hit country does not)
 
 
 @dataclass
@@ -175,7 +176,8 @@ class TopicModel:
                 also = _rx(trig["all"], bounded(lang)) if trig.get("all") else None
                 triggers.setdefault(lang, []).append(
                     _Trigger(topic, scanner(trig["patterns"], lang), trig["context"], float(trig["weight"]),
-                             also, tuple(spec.get("negatives", ())), bool(trig.get("local", topic in local["topics"]))))
+                             also, tuple(spec.get("negatives", ())), bool(trig.get("local", topic in local["topics"])),
+                             trig.get("local") == "war"))
         cues = {lang: {s: scanner(p, lang) for s, p in by_state.items()}
                 for lang, by_state in data["states"]["cues"].items()}
         weak = {lang: {s: scanner(p, lang) for s, p in by_state.items()}
@@ -307,7 +309,7 @@ class TopicModel:
 
         for trig, m, i in found:
             if trig.probe and trig.context != _NONE and i not in ctx and i not in negs(trig) \
-                    and self._near_conflict(rules, doc, sents[i], m):
+                    and self._near_conflict(rules, doc, sents[i], m, trig.war_only):
                 ctx.add(i)
         # The headline gives the article's sense: when every trigger of a topic there is vetoed (a tariff
         # "truce", a "Waffenstillstand im Handball"), the body's mentions of it ("welcomed the truce") refer
@@ -364,11 +366,13 @@ class TopicModel:
         states = [s for s in self.precedence if s in found]
         return states, next((s for s in self.precedence if s in (lead or ())), states[0] if states else None)
 
-    def _near_conflict(self, rules: _Rules, doc: str, sent: Sentence, m: re.Match[str]) -> bool:
+    def _near_conflict(self, rules: _Rules, doc: str, sent: Sentence, m: re.Match[str], war_only: bool = False) -> bool:
         """Whether, within ``rules.window`` characters of the trigger ``m`` (in its sentence), there is an
         armed actor, two distinct countries, a country at war (the taxonomy lists them), or a country with
-        a conflict-party word ("rivals", "attacks")."""
+        a conflict-party word ("rivals", "attacks"); with ``war_only``, a country at war alone."""
         lo, hi = m.start() - rules.window, m.end() + rules.window
+        if war_only:
+            return not self._at_war.isdisjoint(rules.country_matcher().codes(doc, sent.start, sent.end, lo, hi))
 
         def near(rx: re.Pattern[str] | None) -> bool:
             return rx is not None and any(x.start() < hi and x.end() > lo and not (x.start() >= m.start()

@@ -126,3 +126,20 @@ def test_controls_keep_their_tags(enricher: Enricher) -> None:
     assert "peace_talks" in tag(enricher, "Qatar-mediated truce takes effect in Gaza")[0]
     # an advance on a town is not a territorial change (fresh6 / fresh8 label it so)
     assert "territorial_change" not in tag(enricher, "Waffenstillstand gescheitert: M23 rückt auf Bukavu vor")[0]
+
+
+# Aid and weapons triggers marked "local": "war" find their context in a country at war next to them, and in
+# nothing else: aid to a flood- or quake-hit country and an arms purchase between two states at peace stay untagged.
+LOCAL_WAR = [
+    ("Berlin earmarks €2bn for Ukrainian air defence", "military_aid", True),
+    ("Japan channels emergency relief to families displaced in southern Lebanon", "humanitarian_aid", True),
+    ("Japan sends food aid to flood-hit Philippines", "humanitarian_aid", False),
+    ("Deutschland schickt Hilfsgüter in das Erdbebengebiet in Marokko", "humanitarian_aid", False),
+    ("Poland buys 250 Abrams tanks from the United States", "military_aid", False),
+]
+
+
+@pytest.mark.parametrize(("title", "topic", "tagged"), LOCAL_WAR, ids=[f"w{k}" for k in range(len(LOCAL_WAR))])
+def test_local_war_context(enricher: Enricher, title: str, topic: str, tagged: bool) -> None:
+    topics, _ = tag(enricher, title)
+    assert (topic in topics) == tagged, (title, topics)
