@@ -128,6 +128,7 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("fresh7-dev", LANG / "fresh7_dev.jsonl", True, languages=FULL_LANGUAGES),
     Dataset("fresh8-dev", LANG / "fresh8_dev.jsonl", True, languages=FULL_LANGUAGES),  # README_fresh8.md
     Dataset("fresh9-dev", LANG / "fresh9_dev.jsonl", True, languages=FULL_LANGUAGES),  # README_fresh9.md
+    Dataset("fresh11-dev", LANG / "fresh11_dev.jsonl", True, languages=FULL_LANGUAGES),  # README_fresh11.md
 )
 
 
