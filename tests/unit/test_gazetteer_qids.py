@@ -36,7 +36,7 @@ MAX_WW_LOC = 38
 Tillaberi region converted for issue 14 (43), then Kashmir, the Golan Heights, Abkhazia, South Ossetia, Notre-Dame and
 the Capitol (37); then the Capitol held back as a slug (38)."""
 
-MAX_WW_PERSON = 75
+MAX_WW_PERSON = 72
 """ww: ids left on PERSON entries: only Mishustin has a QID that two independent leader lists agree on so far (105);
 11 people added for the story-grouping dev errors (Gorbachev, Messi, Meloni, Harris, ...) without a checked QID (116);
 then 9 people converted for issue 14 (Starmer, Merz, Meloni, Lukashenko, Abbas, ...; ``CONVERTED_ISSUE14``): 107;
@@ -45,7 +45,8 @@ Nawaf Salam and Ko Wen-je: 93; then Lai and Bolsonaro held back as slugs (see be
 ceasefire rules also name (Lavrov, Rubio, Pashinyan, Mohammed bin Salman, Min Aung Hlaing, Blinken, Gerasimov, Saar,
 Vance): 86; then el-Sisi and Araghchi (third pass): 84; then nine heads of state or government that a SpocWiki country page and
 EveryPolitician (or another table) agree on (Kagame, Sandu, Hassan Sheikh Mohamud, Goita, Shehbaz Sharif, Hamdok, Petro,
-Tiani, Joseph Aoun; fifth pass): 75 (Bazoum, checked too, held back as a slug like Lai and Bolsonaro, see below)."""
+Tiani, Joseph Aoun; fifth pass): 75 (Bazoum, checked too, held back as a slug like Lai and Bolsonaro, see below); then al-Burhan, Pezeshkian and
+Shmyhal, whose slugs the ceasefire rules also named (converted in both files at once): 72."""
 
 MAX_WW_ORG = 57
 """ww: ids left on ORG entries, likewise (74; then FC Barcelona, PSG, Brothers of Italy, the Suez Canal Authority and
@@ -480,6 +481,21 @@ CONVERTED_ISSUE14: dict[str, tuple[str, str, str]] = {
         "Q29033962",
         "SpocWiki/_Standards:Earth/Continent/Asia/Asia~West/Lebanon.md (head_of_state WD~Joseph_Aoun,29033962)",
         "index 68664095578: a table of Lebanon's office holders (President Joseph Aoun, جوزاف عون, Wikidata Q29033962)",
+    ),
+    "Abdel Fattah al-Burhan": (
+        "Q63111184",
+        "every-politician-scrapers/sudan:html/holders21.csv",
+        "SpocWiki/_Standards:Earth/Continent/Africa/Africa~East/Sudan/Sudan~North.md (head_of_state WD~Abdel_Fattah_al_Burhan,63111184)",
+    ),
+    "Masoud Pezeshkian": (
+        "Q5933752",
+        "every-politician-scrapers/iran-ministers:html/legislators.csv",
+        "SpocWiki/_Standards:Earth/Continent/Asia/Asia~West/Iran.md (head_of_government WD~Masoud_Pezeshkian,5933752)",
+    ),
+    "Denys Shmyhal": (
+        "Q66094865",
+        "every-politician-scrapers/ukraine-cabinet:html/holders21.csv",
+        "SpocWiki/_Standards:Earth/Continent/Europe/Europe~East/Ukraine.md (head_of_government WD~Denys_Shmyhal,66094865)",
     ),
 }
 
