@@ -116,7 +116,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
             await warming
             log.info("enrich consuming %s as group %s", settings.topic_raw, settings.group_enrich)
             while not stop.is_set():
-                batches = await w.consumer.getmany(timeout_ms=500, max_records=settings.enrich_batch_size)
+                batches = await w.consumer.getmany(timeout_ms=500, max_records=settings.enrich_poll_records)
                 if not batches:
                     continue
                 try:
