@@ -35,6 +35,7 @@ def make_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute(f"PRAGMA busy_timeout={int(settings.database_busy_timeout_s * 1000)}")
             cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA wal_autocheckpoint={int(settings.database_sqlite_wal_autocheckpoint_pages)}")
             cur.close()
 
         return engine
