@@ -439,11 +439,15 @@ async def mark_seen(session: AsyncSession, *, rows: Iterable[tuple[str, int | No
                "last_seen": now} for art_id, feed_id, key, chash in rows]
     if not values:
         return 0
-    stmt = _insert(session, SeenArticle).values(values)
+    # SQLite: one single-row statement run for every row (the driver's executemany, a C loop), not one
+    # statement of all the rows: SQLAlchemy built and bound that per call, 0.15 ms a row against 0.04-0.05
+    # (50-row batches, the backfill's feeds; a fifth of ingest's CPU an article went here).
+    many = session.get_bind().dialect.name == "sqlite"
+    stmt = _insert(session, SeenArticle) if many else _insert(session, SeenArticle).values(values)
     stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={
         "content_hash": stmt.excluded.content_hash, "last_seen": stmt.excluded.last_seen,
         "title_key": stmt.excluded.title_key})
-    await session.execute(stmt)
+    await (session.execute(stmt, values) if many else session.execute(stmt))
     await session.commit()
     return len(values)
 
