@@ -31,11 +31,14 @@ def make_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA page_size={int(settings.database_sqlite_page_size)}")  # a new file only
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute(f"PRAGMA busy_timeout={int(settings.database_busy_timeout_s * 1000)}")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA wal_autocheckpoint={int(settings.database_sqlite_wal_autocheckpoint_pages)}")
+            cur.execute("PRAGMA page_size")
+            page = cur.fetchone()[0]
+            cur.execute(f"PRAGMA wal_autocheckpoint={settings.database_sqlite_wal_autocheckpoint_kib * 1024 // page}")
             cur.close()
 
         return engine

@@ -39,7 +39,26 @@ def upgrade(settings: Settings, *, url: str | None = None) -> None:
 
     url = url or settings.db_url
     ensure_sqlite_dir(url)
+    _create_sqlite(url, settings)
     command.upgrade(alembic_config(url), "head")
+
+
+def _create_sqlite(url: str, settings: Settings) -> None:
+    """A SQLite store that does not exist yet is created with the engine's page size and WAL (Alembic's own
+    engine would create it with SQLite's 4 KiB pages, which a store keeps)."""
+    if not url.startswith("sqlite"):
+        return
+    path = url.split(":///", 1)[-1].split("?", 1)[0]
+    if not path or path == ":memory:" or Path(path).exists():
+        return
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(f"PRAGMA page_size={int(settings.database_sqlite_page_size)}")
+        conn.execute("PRAGMA journal_mode=WAL")
+    finally:
+        conn.close()
 
 
 async def current_revision(settings: Settings, *, url: str | None = None) -> str | None:
