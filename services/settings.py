@@ -202,6 +202,14 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(host, strict=False)  # raises a clear ValueError
         return [h.lower() for h in hosts]
 
+    @field_validator("database_sqlite_page_size")
+    @classmethod
+    def _check_page_size(cls, size: int) -> int:
+        # SQLite silently ignores any other value, so a typo would leave the 4 KiB default unnoticed
+        if not 512 <= size <= 65_536 or size & (size - 1):
+            raise ValueError("database_sqlite_page_size must be a power of two from 512 to 65,536 bytes")
+        return size
+
     @field_validator("webhook_retry_schedule_s")
     @classmethod
     def _check_schedule(cls, values: list[str]) -> list[str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import text
 
 from services.db.engine import make_engine
@@ -52,3 +54,9 @@ def test_a_store_alembic_creates_gets_the_page_size(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("size", [0, 1_000, 4_095, 131_072])
+def test_a_page_size_sqlite_would_ignore_is_refused(size: int) -> None:
+    with pytest.raises(ValidationError, match="power of two"):
+        Settings(database_sqlite_page_size=size)
