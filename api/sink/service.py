@@ -113,7 +113,10 @@ class Poll:
 
     records: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = field(default_factory=dict)
     events: dict[TopicPartition, list[EnrichedArticle]] = field(default_factory=dict)
-    count: int = 0
+
+    @property
+    def count(self) -> int:
+        return sum(map(len, self.records.values()))
 
     def add(self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> list[EnrichedArticle]:
         """Add a poll's records (decoded); returns the events they hold."""
@@ -122,7 +125,6 @@ class Poll:
             evs = decode(recs)
             self.records.setdefault(tp, []).extend(recs)
             self.events.setdefault(tp, []).extend(evs)
-            self.count += len(recs)
             added += evs
         return added
 

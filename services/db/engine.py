@@ -13,12 +13,18 @@ from services.settings import Settings
 Sessions = async_sessionmaker[AsyncSession]
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (query string dropped), or None for another store or an in-memory one."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split(":///", 1)[-1].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
 def ensure_sqlite_dir(url: str) -> None:
     """SQLite creates the file but not its folder: make var/ on first use."""
-    if url.startswith("sqlite"):
-        path = url.split(":///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if (path := sqlite_file(url)) is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def make_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:

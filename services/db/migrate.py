@@ -8,13 +8,14 @@ Alembic's ~10 MB of imports. A test keeps HEAD equal to the newest migration's r
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.db.engine import ensure_sqlite_dir, make_engine
+from services.db.engine import ensure_sqlite_dir, make_engine, sqlite_file
 from services.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,13 +47,9 @@ def upgrade(settings: Settings, *, url: str | None = None) -> None:
 def _create_sqlite(url: str, settings: Settings) -> None:
     """A SQLite store that does not exist yet is created with the engine's page size and WAL (Alembic's own
     engine would create it with SQLite's 4 KiB pages, which a store keeps)."""
-    if not url.startswith("sqlite"):
+    path = sqlite_file(url)
+    if path is None or path.exists():
         return
-    path = url.split(":///", 1)[-1].split("?", 1)[0]
-    if not path or path == ":memory:" or Path(path).exists():
-        return
-    import sqlite3
-
     conn = sqlite3.connect(path)
     try:
         conn.execute(f"PRAGMA page_size={int(settings.database_sqlite_page_size)}")
