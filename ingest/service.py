@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ingest import caching, schedule, websub
 from ingest.assign import Assignment
 from ingest.errors import FetchError, ParseError
+from ingest.feed_state import FeedStateWriter
 from ingest.fetch import FeedClient, FetchResult, fetch, make_client
 from ingest.opml import OPMLError, parse_opml
 from ingest.pipeline import body_hash, process_body
@@ -110,6 +111,9 @@ class Ingester:
         self.gate = HostGate(settings.fetch_per_host_concurrency, settings.fetch_per_host_min_spacing_s)
         self.global_sem = asyncio.Semaphore(settings.fetch_global_concurrency)
         self.inflight: dict[int, asyncio.Task[PollReport]] = {}
+        self.feed_state = FeedStateWriter(sessions, linger_s=settings.feed_state_linger_ms / 1000,
+                                          max_rows=settings.feed_state_max_batch,
+                                          attempts=settings.database_write_attempts)
         self._producer_lock = asyncio.Lock()
         self._first_credit = 0.0  # schedule.interleave's carried share of starts owed to first polls
 
@@ -264,8 +268,8 @@ class Ingester:
         etag, modified = caching.validators(result.headers)
         nxt = schedule.next_success(now, interval_s=interval, server_min_s=server_min, policy=self.policy,
                                     override_s=feed.interval_override_s)
-        await self._write("feed success", lambda session: repo.record_success(
-            session, feed_id=feed.id, now=now, status=result.status, next_check_at=nxt, interval_s=interval,
+        await self.feed_state.record(repo.FeedSuccess(
+            feed_id=feed.id, now=now, status=result.status, next_check_at=nxt, interval_s=interval,
             etag=etag, last_modified=modified, body_hash=bhash, unconditional=unconditional,
             new_items=report.new, url=new_url, title=title, site_url=site_url,
             hub_url=hub if hub != feed.hub_url else None, items_per_day=per_day,
@@ -371,6 +375,7 @@ class Ingester:
                 break
         if self.inflight:
             await asyncio.wait(list(self.inflight.values()), timeout=self.settings.fetch_total_timeout_s)
+        await self.feed_state.close()
 
 
 async def seed_feeds(settings: Settings, sessions: Sessions) -> int:

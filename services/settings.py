@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     poll_store_error_pause_s: float = Field(30.0, ge=0, description="a poll whose outcome could not be stored "
                                           "(the store stayed busy) waits this long before the feed is fetched again")
     poll_jitter_fraction: float = Field(0.1, ge=0, le=0.5)
+    feed_state_linger_ms: float = Field(25.0, ge=0, description="a finished poll's feed-state write waits this "
+                                        "long for others to share its transaction (ingest.feed_state)")
+    feed_state_max_batch: int = Field(500, ge=1, description="feed-state writes stored in one transaction at most")
     scheduler_tick_s: float = Field(1.0, gt=0)
     scheduler_busy_tick_s: float = Field(0.05, gt=0, description="after a tick that started polls (more may be "
                                          "due), the next comes this soon")

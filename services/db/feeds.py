@@ -16,6 +16,8 @@ from sqlalchemy import (
     ColumnElement,
     CursorResult,
     Select,
+    Table,
+    bindparam,
     cast,
     delete,
     func,
@@ -357,46 +359,86 @@ def _sync(session: AsyncSession, feed_id: int) -> Literal["evaluate", False]:
     return "evaluate" if session.identity_map.get(identity_key(Feed, feed_id)) is not None else False
 
 
-async def record_success(session: AsyncSession, *, feed_id: int, now: datetime, status: int,
-                         next_check_at: datetime, interval_s: float, etag: str | None = None,
-                         last_modified: str | None = None, body_hash: str | None = None,
-                         unconditional: bool = False, new_items: int = 0, url: str | None = None,
-                         title: str | None = None, site_url: str | None = None, hub_url: str | None = None,
-                         websub_topic: str | None = None, items_per_day: float | None = None) -> None:
-    """Store a good fetch: clears the error state, keeps validators, schedules the next check."""
-    values: dict[str, Any] = dict(
-        last_fetch_at=now, last_success_at=now, last_status=status, last_error=None, last_error_class=None,
-        consecutive_failures=0, next_check_at=next_check_at, current_interval_s=interval_s,
-        items_total=Feed.items_total + new_items, updated_at=now,
-    )
-    if status != 304:
-        values.update(etag=etag, last_modified=last_modified, body_hash=body_hash)
-    if unconditional:
-        values["last_unconditional_at"] = now
-    if url:
-        values["url"] = url
-    if title:
-        values["title"] = title
-    if site_url:
-        values["site_url"] = site_url
-    if hub_url:
-        values["hub_url"] = hub_url
-    if websub_topic:
-        values["websub_topic"] = websub_topic
-    if items_per_day is not None:
-        values["items_per_day"] = items_per_day
+@dataclass(frozen=True)
+class FeedSuccess:
+    """One good fetch to store: the error state cleared, validators kept, the next check scheduled."""
+
+    feed_id: int
+    now: datetime
+    status: int
+    next_check_at: datetime
+    interval_s: float
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    unconditional: bool = False
+    new_items: int = 0
+    url: str | None = None
+    title: str | None = None
+    site_url: str | None = None
+    hub_url: str | None = None
+    websub_topic: str | None = None
+    items_per_day: float | None = None
+
+    def columns(self) -> dict[str, Any]:
+        """The feed columns this fetch sets (``items_total`` is added to, by ``new_items``)."""
+        now = self.now
+        values: dict[str, Any] = dict(
+            last_fetch_at=now, last_success_at=now, last_status=self.status, last_error=None,
+            last_error_class=None, consecutive_failures=0, next_check_at=self.next_check_at,
+            current_interval_s=self.interval_s, updated_at=now)
+        if self.status != 304:
+            values.update(etag=self.etag, last_modified=self.last_modified, body_hash=self.body_hash)
+        if self.unconditional:
+            values["last_unconditional_at"] = now
+        for key in ("url", "title", "site_url", "hub_url", "websub_topic"):
+            if getattr(self, key):
+                values[key] = getattr(self, key)
+        if self.items_per_day is not None:
+            values["items_per_day"] = self.items_per_day
+        return values
+
+
+async def record_success(session: AsyncSession, done: FeedSuccess) -> None:
+    """Store one good fetch in its own transaction; a permanent-redirect target that is already another
+    feed keeps our URL (the rest is stored)."""
+    values = done.columns()
+    values["items_total"] = Feed.items_total + done.new_items
+    opts = {"synchronize_session": _sync(session, done.feed_id)}
     try:
-        await session.execute(update(Feed).where(Feed.id == feed_id).values(**values),
-                              execution_options={"synchronize_session": _sync(session, feed_id)})
+        await session.execute(update(Feed).where(Feed.id == done.feed_id).values(**values), execution_options=opts)
         await session.commit()
-        _feeds_changed(session)
-    except IntegrityError:  # the permanent-redirect target is already another feed: keep our URL
+    except IntegrityError:
         await session.rollback()
         values.pop("url", None)
-        await session.execute(update(Feed).where(Feed.id == feed_id).values(**values),
-                              execution_options={"synchronize_session": _sync(session, feed_id)})
+        await session.execute(update(Feed).where(Feed.id == done.feed_id).values(**values), execution_options=opts)
         await session.commit()
-        _feeds_changed(session)
+    _feeds_changed(session)
+
+
+async def record_successes(session: AsyncSession, fetches: Sequence[FeedSuccess]) -> None:
+    """Store many good fetches in one transaction: one executemany UPDATE per set of columns set.
+
+    Why: at 100,000 feeds ingest stores over a hundred polls a second, and a session, transaction and
+    statement per poll took a quarter of its CPU. A fetch that moves the feed (``url``) may hit another
+    feed's URL: give those to :func:`record_success`, which keeps the old URL then; here it would undo
+    the whole batch. Plain Core statements: the ORM's bulk UPDATE cannot add to ``items_total``."""
+    if any(f.url for f in fetches):
+        raise ValueError("a fetch that changes the feed's URL is stored by record_success")
+    table = Feed.__table__
+    assert isinstance(table, Table)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for done in fetches:
+        values = done.columns()
+        row = {f"p_{k}": v for k, v in values.items()}
+        row.update(p_id=done.feed_id, p_new_items=done.new_items)
+        groups.setdefault(tuple(sorted(values)), []).append(row)
+    for columns, rows in groups.items():
+        sets: dict[str, Any] = {c: bindparam(f"p_{c}") for c in columns}
+        sets["items_total"] = table.c.items_total + bindparam("p_new_items")
+        await session.execute(update(table).where(table.c.id == bindparam("p_id")).values(sets), rows)
+    await session.commit()
+    _feeds_changed(session)
 
 
 async def record_failure(session: AsyncSession, *, feed_id: int, now: datetime, error: str, error_class: str,

@@ -46,15 +46,15 @@ async def test_a_locked_database_is_waited_out(kafka_bootstrap: str, make_settin
     db = tmp_path / "busy.db"
     s = busy_settings(make_settings, db, kafka_bootstrap, unique_topics, database_write_attempts=10)
     await bus.ensure_topics(s)
-    real = repo.record_success
+    real = repo.record_successes
     locks: list[sqlite3.Connection] = []
 
-    async def locked_then_record(session: Any, **kw: Any) -> None:
+    async def locked_then_record(session: Any, rows: Any) -> None:
         if not locks:  # another writer takes the lock just before the feed's state is written
             locks.append(lock_database(db, release_after_s=0.6))
-        await real(session, **kw)
+        await real(session, rows)
 
-    monkeypatch.setattr(service.repo, "record_success", locked_then_record)
+    monkeypatch.setattr(service.repo, "record_successes", locked_then_record)
     caplog.set_level(logging.WARNING, logger="services.db.retrying")
     async with Farm(feeds=1) as farm, store(s) as sessions, running_ingester(s, sessions,
                                                                              use_assignment=False) as ing:
@@ -75,15 +75,15 @@ async def test_a_store_that_stays_locked_ends_the_poll_with_a_report(
     s = busy_settings(make_settings, db, kafka_bootstrap, unique_topics, database_write_attempts=2,
                       poll_store_error_pause_s=0.0)
     await bus.ensure_topics(s)
-    real = repo.record_success
+    real = repo.record_successes
     locks: list[sqlite3.Connection] = []
 
-    async def locked_then_record(session: Any, **kw: Any) -> None:
+    async def locked_then_record(session: Any, rows: Any) -> None:
         if not locks:
             locks.append(lock_database(db, release_after_s=None))
-        await real(session, **kw)
+        await real(session, rows)
 
-    monkeypatch.setattr(service.repo, "record_success", locked_then_record)
+    monkeypatch.setattr(service.repo, "record_successes", locked_then_record)
     async with Farm(feeds=1) as farm, store(s) as sessions, running_ingester(s, sessions,
                                                                              use_assignment=False) as ing:
         await add_farm_feeds(sessions, farm, 1)

@@ -68,11 +68,32 @@ async def test_repository_round_trip(store_url: str, make_settings: Callable[...
             assert [f.id for f in due.first] == [1, 7] and due.polled == []  # id % 3 == 1, minus the excluded 4
             await repo.record_failure(s, feed_id=2, now=NOW, error="boom", error_class="tcp",
                                       next_check_at=NOW + timedelta(hours=1))
-            await repo.record_success(s, feed_id=3, now=NOW, status=200, next_check_at=NOW + timedelta(minutes=5),
-                                      interval_s=300, etag='"e"', new_items=4, url=outlines[0].url)  # URL taken
+            await repo.record_success(s, repo.FeedSuccess(
+                feed_id=3, now=NOW, status=200, next_check_at=NOW + timedelta(minutes=5), interval_s=300,
+                etag='"e"', new_items=4, url=outlines[0].url))  # URL taken
             assert await repo.count_failing(s) == 1
             f3 = await repo.get_feed(s, feed_id=3)
             assert f3 is not None and f3.items_total == 4 and f3.etag == '"e"' and f3.url == outlines[2].url
+            # Many polls in one transaction: each row gets its own values, 304s keep their validators, a
+            # failing feed is healthy again, items_total adds up.
+            later = NOW + timedelta(minutes=1)
+            await repo.record_successes(s, [
+                repo.FeedSuccess(feed_id=2, now=later, status=200, next_check_at=later + timedelta(minutes=7),
+                                 interval_s=420, etag='"x"', body_hash="b2", new_items=2, title="Two"),
+                repo.FeedSuccess(feed_id=3, now=later, status=304, next_check_at=later + timedelta(minutes=9),
+                                 interval_s=540, new_items=0),
+                repo.FeedSuccess(feed_id=5, now=later, status=200, next_check_at=later + timedelta(minutes=3),
+                                 interval_s=180, new_items=3, unconditional=True)])
+            assert await repo.count_failing(s) == 0
+            f2, f3, f5 = [await repo.get_feed(s, feed_id=i) for i in (2, 3, 5)]
+            assert f2 is not None and f2.items_total == 2 and f2.etag == '"x"' and f2.title == "Two"
+            assert f2.current_interval_s == 420 and f2.consecutive_failures == 0 and f2.last_error is None
+            assert f3 is not None and f3.items_total == 4 and f3.etag == '"e"' and f3.last_status == 304
+            assert f3.current_interval_s == 540
+            assert f5 is not None and f5.items_total == 3 and f5.last_unconditional_at is not None
+            with pytest.raises(ValueError):
+                await repo.record_successes(s, [repo.FeedSuccess(feed_id=5, now=later, status=200, url="https://x.example.org/",
+                                                                 next_check_at=later, interval_s=60)])
             rows = [("a1", 1, "k1", "h1"), ("a2", 1, "k2", "h2")]
             assert await repo.mark_seen(s, rows=rows, now=NOW) == 2
             await repo.mark_seen(s, rows=[("a1", 1, "k1", "h1b")], now=NOW + timedelta(seconds=1))  # upsert
