@@ -129,6 +129,7 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("fresh8-dev", LANG / "fresh8_dev.jsonl", True, languages=FULL_LANGUAGES),  # README_fresh8.md
     Dataset("fresh9-dev", LANG / "fresh9_dev.jsonl", True, languages=FULL_LANGUAGES),  # README_fresh9.md
     Dataset("fresh11-dev", LANG / "fresh11_dev.jsonl", True, languages=FULL_LANGUAGES),  # README_fresh11.md
+    Dataset("fresh12-dev", LANG / "fresh12_dev.jsonl", True, languages=FULL_LANGUAGES),  # README_fresh12.md
     Dataset("fresh10-cf-dev", LANG / "fresh10_dev.jsonl", True, "ceasefire"),
     Dataset("fresh13-cf-dev", LANG / "fresh13_dev.jsonl", True, "ceasefire"),  # README_fresh13.md
 )
