@@ -24,7 +24,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,9 +31,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
-from sqlalchemy.sql.elements import TextClause
 
-from services.db.models import Feed, SeenArticle
+from services.db.models import Feed, FeedTag, SeenArticle
 
 EDITABLE = frozenset({"title", "site_url", "enabled", "tags", "interval_override_s", "url", "next_check_at",
                       "hub_url", "websub_topic", "websub_secret", "websub_lease_until", "websub_state"})
@@ -98,28 +96,36 @@ async def count_failing(session: AsyncSession) -> int:
     return int((await session.execute(q)).scalar_one())
 
 
-def _has_tag(session: AsyncSession, tag: str) -> ColumnElement[bool] | TextClause:
+def _has_tag(session: AsyncSession, tag: str) -> ColumnElement[bool]:
     """``tag`` is one of the feed's tags (a JSON array), matched by the store so paging happens there too."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(Feed.tags, JSONB).has_key(tag)  # the ? operator: ix_feeds_tags (migration 0012) answers it
-    return text("EXISTS (SELECT 1 FROM json_each(feeds.tags) WHERE json_each.value = :tag)").bindparams(tag=tag)
+    return Feed.id.in_(select(FeedTag.feed_id).where(FeedTag.tag == tag))  # the triggers' rows (migration 0014)
 
 
 async def list_feeds(session: AsyncSession, *, enabled: bool | None = None, failing: bool | None = None,
                      tag: str | None = None, limit: int | None = None, offset: int = 0) -> list[Feed]:
     """Feeds by id, optionally only enabled/disabled, failing/healthy, or carrying a tag (paged in SQL)."""
-    cond: list[ColumnElement[bool] | TextClause] = []
+    cond: list[ColumnElement[bool]] = []
     if enabled is not None:
         cond.append(Feed.enabled.is_(enabled))
     if failing is not None:
         # a literal 0, so the planner sees the partial index ix_feeds_failing's condition (migration 0012)
         cond.append(Feed.consecutive_failures > literal_column("0") if failing else Feed.consecutive_failures == 0)
-    if tag is not None:
+    by_tag = tag is not None and session.get_bind().dialect.name != "postgresql"
+    if tag is not None and not by_tag:
         cond.append(_has_tag(session, tag))
     if limit is None and not offset:  # every feed (the OPML export)
-        return list((await session.execute(select(Feed).where(*cond).order_by(Feed.id))).scalars())
-    # a page's ids first (from the primary key alone), then their rows: a deep page skips ids, not rows
-    ids = select(Feed.id).where(*cond).order_by(Feed.id).offset(offset).limit(limit)
+        q = select(Feed).where(*cond).order_by(Feed.id)
+        if by_tag:
+            q = q.join(FeedTag, FeedTag.feed_id == Feed.id).where(FeedTag.tag == tag)
+        return list((await session.execute(q)).scalars())
+    # a page's ids first (from an index alone), then their rows: a deep page skips ids, not rows
+    if by_tag:  # SQLite: walk the tag's range of feed_tags' key, in feed id order, and stop at the page's end
+        ids = (select(Feed.id).join(FeedTag, FeedTag.feed_id == Feed.id).where(FeedTag.tag == tag, *cond)
+               .order_by(FeedTag.feed_id).offset(offset).limit(limit))
+    else:
+        ids = select(Feed.id).where(*cond).order_by(Feed.id).offset(offset).limit(limit)
     return await _rows_in_order(session, list((await session.execute(ids)).scalars()))
 
 

@@ -94,6 +94,17 @@ class Feed(Base):
         "WHEN last_success_at IS NULL THEN 1 ELSE 2 END"), deferred=True)
 
 
+class FeedTag(Base):
+    """SQLite only (migration 0014): one row per tag of a feed, so ``GET /feeds?tag=`` reads a range of the
+    primary key instead of every feed's JSON. Triggers on ``feeds`` write it; never write it yourself.
+    ``Feed.tags`` stays the truth (PostgreSQL answers from its GIN index of migration 0012)."""
+
+    __tablename__ = "feed_tags"
+
+    tag: Mapped[str] = mapped_column(String, primary_key=True)
+    feed_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
 class SeenArticle(Base):
     """What ingest already published, so a re-poll or a restart never republishes."""
 
