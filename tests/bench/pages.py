@@ -1,6 +1,6 @@
 """Feed pages at 100,000 feeds: GET /feeds and the dashboard's feed table, on both stores.
 
-    python -m tests.bench.pages [--feeds 100000] [--db sqlite|postgres|both] [--requests 40]
+    python -m tests.bench.pages [--feeds 100000] [--db sqlite|postgres|both] [--requests 40] [--only tag]
 
 Imports N feeds into a fresh store (the OPML import's own repository function), gives them the mix a
 large deployment has (most healthy, some failing, some never fetched yet, some disabled, tags), starts
@@ -86,12 +86,27 @@ async def populate(url: str, n: int) -> float:
     return time.perf_counter() - t0
 
 
-async def time_pages(base: str, n: int, requests: int) -> dict[str, dict[str, float]]:
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def time_pages(base: str, n: int, requests: int, *, pid: int = 0,
+                     only: str = "") -> dict[str, dict[str, float]]:
+    """p50/p95/max latency per page, and the API process's CPU per request (load from other work stretches
+    latency, much less CPU time)."""
     out: dict[str, dict[str, float]] = {}
     async with httpx.AsyncClient(base_url=base, timeout=30,
                                  headers={"Authorization": f"Bearer {ADMIN}"}) as client:
         for name, path in pages(n).items():
+            if only and only.lower() not in name.lower():
+                continue
             lat: list[float] = []
+            cpu0 = 0.0
             for i in range(requests + 3):
                 t0 = time.perf_counter()
                 r = await client.get(path)
@@ -100,11 +115,15 @@ async def time_pages(base: str, n: int, requests: int) -> dict[str, dict[str, fl
                     raise RuntimeError(f"{path}: {r.status_code} {r.text[:200]}")
                 if i >= 3:  # the first requests warm the connection pool and the store's cache
                     lat.append(ms)
+                if i == 2:
+                    cpu0 = cpu_s(pid)
+            cpu = (cpu_s(pid) - cpu0) * 1000 / len(lat)
             lat.sort()
             out[name] = {"p50_ms": round(statistics.median(lat), 1),
                          "p95_ms": round(lat[max(0, int(len(lat) * 0.95) - 1)], 1),
-                         "max_ms": round(lat[-1], 1), "bytes": len(r.content)}
-            print(f"  {name:40s} p50 {out[name]['p50_ms']:7.1f} ms  p95 {out[name]['p95_ms']:7.1f} ms", flush=True)
+                         "max_ms": round(lat[-1], 1), "api_cpu_ms": round(cpu, 1), "bytes": len(r.content)}
+            print(f"  {name:40s} p50 {out[name]['p50_ms']:7.1f} ms  p95 {out[name]['p95_ms']:7.1f} ms  "
+                  f"API CPU {cpu:5.1f} ms/request", flush=True)
     return out
 
 
@@ -114,7 +133,7 @@ async def bench_store(kind: str, url: str, args: argparse.Namespace) -> dict[str
     print(f"[{kind}] imported in {load_s:.1f}s", flush=True)
     os.environ["WIREWATCH_ADMIN_TOKEN"] = ADMIN  # the server subprocess reads its settings from the environment
     async with Server(url, cache=True) as server:
-        timed = await time_pages(server.base, args.feeds, args.requests)
+        timed = await time_pages(server.base, args.feeds, args.requests, pid=server.proc.pid, only=args.only)
     worst = max(v["p95_ms"] for v in timed.values())
     return {"feeds": args.feeds, "import_s": round(load_s, 1), "pages": timed, "worst_p95_ms": worst,
             "goal_ms": GOAL_MS}
@@ -135,6 +154,7 @@ def main() -> None:
     p.add_argument("--feeds", type=int, default=100_000)
     p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     p.add_argument("--requests", type=int, default=40, help="timed requests per page")
+    p.add_argument("--only", default="", help="time only the pages whose name contains this (e.g. tag, dashboard)")
     p.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "pages.json")
     args = p.parse_args()
     results = run_all(args)
