@@ -158,7 +158,8 @@ def status_rank(status: str) -> int:
 
 _rank = Feed.status_rank  # computed by the store from the row (migration 0010), indexed in the table's order
 _PLAIN_SORTS: dict[str, Any] = {
-    "feed": func.lower(func.coalesce(func.nullif(Feed.title, ""), Feed.url)),
+    # a literal '', so this is the expression ix_feeds_name_order holds (migration 0015)
+    "feed": func.lower(func.coalesce(func.nullif(Feed.title, literal_column("''")), Feed.url)),
     "failures": Feed.consecutive_failures,
     "interval": func.coalesce(Feed.current_interval_s, 0.0),
     "items": func.coalesce(Feed.items_per_day, 0.0),

@@ -44,7 +44,8 @@ def pages(n: int) -> dict[str, str]:
         "dashboard feeds, failing only": "/dashboard/feeds?status=failing",
         "dashboard feeds, search": "/dashboard/feeds?q=farm-4242",
         "dashboard feeds, last page": f"/dashboard/feeds?page={max(n // 100, 1)}",
-        "dashboard feeds, by title, page 500": "/dashboard/feeds?sort=title&dir=asc&page=500",
+        "dashboard feeds, by name, page 500": "/dashboard/feeds?sort=feed&dir=asc&page=500",
+        "dashboard feeds, by name, first page": "/dashboard/feeds?sort=feed",
     }
 
 

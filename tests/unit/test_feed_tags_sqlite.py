@@ -4,7 +4,8 @@ Why: on SQLite ``?tag=`` reads feed_tags, rows that triggers on ``feeds`` keep i
 (a tag page used to parse every feed's JSON). ``feeds.tags`` stays the truth, so every way a feed's tags
 change must show in the filter at once: a feed added with tags, tags changed or removed, an OPML import,
 a feed deleted, an ORM flush or a plain UPDATE outside the repository; and a store migrated from 0013
-gets its existing tags backfilled.
+gets its existing tags backfilled. Also: the tag, deep id, name-sorted and search pages read the indexes of
+migrations 0014-0015 (plans).
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ async def test_opml_import_and_writes_outside_the_repository(sessions: Any) -> N
         assert 2 not in [f.id for f in await repo.list_feeds(s, tag="5")]
 
 
-async def test_a_tag_page_reads_the_tag_index(sessions: Any) -> None:
+async def test_feed_pages_read_their_indexes(sessions: Any) -> None:
     async with sessions() as s:
         await repo.import_opml(s, feeds=[OutlineFeed(url=f"https://p{i}.example/f", tags=["ua"]) for i in range(5)],
                                now=T0)
@@ -112,6 +113,15 @@ async def test_a_tag_page_reads_the_tag_index(sessions: Any) -> None:
             s.get_bind(), compile_kwargs={"literal_binds": True}))
         plan = " | ".join(str(r[3]) for r in (await s.execute(text("EXPLAIN QUERY PLAN " + deep))).all())
         assert "ix_feeds_id" in plan, plan  # a deep page skips entries of the small id index, not table rows
+        for sort, index in (("feed", "ix_feeds_name_order"), ("status", "ix_feeds_status_order")):
+            by = str(select(Feed.id).order_by(*repo._order(sort, False)).limit(100).compile(
+                s.get_bind(), compile_kwargs={"literal_binds": True}))
+            plan = " | ".join(str(r[3]) for r in (await s.execute(text("EXPLAIN QUERY PLAN " + by))).all())
+            assert index in plan and "TEMP B-TREE" not in plan, (sort, plan)  # a page walks the sort's index
+        found = select(Feed.id).where(repo._contains(s, "p3")).limit(10)
+        sql = str(found.compile(s.get_bind(), compile_kwargs={"literal_binds": True}))
+        plan = " | ".join(str(r[3]) for r in (await s.execute(text("EXPLAIN QUERY PLAN " + sql))).all())
+        assert "COVERING INDEX ix_feeds_url_title" in plan, plan  # the search scans the narrow index
 
 
 async def test_migrating_from_0013_backfills_existing_tags(tmp_path: Path) -> None:
@@ -135,7 +145,7 @@ async def test_migrating_from_0013_backfills_existing_tags(tmp_path: Path) -> No
         await asyncio.to_thread(command.downgrade, migrate.alembic_config(url), "0013")
         async with make_sessions(engine)() as s:
             names = set((await s.execute(text("SELECT name FROM sqlite_master WHERE name LIKE '%tags%' "
-                                              "OR name = 'ix_feeds_id'"))).scalars())
+                                              "OR name IN ('ix_feeds_id', 'ix_feeds_url_title', 'ix_feeds_name_order')"))).scalars())
             assert names == set(), names
     finally:
         await engine.dispose()
