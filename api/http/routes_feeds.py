@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
+from pydantic import TypeAdapter
 
 from api.http.context import CtxDep
 from api.http.deps import AdminDep, SessionDep, SettingsDep
@@ -30,6 +31,8 @@ FeedId = Annotated[int, Path(ge=1, le=2**31 - 1, description="feed id")]
 
 router = APIRouter(tags=["feeds"])
 MAX_PUSH_BYTES = 5 * 1024 * 1024
+FEED_LIST = TypeAdapter(list[FeedOut])
+FEED_COLUMNS = tuple(FeedOut.model_fields)  # every field is a column of the feeds table
 
 
 def unprocessable(field: str, msg: str) -> HTTPException:
@@ -41,7 +44,9 @@ def unprocessable(field: str, msg: str) -> HTTPException:
 async def list_feeds(session: SessionDep, enabled: bool | None = None, failing: bool | None = None,
                      tag: str | None = None, limit: int = Query(500, ge=1, le=5000),
                      offset: int = Query(0, ge=0, le=2**31 - 1)) -> Any:
-    return await repo.list_feeds(session, enabled=enabled, failing=failing, tag=tag, limit=limit, offset=offset)
+    rows = await repo.list_feed_values(session, columns=FEED_COLUMNS, enabled=enabled, failing=failing, tag=tag,
+                                       limit=limit, offset=offset)
+    return Response(FEED_LIST.dump_json(FEED_LIST.validate_python(rows)), media_type="application/json")
 
 
 @router.get("/feeds/export.opml", response_class=Response)

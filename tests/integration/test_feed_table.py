@@ -169,3 +169,22 @@ async def test_failing_and_tag_pages_read_their_indexes(sessions) -> None:
         assert "ix_feeds_failing" in await plan(failing)
         if postgres:
             assert "ix_feeds_tags" in await plan(tagged)
+
+
+async def test_the_api_page_of_plain_values_is_the_page_of_feeds(sessions) -> None:
+    """GET /feeds renders list_feed_values (plain column values, no ORM objects): the same feeds, in the
+    same order, with the same JSON as FeedOut made from the ORM rows, for every filter and page."""
+    from api.http.routes_feeds import FEED_COLUMNS, FEED_LIST
+
+    await _seed(sessions)
+    filters: list[dict[str, Any]] = [{}, {"tag": "ua"}, {"enabled": False}, {"failing": True},
+                                     {"enabled": True, "failing": False, "tag": "wire"}, {"tag": "nope"}]
+    async with sessions() as s:
+        for kw in filters:
+            for limit, offset in ((500, 0), (7, 3), (5, 10_000)):
+                feeds = await repo.list_feeds(s, limit=limit, offset=offset, **kw)
+                values = await repo.list_feed_values(s, columns=FEED_COLUMNS, limit=limit, offset=offset, **kw)
+                assert [v["id"] for v in values] == [f.id for f in feeds]
+                assert FEED_LIST.dump_json(FEED_LIST.validate_python(values)) == FEED_LIST.dump_json(
+                    FEED_LIST.validate_python(feeds, from_attributes=True))
+        assert len(await repo.list_feed_values(s, columns=FEED_COLUMNS, limit=500)) == 120
