@@ -29,7 +29,8 @@ Where fastText is weak on a short headline, simple evidence decides first:
   unsure (< 0.6) and its guess shows none of its own cues: a short Portuguese headline scored
   es 0.54 / pt 0.29 with only "trégua" as evidence ("Cai por terra a trégua entre Israel e
   Hezbollah") is Portuguese. fastText's listing is the second vote; a language it does not list
-  still needs two cues.
+  still needs two cues. Only a guess that has cues of its own can "show none": a Catalan or
+  Galician headline (no cue list, no rules) is not turned into French or Portuguese by one word.
 
 Serbo-Croatian: fastText answers ``sh`` as well as ``sr``/``hr``/``bs`` for the same text; ``sh``
 becomes ``sr`` in Cyrillic and ``hr`` in Latin script, and the three share one rule set.
@@ -201,7 +202,7 @@ def _by_cues(sample: str, codes: list[str], guess: str, top: float) -> str | Non
     listed = next((c for c in codes if c in fam.members), None)
     if best >= MIN_CUES and (mine == 0 or top < UNSURE):
         return listed or fam.members[0]
-    if best >= 1 and mine == 0 and top < UNSURE and listed:
+    if best >= 1 and mine == 0 and top < UNSURE and listed and any(guess in f.members for _, f in scored):
         return listed  # fastText itself lists it: its vote stands in for the second cue
     return None
 
