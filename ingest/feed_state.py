@@ -13,10 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db import feeds as repo
 from services.db.engine import Sessions
 from services.db.retrying import retry_transient
+
+
+async def write_feed_state(sessions: Sessions, write: Callable[[AsyncSession], Awaitable[object]], *,
+                           attempts: int, what: str) -> None:
+    """One feed-state write in its own session, tried again while the store is only busy."""
+    async def once() -> None:
+        async with sessions() as session:
+            await write(session)
+
+    await retry_transient(once, attempts=attempts, what=what)
 
 
 def _retrieve(stored: asyncio.Future[None]) -> None:
@@ -40,7 +53,8 @@ class FeedStateWriter:
     async def record(self, done: repo.FeedSuccess) -> None:
         """Store one good fetch; returns once it is committed, raises what refused it."""
         if done.url:  # a move may meet another feed's URL, which must not undo anybody else's row
-            await retry_transient(lambda: self._store_one(done), attempts=self.attempts, what="feed success")
+            await write_feed_state(self.sessions, lambda session: repo.record_success(session, done),
+                                   attempts=self.attempts, what="feed success")
             return
         stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         stored.add_done_callback(_retrieve)
@@ -65,24 +79,18 @@ class FeedStateWriter:
                     await asyncio.wait_for(self._full.wait(), self.linger_s)
             self._full.clear()
             batch, self._waiting = self._waiting[:self.max_rows], self._waiting[self.max_rows:]
-            try:
-                await self._store_all([done for done, _ in batch])
-            except Exception as exc:  # every poll of the batch learns why; none is marked polled
-                for _, stored in batch:
-                    if not stored.done():
-                        stored.set_exception(exc)
-            else:
-                for _, stored in batch:
-                    if not stored.done():
-                        stored.set_result(None)
+            await self._flush(batch)
 
-    async def _store_all(self, rows: list[repo.FeedSuccess]) -> None:
-        async def once() -> None:
-            async with self.sessions() as session:
-                await repo.record_successes(session, rows)
-
-        await retry_transient(once, attempts=self.attempts, what="feed success")
-
-    async def _store_one(self, done: repo.FeedSuccess) -> None:
-        async with self.sessions() as session:
-            await repo.record_success(session, done)
+    async def _flush(self, batch: list[tuple[repo.FeedSuccess, asyncio.Future[None]]]) -> None:
+        rows = [done for done, _ in batch]
+        try:
+            await write_feed_state(self.sessions, lambda session: repo.record_successes(session, rows),
+                                   attempts=self.attempts, what="feed success")
+        except Exception as exc:  # every poll of the batch learns why; none is marked polled
+            for _, stored in batch:
+                if not stored.done():
+                    stored.set_exception(exc)
+        else:
+            for _, stored in batch:
+                if not stored.done():
+                    stored.set_result(None)

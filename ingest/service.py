@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ingest import caching, schedule, websub
 from ingest.assign import Assignment
 from ingest.errors import FetchError, ParseError
-from ingest.feed_state import FeedStateWriter
+from ingest.feed_state import FeedStateWriter, write_feed_state
 from ingest.fetch import FeedClient, FetchResult, fetch, make_client
 from ingest.opml import OPMLError, parse_opml
 from ingest.pipeline import body_hash, process_body
@@ -34,7 +34,6 @@ from services.db.engine import Sessions, make_engine, make_sessions
 from services.db.heartbeats import heartbeating
 from services.db.migrate import upgrade_async
 from services.db.models import Feed
-from services.db.retrying import retry_transient
 from services.health import HealthServer, metrics_url
 from services.metrics import FEEDS_FAILING, FETCH_DURATION, FETCH_TOTAL, PARSE_ERRORS, POLL_LATENESS
 from services.runtime import instance_id, wait_or_stop
@@ -181,11 +180,7 @@ class Ingester:
 
     async def _write(self, what: str, write: Callable[[AsyncSession], Awaitable[object]]) -> None:
         """One feed-state write in its own session, tried again while the store is only busy."""
-        async def once() -> None:
-            async with self.sessions() as session:
-                await write(session)
-
-        await retry_transient(once, attempts=self.settings.database_write_attempts, what=what)
+        await write_feed_state(self.sessions, write, attempts=self.settings.database_write_attempts, what=what)
 
     async def poll_once(self, feed_id: int) -> PollReport:
         """Fetch one feed now, whatever its schedule."""

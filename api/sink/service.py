@@ -100,6 +100,7 @@ async def _store(sessions: Sessions, events: list[EnrichedArticle], rules: Group
 
 
 _paused = 0  # store_batch calls under way in this process (the collector is paused while any is)
+_resume = False  # whether the collector was on when the first of them began
 
 
 @contextlib.contextmanager
@@ -112,16 +113,16 @@ def collector_paused() -> Iterator[None]:
     count; a young collection in the middle walks all those still alive, and promotes them, so that the
     older generations walk them again. After the batch only what it keeps (500 parsed profiles) is young.
     The garbage a batch leaves in cycles (a session's, a transaction's) waits for the next collection."""
-    global _paused
-    resume = _paused == 0 and gc.isenabled()
-    _paused += 1
-    if resume:
+    global _paused, _resume
+    if _paused == 0:
+        _resume = gc.isenabled()
         gc.disable()
+    _paused += 1
     try:
         yield
     finally:
         _paused -= 1
-        if resume:
+        if _paused == 0 and _resume:
             gc.enable()
 
 

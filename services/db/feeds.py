@@ -130,10 +130,8 @@ async def list_feed_values(session: AsyncSession, *, columns: Sequence[str], ena
     ids = list((await session.execute(_page_ids(session, enabled, failing, tag, limit, offset))).scalars())
     if not ids:
         return []
-    table = Feed.__table__
-    assert isinstance(table, Table)
-    wanted = [table.c[name] for name in dict.fromkeys(["id", *columns])]
-    rows = {r["id"]: dict(r) for r in (await session.execute(select(*wanted).where(table.c.id.in_(ids)))).mappings()}
+    wanted = [getattr(Feed, name) for name in dict.fromkeys(["id", *columns])]
+    rows = {r["id"]: dict(r) for r in (await session.execute(select(*wanted).where(Feed.id.in_(ids)))).mappings()}
     return [rows[i] for i in ids if i in rows]
 
 

@@ -32,3 +32,13 @@ def test_leaves_a_disabled_collector_disabled() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_stays_paused_until_the_last_of_overlapping_batches_ends() -> None:
+    first, second = collector_paused(), collector_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # two batches in one event loop need not end in the order they began
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
