@@ -104,6 +104,15 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("lang-cf-heldout2", LANG / "ceasefire_heldout2.jsonl", False, "ceasefire"),
     Dataset("lang-cf-heldout-pooled", LANG / "ceasefire_heldout.jsonl", False, "ceasefire",
             also=(LANG / "ceasefire_heldout2.jsonl",)),
+    # full_heldout3.jsonl / ceasefire_heldout3.jsonl (README_full_heldout3.md, README_ceasefire_heldout3.md): a third
+    # blind pair, written after the second was spent on a rule round's language choice, 20 items in each full-taxonomy
+    # language and 8 in each ceasefire-only one; scored alone and pooled with the first two.
+    Dataset("lang-full-heldout3", LANG / "full_heldout3.jsonl", False),
+    Dataset("lang-cf-heldout3", LANG / "ceasefire_heldout3.jsonl", False, "ceasefire"),
+    Dataset("lang-full-heldout-pooled3", LANG / "full_heldout.jsonl", False,
+            also=(LANG / "full_heldout2.jsonl", LANG / "full_heldout3.jsonl")),
+    Dataset("lang-cf-heldout-pooled3", LANG / "ceasefire_heldout.jsonl", False, "ceasefire",
+            also=(LANG / "ceasefire_heldout2.jsonl", LANG / "ceasefire_heldout3.jsonl")),
     Dataset("extra-dev", LANG / "extra_dev.jsonl", True, "ceasefire"),
     Dataset("more-dev", LANG / "more_dev.jsonl", True, "ceasefire"),
     # fresh_dev.jsonl (README_fresh.md): one file, scored as two sets, the full taxonomy in the 12
@@ -364,8 +373,10 @@ HELD_OUT_GROUPS: tuple[tuple[str, frozenset[str]], ...] = (
     ("held-out", frozenset({"lang-full-heldout", "lang-cf-heldout"})),
     ("held-out 2", frozenset({"lang-full-heldout2", "lang-cf-heldout2"})),
     ("held-out pooled (sets 1 + 2)", frozenset({"lang-full-heldout-pooled", "lang-cf-heldout-pooled"})),
+    ("held-out 3", frozenset({"lang-full-heldout3", "lang-cf-heldout3"})),
+    ("held-out pooled (sets 1 + 2 + 3)", frozenset({"lang-full-heldout-pooled3", "lang-cf-heldout-pooled3"})),
 )
-"""The held-out verdicts printed: the first sets as always, the second blind set alone, and both pooled."""
+"""The held-out verdicts printed: the first sets as always, each later blind set alone, and the sets pooled."""
 
 
 def working_languages(results: dict[str, dict[str, Any]], dev: bool = True,
