@@ -88,6 +88,7 @@ CEASEFIRE_ONLY_FRESH = frozenset({"pl", "nl", "ro", "bg", "sr", "hr", "el", "az"
 CEASEFIRE_ONLY_FRESH2 = frozenset({"pl", "nl", "ro", "bg", "el", "hr", "hi", "id", "ja", "ko", "zh", "vi"})
 CEASEFIRE_ONLY_FRESH3 = frozenset({"th", "km", "my", "ms", "am", "so", "bn", "ur", "ps", "hy", "ka", "sw", "sr", "bs"})
 CEASEFIRE_ONLY_FRESH4 = frozenset({"hy", "ur", "km", "sw", "ps", "sr", "bs", "ms"})
+CEASEFIRE_ONLY_FRESH14 = frozenset({"az", "ro", "bg", "bs", "hr", "pl", "hi", "hy", "zh"})
 DATASETS: tuple[Dataset, ...] = (
     Dataset("devset", DEVSET, True, languages=ORIGINAL_LANGUAGES),
     Dataset("holdout", DATA / "enrich_holdout.jsonl", False, languages=ORIGINAL_LANGUAGES),
@@ -141,6 +142,10 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("fresh12-dev", LANG / "fresh12_dev.jsonl", True, languages=FULL_LANGUAGES),  # README_fresh12.md
     Dataset("fresh10-cf-dev", LANG / "fresh10_dev.jsonl", True, "ceasefire"),
     Dataset("fresh13-cf-dev", LANG / "fresh13_dev.jsonl", True, "ceasefire"),  # README_fresh13.md
+    # fresh14_dev.jsonl (README_fresh14.md): Ukrainian states in every form (full taxonomy), and states plus hard
+    # negatives in the nine ceasefire-only languages weakest on held-out (ceasefire + state alone).
+    Dataset("fresh14-dev", LANG / "fresh14_dev.jsonl", True, languages=FULL_LANGUAGES),
+    Dataset("fresh14-cf-dev", LANG / "fresh14_dev.jsonl", True, "ceasefire", languages=CEASEFIRE_ONLY_FRESH14),
 )
 
 
