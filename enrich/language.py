@@ -76,6 +76,7 @@ _SERBIAN = re.compile("[ђћјљњџЂЋЈЉЊЏ]")
 _MACEDONIAN = re.compile("[ѓќѕЃЌЅ]")
 _PASHTO = re.compile("[ټډړښږګڼېۍځڅ]")
 _URDU = re.compile("[ٹڈڑںھےۓ]")
+_SCHWA = re.compile("[əƏ]")  # Azerbaijani's commonest vowel; Turkish has no such letter
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _TOKEN = re.compile(r"[^\W\d_]+")
@@ -152,6 +153,8 @@ def _letters(sample: str, guess: str) -> str:
         return guess
     if guess == "sh":
         return "hr"
+    if guess == "tr" and _SCHWA.search(sample):
+        return "az"  # a short Azerbaijani headline fastText reads as Turkish ("Qəzzada atəşkəs … uzadılıb")
     if guess in ("fa", "ar", "ur", "ps") and _ARABIC_SCRIPT.search(sample):
         pashto, urdu = len(_PASHTO.findall(sample)), len(_URDU.findall(sample))
         if pashto > urdu:

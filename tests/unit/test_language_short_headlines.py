@@ -1,4 +1,4 @@
-"""Short headlines in close languages (pt/es/it, nl/de, sr/uk/ru, ms/id, so, sw).
+"""Short headlines in close languages (pt/es/it, nl/de, sr/uk/ru, ms/id, so, sw, az/tr).
 
 Why: topic and state rules are per language; a short Portuguese or Italian headline read as Spanish
 gets no topic and no state. fastText (lid.176) is unsure on 6-12 word headlines of close languages,
@@ -41,6 +41,8 @@ FIXED = [
 ]
 
 CONTROLS = [
+    ("tr", "Gazze'de ateşkes bir ay uzatıldı"),
+    ("tr", "Sınırda ateşkes ihlal edildi"),
     ("es", "Cae la tregua entre Israel y Hezbolá"),
     ("es", "Hamás acepta la tregua propuesta por Egipto"),
     ("es", "El Gobierno niega un acuerdo con los rebeldes"),
@@ -60,6 +62,7 @@ CONTROLS = [
     ("hr", "Primirje na sjevernoj granici traje već treći dan"),
     ("fr", "Les rebelles rejettent la nouvelle offre de trêve"),
     ("ro", "Rebelii resping noua ofertă de încetare a focului"),
+    ("az", "Qəzzada atəşkəs bir ay uzadılıb"),  # tr 0.90 / az 0.10: the schwa is Azerbaijani only
 ]
 
 LONG = [
