@@ -149,8 +149,9 @@ class _LiteralIndex:
         self._phrases: dict[str, tuple[str, ...]] = {}  # a run -> the other literals whose longest run it is
         self._bare: tuple[str, ...] = ()  # literals without a word character: always searched for
         self._cache: dict[str, frozenset[str]] = {}
+        self._cues: dict[str, tuple[Cue, ...]] = {}  # literal -> the cues holding it (see document_literals)
 
-    def add(self, literals: frozenset[str] | None) -> int:
+    def add(self, literals: frozenset[str] | None, cue: Cue | None = None) -> int:
         """Register a cue's literals; returns the cue's serial number."""
         new = [lit for lit in literals or () if lit not in self.literals]
         if new:
@@ -174,8 +175,16 @@ class _LiteralIndex:
             self._by_head, self._phrases, self._words = by_head, phrases, words
             self._singles, self._bare, self._cache = frozenset(singles), tuple(bare), {}
             self.literals.update(new)
+        if cue is not None:
+            cues = self._cues
+            for lit in literals or ():
+                cues[lit] = (*cues.get(lit, ()), cue)  # a tuple swapped in whole: readers see the old or the new
         self.serial += 1
         return self.serial
+
+    def cues_of(self, literal: str) -> tuple[Cue, ...]:
+        """The registered cues that hold ``literal``."""
+        return self._cues.get(literal, ())
 
     def _hits(self, run: str) -> frozenset[str]:
         """The registered words (and longest runs) inside ``run``."""
@@ -216,7 +225,7 @@ _index = _LiteralIndex()
 class _Doc:
     """The open document of one thread (see :func:`document`)."""
 
-    __slots__ = ("text", "folded", "ascii", "present", "narrowed", "literals", "serial", "live")
+    __slots__ = ("text", "folded", "ascii", "present", "narrowed", "literals", "serial", "live", "complete")
 
     def __init__(self, text: str | None = None, folded: str = "") -> None:
         self.text = text
@@ -226,6 +235,7 @@ class _Doc:
         self.narrowed: dict[Cue, re.Pattern[str]] = {}
         self.literals: frozenset[str] | None = None  # every registered literal the document holds, once read
         self.serial = 0  # the index's serial when ``literals`` was read
+        self.complete = False  # ``present`` holds every cue up to ``serial`` with a literal here (document_literals)
         self.live: dict[int, tuple[Any, ...]] = {}  # live(): id of a rules' tuple -> its items that can match here
 
 
@@ -268,8 +278,21 @@ def document_literals() -> frozenset[str] | None:
     if doc.text is None:
         return None
     if doc.literals is None:
-        doc.serial = _index.serial  # read first: a cue registered meanwhile is not covered
-        doc.literals = _index.present(doc.folded)
+        serial = doc.serial = _index.serial  # read first: a cue registered meanwhile is not covered
+        literals = doc.literals = _index.present(doc.folded)
+        # every cue's present literals at once, from the few the document holds: a cue left out holds none,
+        # so its questions are answered "no" without intersecting its literals with the document's (an
+        # article about a ceasefire asks a hundred cues)
+        held: dict[Cue, list[str]] = {}
+        for lit in literals:
+            for cue in _index.cues_of(lit):
+                if cue._serial <= serial:
+                    held.setdefault(cue, []).append(lit)
+        present = doc.present
+        for cue, lits in held.items():
+            if cue not in present:
+                present[cue] = tuple(lits)
+        doc.complete = True
     return doc.literals
 
 
@@ -287,6 +310,7 @@ def document(text: str) -> Iterator[None]:
 
 
 _NEVER = re.compile(r"(?!)")
+_NOT_YET = 1 << 62  # a serial above every document's: the cue is being registered (see document_literals)
 MAX_NARROWED = 512
 """Narrowed regexes kept per cue (see :meth:`Cue.alternation`). A document's present literals select a few
 of a cue's alternatives and news repeats the same few, so the cache stays far below this; it is cleared when
@@ -311,7 +335,8 @@ class Cue:
         self._build: Callable[[Sequence[str]], str] | None = None
         self._by_literal: dict[str, tuple[int, ...]] | None = None
         self._narrowed: dict[tuple[int, ...], re.Pattern[str]] = {}
-        self._serial = _index.add(self.literals) if self.literals else 0
+        self._serial = _NOT_YET  # registered below: until then no document's fan-out covers this cue
+        self._serial = _index.add(self.literals, self) if self.literals else 0
 
     @classmethod
     def alternation(cls, alternatives: Sequence[str], build: Callable[[Sequence[str]], str], flags: int = 0,
@@ -378,6 +403,8 @@ class Cue:
         if doc.text is not None:
             present = doc.present.get(self)
             if present is None:
+                if doc.complete and self._serial <= doc.serial:
+                    return None  # none of its literals in the document (document_literals filled the others)
                 if doc.literals is None and len(doc.present) >= INDEX_AFTER:
                     document_literals()
                 if doc.literals is not None and self._serial <= doc.serial:
