@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import hashlib
 import json
 import os
 import random
@@ -128,6 +129,24 @@ def server_cpu(data_dir: str) -> Callable[[], float] | None:
     return used
 
 
+def assignment_digest(members: list[tuple[str, str]]) -> str:
+    """A short digest of how the articles are partitioned into stories (not of the story ids): two runs that
+    group alike print the same digest."""
+    groups: dict[str, list[str]] = {}
+    for aid, story in members:
+        groups.setdefault(story, []).append(aid)
+    parts = sorted(",".join(sorted(g)) for g in groups.values())
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def store_bytes(url: str) -> int | None:
+    """The SQLite store's size on disk (the database and its WAL), or None for another store."""
+    if not url.startswith("sqlite"):
+        return None
+    path = Path(url.split("///", 1)[1])
+    return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+
+
 async def run_store(url: str, events: list[EnrichedArticle], batch: int,
                     server: Callable[[], float] | None = None) -> dict[str, Any]:
     settings = Settings(database_url=url)
@@ -141,28 +160,36 @@ async def run_store(url: str, events: list[EnrichedArticle], batch: int,
     gc.collect()
     gc.freeze()
     marks: list[float] = []
+    cpu_marks: list[float] = []
     served_from = server() if server is not None else 0.0
-    cpu = time.process_time()
+    cpu0 = time.process_time()
     started = time.perf_counter()
     for k in range(0, len(records), batch):
         await store_batch(sessions, records[k:k + batch])
         marks.append(time.perf_counter())
+        cpu_marks.append(time.process_time())
     total = time.perf_counter() - started
-    cpu = time.process_time() - cpu
+    cpu = time.process_time() - cpu0
     served = server() - served_from if server is not None else None
     gc.unfreeze()
     async with sessions() as s:
         articles, stories, biggest = (await s.execute(text(
             "SELECT (SELECT count(*) FROM articles), count(*), max(article_count) FROM stories"))).one()
+        members = [(str(a), str(b)) for a, b in await s.execute(text("SELECT id, story_id FROM articles"))]
     await engine.dispose()
     q = max(1, len(marks) // 4)
     first = min(q * batch, len(events)) / (marks[q - 1] - started)
     # One batch (fewer articles than --batch) has no last quarter of its own: the whole run is both.
     last = q * batch / (marks[-1] - marks[-q - 1]) if len(marks) > q else len(events) / total
+    # The sink's CPU per article (ms) over the first and last quarter: the figure a shared machine does not move.
+    first_cpu = (cpu_marks[q - 1] - cpu0) / min(q * batch, len(events)) * 1000
+    last_cpu = ((cpu_marks[-1] - cpu_marks[-q - 1]) / (q * batch) if len(marks) > q else cpu / len(events)) * 1000
     return {"articles": int(articles), "stories": int(stories), "largest_story": int(biggest or 0),
             "articles_per_s": round(len(events) / total, 1), "first_quarter_per_s": round(first, 1),
             "last_quarter_per_s": round(last, 1), "sink_cpu_s": round(cpu, 2),
             "articles_per_sink_cpu_s": round(len(events) / cpu, 1), "loadavg_1m": round(os.getloadavg()[0], 2),
+            "sink_cpu_ms_first_quarter": round(first_cpu, 3), "sink_cpu_ms_last_quarter": round(last_cpu, 3),
+            "assignment_digest": assignment_digest(members), "store_bytes": store_bytes(url),
             **({} if served is None else {"server_cpu_s": round(served, 2),
                                           "articles_per_cpu_s": round(len(events) / (cpu + served), 1)})}
 
@@ -211,7 +238,10 @@ def main() -> None:
                           + (f", {res['articles_per_cpu_s']} of the sink's and PostgreSQL's"
                              if "articles_per_cpu_s" in res else "") + ", load "
                           f"{res['loadavg_1m']}); {res['articles']} articles in {res['stories']} stories, largest "
-                          f"{res['largest_story']}", flush=True)
+                          f"{res['largest_story']}; sink CPU {res['sink_cpu_ms_first_quarter']} ms/article first quarter, "
+                          f"{res['sink_cpu_ms_last_quarter']} last; partition {res['assignment_digest']}"
+                          + (f"; store {res['store_bytes'] / 2**20:.1f} MiB" if res["store_bytes"] else ""),
+                          flush=True)
             finally:
                 if db == "postgres":
                     subprocess.run([script, "stop", f"{tmp}/pg"], env=env, check=False, capture_output=True)
