@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from services.events import EnrichedArticle, EntityMention, Evidence, RawArticle, TopicTag
 from services.ids import article_id, content_hash
@@ -30,3 +31,13 @@ def enriched(article: RawArticle, *, topics: dict[str, float] | None = None, ent
         story_id=story_id or article.id,
         taxonomy_version="test",
     )
+
+
+def index_articles(rows: list[dict[str, Any]]) -> list[tuple[str, datetime, dict[str, Any], list[str]]]:
+    """Story-index rows as the old tests wrote them ({key, article_id, published_at}, one time per article)
+    -> what ``services.db.clusters.profile_statements`` records: each article once, with an empty profile
+    and its keys (the index refers to an article's profile row)."""
+    by_article: dict[str, tuple[datetime, list[str]]] = {}
+    for row in rows:
+        by_article.setdefault(row["article_id"], (row["published_at"], []))[1].append(row["key"])
+    return [(aid, when, {}, ks) for aid, (when, ks) in by_article.items()]

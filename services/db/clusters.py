@@ -3,7 +3,14 @@
 Why: the store sink decides which story an article joins (``api/sink``); it needs, per batch, the
 stored articles that share an index key with the batch's new ones inside the time window, their
 profiles and current stories. This module reads and writes exactly that, and merges stories when the
-sink says two are one event. Tables live in migration 0006 (the index re-keyed in 0009).
+sink says two are one event. Tables live in migration 0006 (the index re-keyed in 0009, made compact in 0016).
+
+The index (``profile_keys``) holds about 33 rows per article, so its row is kept small: the key as a signed
+64-bit hash of the key string (:func:`key_ids`, the same number as the key's advisory lock), the
+publication time as integer µs since the epoch, and the article as its ``article_profiles.ref`` number (a
+bucket read joins back to the article's id and time). Two keys whose hashes collide (about one chance in
+10^7 over a store's few million distinct keys) share one bucket: each reads the other's articles too
+(candidates the link rule scores and rejects), and the bucket's ``bucket_cap`` newest are then the pair's.
 """
 
 from __future__ import annotations
@@ -13,16 +20,17 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Container, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     BindParameter,
     Column,
     CompoundSelect,
     DateTime,
-    Integer,
+    FetchedValue,
     MetaData,
     Select,
     String,
@@ -53,12 +61,15 @@ article_profiles = Table(
     Column("article_id", String(64), primary_key=True),
     Column("published_at", DateTime(timezone=True), nullable=False),
     Column("profile", JSON, nullable=False),
+    # The article's number in the index, assigned by the store on insert (migration 0016: SQLite's INTEGER
+    # PRIMARY KEY, article_id its unique key there; a PostgreSQL identity column, unique).
+    Column("ref", BigInteger, server_default=FetchedValue(), nullable=False),
 )
-profile_keys = Table(  # ordered by (key, published_at, article_id): a bucket read is one range (migration 0009)
+profile_keys = Table(  # ordered by (key, published_us, ref): a bucket read is one range (migrations 0009, 0016)
     "profile_keys", _meta,
-    Column("key", String(200), primary_key=True),
-    Column("published_at", DateTime(timezone=True), primary_key=True),
-    Column("article_id", String(64), primary_key=True),
+    Column("key", BigInteger, primary_key=True),  # key_ids() of the key string
+    Column("published_us", BigInteger, primary_key=True),  # epoch_us() of the article's publication
+    Column("ref", BigInteger, primary_key=True),  # article_profiles.ref
 )
 story_aliases = Table(
     "story_aliases", _meta,
@@ -73,22 +84,43 @@ def utc(when: datetime) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-LOCK_IDS = 200_000  # index keys whose advisory-lock ids are kept computed (a busy story's keys recur every batch)
-_lock_ids: dict[str, int] = {}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
 
 
-def key_lock_ids(keys: Iterable[str]) -> list[int]:
-    """Advisory-lock ids (signed 64-bit) for index keys, sorted so two sinks never deadlock. Each key's id is
-    kept once computed (the same ids, a dict look-up instead of a hash: 16,500 keys a batch of 500)."""
-    known = _lock_ids
+def epoch_us(when: datetime) -> int:
+    """A publication time as the index stores it: µs since the epoch (exact: times compare as they did)."""
+    return (utc(when) - _EPOCH) // _US
+
+
+LOCK_IDS = 200_000  # index keys whose ids are kept computed (a busy story's keys recur every batch)
+_key_ids: dict[str, int] = {}
+
+
+def key_id(key: str) -> int:
+    """An index key's id: the first 8 bytes of its blake2b digest as a signed 64-bit integer (stable across
+    processes and versions: stored rows and migration 0016 use it)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def key_ids(keys: Iterable[str]) -> dict[str, int]:
+    """Each distinct key's :func:`key_id`, kept once computed (a dict look-up instead of a hash: 16,500
+    keys a batch of 500)."""
+    known = _key_ids
     if len(known) > LOCK_IDS:
         known.clear()
-    wanted = set(keys)
-    fresh = wanted.difference(known)
+    wanted = dict.fromkeys(keys)
+    fresh = [k for k in wanted if k not in known]
     if fresh:
         digest, as_int = hashlib.blake2b, int.from_bytes  # bound once: half the time of 16,500 look-ups each
         known.update({k: as_int(digest(k.encode(), digest_size=8).digest(), "big", signed=True) for k in fresh})
-    return sorted({known[k] for k in wanted})
+    return {k: known[k] for k in wanted}
+
+
+def key_lock_ids(keys: Iterable[str]) -> list[int]:
+    """Advisory-lock ids (signed 64-bit) for index keys, sorted so two sinks never deadlock: each key's
+    :func:`key_id`."""
+    return sorted(set(key_ids(keys).values()))
 
 
 async def lock_keys(session: AsyncSession, keys: Iterable[str]) -> None:
@@ -178,31 +210,28 @@ def _insert_statement(dialect: Any, table: Table, rows: Sequence[Mapping[str, An
     return stmt, params
 
 
-# The newest ``cap`` articles under each key in [lo, hi], every key in one statement: one range scan of the
-# index per key, so a key every report shares ("Russia") costs what any other does. Rows come newest first,
-# ties by article id (highest first). SQLite has no LATERAL: it reads, per key, from the ``cap``-th newest
-# time down (more than ``cap`` rows only when articles tie at that time; :func:`key_rows` keeps ``cap``).
+# The newest ``cap`` articles under each key id in [lo, hi] µs, every key in one statement: one range scan of
+# the index per key, so a key every report shares ("Russia") costs what any other does. Rows come newest
+# first, ties by article id (highest first), each with the article's id and time from ``article_profiles``
+# (one probe by ``ref`` a row). Both stores read, per key, from the ``cap``-th newest time down: more than
+# ``cap`` rows only when articles tie at that time, and which of them are kept goes by the article id, which
+# the index does not hold (PostgreSQL's LIMIT keeps ``cap``; on SQLite :func:`key_rows` does).
 _BUCKETS_SQLITE = text("""
-    SELECT k.value AS key, p.article_id, p.published_at FROM json_each(:keys) AS k
+    SELECT k.value AS key, a.article_id, a.published_at FROM json_each(:keys) AS k
     JOIN profile_keys AS p ON p.key = k.value
-    WHERE p.published_at <= :hi AND p.published_at >= coalesce(
-        (SELECT q.published_at FROM profile_keys AS q WHERE q.key = k.value AND q.published_at >= :lo
-         AND q.published_at <= :hi ORDER BY q.published_at DESC LIMIT 1 OFFSET :last), :lo)
-    ORDER BY p.published_at DESC, p.article_id DESC""")
+    JOIN article_profiles AS a ON a.ref = p.ref
+    WHERE p.published_us <= :hi AND p.published_us >= coalesce(
+        (SELECT q.published_us FROM profile_keys AS q WHERE q.key = k.value AND q.published_us >= :lo
+         AND q.published_us <= :hi ORDER BY q.published_us DESC LIMIT 1 OFFSET :last), :lo)
+    ORDER BY p.published_us DESC, a.article_id DESC""")
 _BUCKETS_POSTGRES = text("""
-    SELECT k.key, p.article_id, p.published_at FROM unnest(CAST(:keys AS varchar[])) AS k(key)
-    CROSS JOIN LATERAL (SELECT q.article_id, q.published_at FROM profile_keys AS q WHERE q.key = k.key
-                        AND q.published_at >= :lo AND q.published_at <= :hi
-                        ORDER BY q.published_at DESC, q.article_id DESC LIMIT :cap) AS p""")
-
-
-def _bucket_statement(dialect: str) -> TextClause:
-    when = profile_keys.c.published_at.type
-    if dialect == "sqlite":
-        return _BUCKETS_SQLITE.bindparams(bindparam("lo", type_=when), bindparam("hi", type_=when),
-                                          bindparam("last", type_=Integer))
-    return _BUCKETS_POSTGRES.bindparams(bindparam("lo", type_=when), bindparam("hi", type_=when),
-                                        bindparam("cap", type_=Integer))
+    SELECT k.key, p.article_id, p.published_at FROM unnest(CAST(:keys AS bigint[])) AS k(key)
+    CROSS JOIN LATERAL (
+        SELECT a.article_id, a.published_at FROM profile_keys AS q JOIN article_profiles AS a ON a.ref = q.ref
+        WHERE q.key = k.key AND q.published_us <= :hi AND q.published_us >= coalesce(
+            (SELECT c.published_us FROM profile_keys AS c WHERE c.key = k.key AND c.published_us >= :lo
+             AND c.published_us <= :hi ORDER BY c.published_us DESC LIMIT 1 OFFSET :last), :lo)
+        ORDER BY q.published_us DESC, a.article_id DESC LIMIT :cap) AS p""")
 
 
 def stored_time(raw: str | datetime) -> datetime:
@@ -223,24 +252,29 @@ async def key_rows(session: AsyncSession, *, keys: Sequence[str], lo: datetime, 
                    cap: int) -> Sequence[tuple[str, str, Any]]:
     """:func:`key_hits` with each time as the driver hands it over (:func:`stored_time` converts it): a
     caller that converts each article once, not each row, saves most of the read's Python time."""
-    keys = list(dict.fromkeys(keys))
-    if not keys:
+    ids = key_ids(keys)
+    if not ids:
         return []
-    dialect = session.get_bind().dialect.name
-    if dialect != "sqlite":
-        params = {"keys": keys, "lo": lo, "hi": hi, "cap": cap}
-        return (await session.execute(_bucket_statement(dialect), params)).tuples().all()
-    params = {"keys": json.dumps(keys), "lo": lo, "hi": hi, "last": cap - 1}
-    rows = (await session.execute(_bucket_statement(dialect), params)).tuples().all()
-    if max(Counter(k for k, _, _ in rows).values(), default=0) <= cap:
-        return rows
-    taken: Counter[str] = Counter()  # articles tied at a key's cap-th time: keep the first ``cap``
-    kept = []
-    for row in rows:
-        taken[row[0]] += 1
-        if taken[row[0]] <= cap:
-            kept.append(row)
-    return kept
+    named: dict[int, list[str]] = {}
+    for key, kid in ids.items():
+        named.setdefault(kid, []).append(key)
+    params = {"lo": epoch_us(lo), "hi": epoch_us(hi), "last": max(cap - 1, 0)}
+    if session.get_bind().dialect.name == "postgresql":
+        rows = (await session.execute(_BUCKETS_POSTGRES, {"keys": list(named), "cap": cap, **params})).all()
+    else:
+        rows = (await session.execute(_BUCKETS_SQLITE, {"keys": json.dumps(list(named)), **params})).all()
+        if max(Counter(k for k, _, _ in rows).values(), default=0) > cap:
+            taken: Counter[int] = Counter()  # articles tied at a key's cap-th time: keep the first ``cap``
+            kept = []
+            for row in rows:
+                taken[row[0]] += 1
+                if taken[row[0]] <= cap:
+                    kept.append(row)
+            rows = kept
+    if len(named) == len(ids):  # no two keys of the read share an id (all but always)
+        name = {kid: ks[0] for kid, ks in named.items()}
+        return [(name[kid], aid, when) for kid, aid, when in rows]
+    return [(key, aid, when) for kid, aid, when in rows for key in named[kid]]
 
 
 async def key_hits(session: AsyncSession, *, keys: Sequence[str], lo: datetime, hi: datetime,
@@ -288,18 +322,21 @@ def _profile_statement() -> Select[Any]:
             .where(article_profiles.c.article_id.in_(bindparam("ids", expanding=True))))
 
 
-# A batch's index rows (a thousand: every key of 32 articles) in one statement with one parameter, in the
-# order given (SQLite numbers the rows in that order; ties of a bucket read go by it). Per-row parameters cost
-# more than the insert itself: SQLAlchemy binds each row in Python, PostgreSQL parses-binds-executes each
-# (15 ms a batch, against 2), SQLite formatted each row's time again.
-# PostgreSQL gets each article's id and time once, and per key the article's place among them (binding a time
-# and an id per key row was most of the statement's cost in the sink: 16,500 of each for 500 new articles).
-_KEYS_POSTGRES = text("INSERT INTO profile_keys (key, article_id, published_at) SELECT k.key, a.id, a.t FROM unnest("
-                      "CAST(:keys AS varchar[]), CAST(:at AS integer[])) WITH ORDINALITY AS k(key, i, n) "
-                      "JOIN unnest(CAST(:ids AS varchar[]), CAST(:times AS timestamptz[])) WITH ORDINALITY "
-                      "AS a(id, t, i) ON a.i = k.i ORDER BY k.n")
-_KEYS_SQLITE = text("INSERT INTO profile_keys (key, article_id, published_at) "
-                    "SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(:rows)")
+# A batch's index rows (16,500 for 500 new articles) in one statement: each article's id and time once, and
+# per key row its id and the article's place among them; the article's ``ref`` comes from its profile row,
+# written by the statement before (one probe per article, not per row). Per-row parameters cost more than
+# the insert itself: SQLAlchemy binds each row in Python, PostgreSQL parses-binds-executes each (15 ms a
+# batch, against 2). Rows go in key order, the index's first column.
+_KEYS_POSTGRES = text("INSERT INTO profile_keys (key, published_us, ref) SELECT k.key, a.us, p.ref FROM unnest("
+                      "CAST(:keys AS bigint[]), CAST(:at AS integer[])) WITH ORDINALITY AS k(key, i, n) "
+                      "JOIN unnest(CAST(:ids AS varchar[]), CAST(:us AS bigint[])) WITH ORDINALITY "
+                      "AS a(id, us, i) ON a.i = k.i JOIN article_profiles AS p ON p.article_id = a.id ORDER BY k.n")
+# SQLite: the articles first, into a table it indexes by place, then the key rows in their order (a plain
+# join made the articles the outer loop: every key row scanned per article).
+_KEYS_SQLITE = text("WITH a(i, us, ref) AS MATERIALIZED (SELECT j.key, j.value ->> 1, p.ref FROM json_each(:articles) "
+                    "AS j JOIN article_profiles AS p ON p.article_id = j.value ->> 0) "
+                    "INSERT INTO profile_keys (key, published_us, ref) "
+                    "SELECT k.value ->> 0, a.us, a.ref FROM json_each(:keys) AS k CROSS JOIN a ON a.i = k.value ->> 1")
 
 
 async def write_profiles(session: AsyncSession, statements: Sequence[tuple[Any, Any]]) -> None:
@@ -317,29 +354,24 @@ def profile_statements(dialect: Any, rows: Sequence[tuple[str, datetime, Mapping
         return []
     out = [_insert_statement(dialect, article_profiles, [
         {"article_id": aid, "published_at": when, "profile": prof} for aid, when, prof, _ in rows])]
-    # By key, the index's first column (an insert in key order walks the index, not jumps about it; the rows
-    # end up in the index's order whichever order they come in); each row's article by its place.
-    flat: list[str] = []
+    # By key id, the index's first column (an insert in key order walks the index, not jumps about it); an
+    # article's keys that share an id are one row (a collision: see the module's docstring).
+    flat: list[int] = []
     owner: list[int] = []
     for n, (_, _, _, ks) in enumerate(rows):
-        mine = dict.fromkeys(k[:MAX_KEY] for k in ks)
+        mine = set(key_ids(k[:MAX_KEY] for k in ks).values())
         flat += mine
         owner += [n] * len(mine)
     if not flat:
         return out
-    order = sorted(range(len(flat)), key=flat.__getitem__)  # one string compare a step, not a tuple's
+    order = sorted(range(len(flat)), key=flat.__getitem__)
+    times = [epoch_us(when) for _, when, _, _ in rows]
     if dialect.name == "postgresql":
         out.append((_KEYS_POSTGRES, {"keys": [flat[i] for i in order], "at": [owner[i] + 1 for i in order],
-                                     "ids": [aid for aid, _, _, _ in rows], "times": [when for _, when, _, _ in rows]}))
+                                     "ids": [aid for aid, _, _, _ in rows], "us": times}))
         return out
-    keyed = [(flat[i], rows[owner[i]][0], rows[owner[i]][1]) for i in order]
-    if dialect.name == "sqlite":
-        when_type = profile_keys.c.published_at.type
-        stored = when_type.dialect_impl(dialect).bind_processor(dialect) or str
-        as_stored = {when: stored(when) for _, when, _, _ in rows}  # what the column's type writes
-        out.append((_KEYS_SQLITE, {"rows": json.dumps([(k, a, as_stored[w]) for k, a, w in keyed])}))
-    else:
-        out.append((insert(profile_keys), [{"key": k, "article_id": a, "published_at": w} for k, a, w in keyed]))
+    out.append((_KEYS_SQLITE, {"keys": json.dumps([(flat[i], owner[i]) for i in order]),
+                               "articles": json.dumps([(aid, us) for (aid, _, _, _), us in zip(rows, times, strict=True)])}))
     return out
 
 

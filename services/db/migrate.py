@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0015"  # the newest revision under migrations/versions (tests/unit/test_migrate_head.py checks it)
+HEAD = "0016"  # the newest revision under migrations/versions (tests/unit/test_migrate_head.py checks it)
 
 
 def alembic_config(url: str) -> Config:

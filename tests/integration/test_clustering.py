@@ -189,10 +189,9 @@ async def test_candidates_most_shared_keys_first_and_hot_buckets_capped(sessions
     ``bucket_cap`` articles, and the article sharing the most keys ranks first even though it is the oldest."""
     from collections import Counter
 
-    from sqlalchemy import insert
-
     from api.sink.grouping import rank
-    from services.db.clusters import key_hits, profile_keys
+    from services.db.clusters import key_hits, profile_statements, write_profiles
+    from tests.factories import index_articles
 
     hot = "e:Q159"
     mine = [hot] + [f"w:en:term{b}" for b in range(1, 6)]
@@ -200,7 +199,7 @@ async def test_candidates_most_shared_keys_first_and_hot_buckets_capped(sessions
     rows += [{"key": k, "article_id": "twin", "published_at": T0 - timedelta(hours=1)} for k in mine[1:]]
     rows += [{"key": mine[1], "article_id": "far", "published_at": T0 - timedelta(days=9)}]
     async with sessions() as s, s.begin():
-        await s.execute(insert(profile_keys), rows)
+        await write_profiles(s, profile_statements(s.get_bind().dialect, index_articles(rows)))
     me_at = T0 + timedelta(hours=5)
     async with sessions() as s:
         hits = await key_hits(s, keys=mine, lo=me_at - timedelta(hours=72), hi=me_at + timedelta(hours=72), cap=25)

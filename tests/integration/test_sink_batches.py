@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 from aiokafka.structs import ConsumerRecord
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 
 from api.sink import assign, service
 from api.sink.grouping import Grouping
 from api.sink.linking import LinkRules, keys, profile_of
 from api.sink.service import store_batch
-from services.db.clusters import key_hits, key_rows, profile_keys
+from services.db.clusters import key_hits, key_rows, profile_statements, write_profiles
 from services.db.engine import make_engine, make_sessions
 from services.db.migrate import alembic_config, upgrade_async
 from services.db.models import Article, Story
@@ -29,6 +29,7 @@ from services.events import EnrichedArticle
 from services.settings import Settings
 from tests.bench.sink import workload
 from tests.conftest import _create_pg_database
+from tests.factories import index_articles
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 VIEW = (Story.article_count, Story.headline, Story.sources, Story.topics, Story.entities, Story.state, Story.lang,
@@ -105,7 +106,7 @@ async def test_a_bucket_read_keeps_the_cap_when_articles_tie_at_the_cut(store_ur
     engine = make_engine(Settings(), url=store_url)
     try:
         async with make_sessions(engine)() as s, s.begin():
-            await s.execute(insert(profile_keys), rows)
+            await write_profiles(s, profile_statements(s.get_bind().dialect, index_articles(rows)))
         async with make_sessions(engine)() as s:
             hits = await key_hits(s, keys=["e:tie", "e:few", "e:none"], lo=T0 - timedelta(days=3),
                                   hi=T0 + timedelta(days=3), cap=25)
@@ -155,14 +156,66 @@ async def test_migration_0009_keeps_the_index_rows_both_ways(store_url: str, tmp
             await conn.execute(text("INSERT INTO profile_keys (key, article_id, published_at) VALUES "
                                     "('e:Q1', 'a1', :w), ('e:Q1', 'a2', :w), ('w:en:truce', 'a1', :w)"), {"w": when})
         await asyncio.to_thread(command.upgrade, cfg, "0009")
-        async with make_sessions(engine)() as s:
-            hits = await key_hits(s, keys=["e:Q1", "w:en:truce"], lo=T0 - timedelta(hours=1),
-                                  hi=T0 + timedelta(hours=1), cap=25)
-        assert sorted((k, a) for k, a, _ in hits) == [("e:Q1", "a1"), ("e:Q1", "a2"), ("w:en:truce", "a1")]
+        async with engine.connect() as conn:  # the schema of 0009 (the code reads 0016's: see below)
+            hits = (await conn.execute(text("SELECT key, article_id FROM profile_keys WHERE key IN ('e:Q1', "
+                                            "'w:en:truce') AND published_at = :w"), {"w": when})).all()
+        assert sorted((k, a) for k, a in hits) == [("e:Q1", "a1"), ("e:Q1", "a2"), ("w:en:truce", "a1")]
         await asyncio.to_thread(command.downgrade, cfg, "0008")
         async with engine.connect() as conn:
             n = (await conn.execute(text("SELECT count(*) FROM profile_keys"))).scalar_one()
         assert n == 3
+    finally:
+        await engine.dispose()
+
+
+async def test_migration_0016_keeps_every_bucket_read(store_url: str, tmp_path: Path) -> None:
+    """A store of 0015 with index rows, migrated to 0016, reads the same candidates (same articles, order
+    and times, ties at the cap cut by article id, the window's edges), and its new articles join the index
+    after the old ones; the downgrade keeps the profiles (the index rows cannot come back: ids are hashes)."""
+    from alembic import command
+
+    url = await _sibling(store_url, tmp_path, "compact")
+    cfg = alembic_config(url)
+    await asyncio.to_thread(command.upgrade, cfg, "0015")
+    sqlite = url.startswith("sqlite")
+    stored = {f"a{i:02d}": T0 + timedelta(minutes=i % 5, microseconds=7 * i) for i in range(20)}
+    stored |= {f"tie{i}": T0 + timedelta(hours=1) for i in range(4)} | {"edge": T0 - timedelta(hours=2)}
+    index = [(f"e:Q{i % 3}", aid) for i, aid in enumerate(stored)] + [("w:en:truce", aid) for aid in stored]
+    index += [("e:tie", f"tie{i}") for i in range(4)] + [("x" * 230, "a01")]  # a key longer than MAX_KEY
+
+    def at(aid: str) -> object:  # as SQLAlchemy's DateTime stores it (SQLite: naive UTC with µs)
+        return stored[aid].strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else stored[aid]
+
+    engine = make_engine(Settings(), url=url)
+    lo, hi, cap = T0 - timedelta(hours=2), T0 + timedelta(hours=1), 3
+    keys = ["e:Q0", "e:Q1", "e:Q2", "w:en:truce", "e:tie", "e:none"]
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO article_profiles (article_id, published_at, profile) "
+                                    "VALUES (:a, :w, '{}')"), [{"a": a, "w": at(a)} for a in stored])
+            await conn.execute(text("INSERT INTO profile_keys (key, article_id, published_at) VALUES (:k, :a, :w)"),
+                               [{"k": k[:200], "a": a, "w": at(a)} for k, a in index])
+        await asyncio.to_thread(command.upgrade, cfg, "0016")
+        async with make_sessions(engine)() as s:
+            hits = await key_hits(s, keys=keys, lo=lo, hi=hi, cap=cap)
+        for key in keys:  # what 0015's bucket read returned: newest first, ties by id (highest first), ``cap``
+            inside = [a for k, a in index if k == key and lo <= stored[a] <= hi]
+            want = sorted(inside, key=lambda a: (stored[a], a), reverse=True)[:cap]
+            assert [(a, w) for k, a, w in hits if k == key] == [(a, stored[a]) for a in want], key
+        assert {k for k, _, _ in hits} == {"e:Q0", "e:Q1", "e:Q2", "w:en:truce", "e:tie"}
+
+        later = T0 + timedelta(hours=1, seconds=1)
+        async with make_sessions(engine)() as s, s.begin():
+            await write_profiles(s, profile_statements(s.get_bind().dialect, [("new", later, {}, ["e:tie"])]))
+        async with make_sessions(engine)() as s:
+            hits = await key_hits(s, keys=["e:tie"], lo=lo, hi=later, cap=cap)
+        assert [a for _, a, _ in hits] == ["new", "tie3", "tie2"]
+
+        await asyncio.to_thread(command.downgrade, cfg, "0015")
+        async with engine.connect() as conn:
+            profiles, rows = (await conn.execute(text(
+                "SELECT (SELECT count(*) FROM article_profiles), (SELECT count(*) FROM profile_keys)"))).one()
+        assert (profiles, rows) == (len(stored) + 1, 0)
     finally:
         await engine.dispose()
 

@@ -166,9 +166,10 @@ async def test_lock_keys_holds_a_lock_per_key(store_url: str) -> None:
             await lock_keys(s, every)
             assert key_lock_ids(every) == key_lock_ids(every)  # the kept ids are the computed ones
             assert key_lock_ids(["e:Q71"]) == [int.from_bytes(hashlib.blake2b(b"e:Q71", digest_size=8).digest(), "big", signed=True)]
-            clusters._lock_ids.clear()
+            clusters._key_ids.clear()
             ids = key_lock_ids(every)
             assert ids == sorted(set(ids)) and len(ids) == len(set(every))
+            assert ids == sorted({clusters.key_id(k) for k in every})  # the index's key ids (migration 0016)
             if store_url.startswith("postgresql"):
                 held = await s.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                                            "AND pid = pg_backend_pid() AND granted"))
@@ -188,7 +189,7 @@ async def test_the_profile_write_is_done_when_grouping_returns(store_url: str, m
             grouped = await assign.group_batch(s, events, assign.GroupingRules())
             assert len(grouped.story_of) == 40
             assert await s.scalar(select(func.count()).select_from(clusters.article_profiles)) == 40
-            assert await s.scalar(select(func.count(func.distinct(clusters.profile_keys.c.article_id)))) == 40
+            assert await s.scalar(select(func.count(func.distinct(clusters.profile_keys.c.ref)))) == 40
 
         async def broken(*_a: object, **_k: object) -> None:
             await asyncio.sleep(0)
