@@ -24,5 +24,7 @@ def test_sink_bench_short_form(tmp_path: Path) -> None:
     assert (syndicated["stories"], syndicated["largest_story"]) == (1, 160)
     assert (distinct["stories"], distinct["largest_story"]) == (160, 1)
     assert syndicated["articles_per_s"] > 0 and distinct["last_quarter_per_s"] > 0
+    assert syndicated["sink_cpu_ms_first_quarter"] > 0 and distinct["sink_cpu_ms_last_quarter"] > 0
+    assert syndicated["store_bytes"] > 0 and syndicated["assignment_digest"] != distinct["assignment_digest"]
     enriched = res["sqlite_enriched"]  # the real enricher's events: mostly one story each, all stored once
     assert enriched["articles"] == 160 and enriched["stories"] >= 150 and enriched["articles_per_s"] > 0
