@@ -227,11 +227,12 @@ _BUCKETS_SQLITE = text("""
 _BUCKETS_POSTGRES = text("""
     SELECT k.key, p.article_id, p.published_at FROM unnest(CAST(:keys AS bigint[])) AS k(key)
     CROSS JOIN LATERAL (
-        SELECT a.article_id, a.published_at FROM profile_keys AS q JOIN article_profiles AS a ON a.ref = q.ref
-        WHERE q.key = k.key AND q.published_us <= :hi AND q.published_us >= coalesce(
-            (SELECT c.published_us FROM profile_keys AS c WHERE c.key = k.key AND c.published_us >= :lo
-             AND c.published_us <= :hi ORDER BY c.published_us DESC LIMIT 1 OFFSET :last), :lo)
-        ORDER BY q.published_us DESC, a.article_id DESC LIMIT :cap) AS p""")
+        SELECT a.article_id, a.published_at FROM (
+            SELECT q.ref, q.published_us FROM profile_keys AS q
+            WHERE q.key = k.key AND q.published_us >= :lo AND q.published_us <= :hi
+            ORDER BY q.published_us DESC FETCH FIRST (:cap) ROWS WITH TIES) AS t
+        CROSS JOIN LATERAL (SELECT article_id, published_at FROM article_profiles WHERE ref = t.ref LIMIT 1) AS a
+        ORDER BY t.published_us DESC, a.article_id DESC LIMIT :cap) AS p""")
 
 
 def stored_time(raw: str | datetime) -> datetime:
@@ -327,10 +328,13 @@ def _profile_statement() -> Select[Any]:
 # written by the statement before (one probe per article, not per row). Per-row parameters cost more than
 # the insert itself: SQLAlchemy binds each row in Python, PostgreSQL parses-binds-executes each (15 ms a
 # batch, against 2). Rows go in key order, the index's first column.
-_KEYS_POSTGRES = text("INSERT INTO profile_keys (key, published_us, ref) SELECT k.key, a.us, p.ref FROM unnest("
+# PostgreSQL: the ref by one index probe per article (LIMIT 1; a plain join hashed the whole table, a scan
+# that grows with the store).
+_KEYS_POSTGRES = text("INSERT INTO profile_keys (key, published_us, ref) SELECT k.key, a.us, a.ref FROM unnest("
                       "CAST(:keys AS bigint[]), CAST(:at AS integer[])) WITH ORDINALITY AS k(key, i, n) "
-                      "JOIN unnest(CAST(:ids AS varchar[]), CAST(:us AS bigint[])) WITH ORDINALITY "
-                      "AS a(id, us, i) ON a.i = k.i JOIN article_profiles AS p ON p.article_id = a.id ORDER BY k.n")
+                      "JOIN (SELECT u.i, u.us, p.ref FROM unnest(CAST(:ids AS varchar[]), CAST(:us AS bigint[])) "
+                      "WITH ORDINALITY AS u(id, us, i) CROSS JOIN LATERAL (SELECT ref FROM article_profiles "
+                      "WHERE article_id = u.id LIMIT 1) AS p) AS a ON a.i = k.i ORDER BY k.n")
 # SQLite: the articles first, into a table it indexes by place, then the key rows in their order (a plain
 # join made the articles the outer loop: every key row scanned per article).
 _KEYS_SQLITE = text("WITH a(i, us, ref) AS MATERIALIZED (SELECT j.key, j.value ->> 1, p.ref FROM json_each(:articles) "
