@@ -146,6 +146,9 @@ DATASETS: tuple[Dataset, ...] = (
     # negatives in the nine ceasefire-only languages weakest on held-out (ceasefire + state alone).
     Dataset("fresh14-dev", LANG / "fresh14_dev.jsonl", True, languages=FULL_LANGUAGES),
     Dataset("fresh14-cf-dev", LANG / "fresh14_dev.jsonl", True, "ceasefire", languages=CEASEFIRE_ONLY_FRESH14),
+    # fresh15_dev.jsonl (README_fresh15.md): lifecycle states in the 12 full-taxonomy languages, worded by outcome,
+    # idiom, nominalisation and reported speech rather than the dev sets' verbs.
+    Dataset("fresh15-dev", LANG / "fresh15_dev.jsonl", True, languages=FULL_LANGUAGES),
 )
 
 
