@@ -62,6 +62,11 @@ STATES = [
     ("tr", "Arabulucular Hamas'a ateşkesi kabul etmesi için baskı yapıyor", "", "proposed"),
     ("tr", "Ermenistan ve Azerbaycan çatışmalara son verme kararı aldı", "", "agreed"),
     ("ar", "الهدنة في غزة تستمر أسبوعاً إضافياً", "", "extended"),
+    ("en", "Kashmir truce over after five days", "", "collapsed"),
+    ("en", "Guns still silent on the Thai-Cambodian border", "", "in_force"),
+    ("uk", "Ізраїль розглядає катарський план перемир'я", "", "proposed"),
+    ("pt", "Israel analisa plano catari de cessar-fogo", "", "proposed"),
+    ("en", "Yemen's warring sides roll the truce over for another month", "", "extended"),  # not "truce over"
 ]
 
 
