@@ -35,12 +35,13 @@ import math
 import operator
 import re
 import struct
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from api.sink.name_fold import MIN_NAME_KEY, fold
+from api.sink.name_words import gazetteer_words
 from services.vocabulary import GENERIC_EVENT_KINDS
 
 # States that report the end of a ceasefire, and those that report it standing: two different events.
@@ -50,19 +51,11 @@ KEY_TERMS = 8  # salient words per article used as index keys (the rest still co
 KEY_ENTITIES = 30  # heaviest entities per article used as index keys: bounds the lookup of a hostile text
 
 
-# Spelling keys of names across languages (``name_keys``). Cyrillic is romanised letter by letter (Russian
-# and Ukrainian letters), so "Горбачёв" meets "Gorbachev"; the other scripts are left alone.
-_CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
-                     ("a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r",
-                      "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya", "i", "i",
-                      "e", "g"), strict=True))
 # Spellings of one sound that transliteration conventions write differently ("Gorbatschow", "Gorbatchev",
 # "Gorbachov"), longest first; then every vowel after the first letter is dropped and doubled letters merge.
 _SOUNDS = (("shch", "s"), ("tsch", "c"), ("tch", "c"), ("sch", "s"), ("ch", "c"), ("sh", "s"), ("zh", "j"),
            ("kh", "h"), ("ph", "f"), ("th", "t"), ("w", "v"), ("k", "c"), ("q", "c"), ("x", "cs"))
 _VOWELS = frozenset("aeiouy")
-# A folded spelling or a consonant skeleton this short matches too many other words to name anything.
-MIN_NAME_KEY = 4
 # Words compared across languages by their skeleton (:func:`cognates`) from this many letters: shorter ones
 # ("para", "sobre") are the function words of neighbouring languages more often than shared vocabulary.
 MIN_COGNATE = 5
@@ -294,14 +287,6 @@ def words_may_link(p: Profile, rules: LinkRules) -> bool:
     return z_floor is None or same_language_caps(rules)[p.presence] >= z_floor
 
 
-def _fold(word: str) -> str:
-    """Lower case, no accents, Cyrillic romanised: "Mikhaïl" -> "mikhail", "Горбачёв" -> "gorbachev"."""
-    w = word.lower()
-    if any("\u0400" <= c <= "\u04ff" for c in w):
-        w = "".join(_CYRILLIC.get(c, c) for c in w)
-    return "".join(c for c in unicodedata.normalize("NFKD", w) if not unicodedata.combining(c))
-
-
 def _skeleton(folded: str) -> str:
     """The consonants of a folded word after its first letter, one spelling per sound, no doubles:
     "gorbatschow", "gorbatchev", "gorbachov" -> "grbcv"; "barcelona", "barcelone" -> "brcln"."""
@@ -317,7 +302,7 @@ def name_keys(word: str, as_is: bool = True) -> frozenset[str]:
     each only when at least ``MIN_NAME_KEY`` long (cached, as :func:`_cognate`), and (``as_is``) the word itself, as two equal names
     always matched ("PSG"); only for letters, a number is no name. The words of an unlinked ``ww:`` entity
     are keyed without ``as_is`` and only from ``MIN_NAME_KEY`` letters: "us" of "ww:us-congress" is no name."""
-    f = _fold(word)
+    f = fold(word)
     if not f.isalpha():
         return frozenset()
     sk = _skeleton(f)
@@ -363,7 +348,7 @@ def cognates(terms: Mapping[str, float]) -> dict[str, float]:
 def _cognate(word: str) -> str:
     """The skeleton :func:`cognates` keys ``word`` by, or "" (cached: news vocabulary repeats, and every
     stored profile parsed derives it again)."""
-    f = _fold(word)
+    f = fold(word)
     if len(f) < MIN_COGNATE or not f.isalpha():
         return ""
     k = _skeleton(f)
@@ -750,8 +735,6 @@ def profile_of(event: Any, rules: LinkRules, words: Mapping[str, Sequence[str]] 
     """The profile of an ``EnrichedArticle`` (everything it needs was computed by enrich). ``words``: entity
     id -> the distinctive words of its name (:mod:`api.sink.name_words`; None: the packaged gazetteer's)."""
     if words is None:
-        from api.sink.name_words import gazetteer_words  # imported here: it imports this module
-
         words = gazetteer_words()
     when = event.article.published_at
     return Profile(

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
-from api.sink.linking import MIN_NAME_KEY, _fold
+from api.sink.name_fold import MIN_NAME_KEY, fold
 
 _WORD = re.compile(r"[^\W\d_]+")
 # How many gazetteer entries may share a word for it to name one: a property of the definition (one entry).
@@ -52,7 +52,7 @@ def distinctive_words(entries: Iterable[Mapping[str, Any]]) -> dict[str, tuple[s
     for e in entries:
         words: set[str] = set()
         for form in _forms(e):
-            toks = [_fold(t) for t in _WORD.findall(form)]
+            toks = [fold(t) for t in _WORD.findall(form)]
             words.update(toks)
             if e.get("type") == "PERSON" and len(toks) >= 2:
                 given.add(toks[0])
@@ -62,7 +62,7 @@ def distinctive_words(entries: Iterable[Mapping[str, Any]]) -> dict[str, tuple[s
     out: dict[str, tuple[str, ...]] = {}
     for e in entries:
         mine = alone.get(e["id"], set())
-        kept = [w for w in dict.fromkeys(_fold(t) for t in _WORD.findall(e.get("name") or ""))
+        kept = [w for w in dict.fromkeys(fold(t) for t in _WORD.findall(e.get("name") or ""))
                 if len(w) >= MIN_NAME_KEY and shared[w] <= MAX_ENTRIES_PER_WORD and (w not in given or w in mine)]
         if kept:
             out[e["id"]] = tuple(kept)
