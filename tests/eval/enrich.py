@@ -89,6 +89,7 @@ CEASEFIRE_ONLY_FRESH2 = frozenset({"pl", "nl", "ro", "bg", "el", "hr", "hi", "id
 CEASEFIRE_ONLY_FRESH3 = frozenset({"th", "km", "my", "ms", "am", "so", "bn", "ur", "ps", "hy", "ka", "sw", "sr", "bs"})
 CEASEFIRE_ONLY_FRESH4 = frozenset({"hy", "ur", "km", "sw", "ps", "sr", "bs", "ms"})
 CEASEFIRE_ONLY_FRESH14 = frozenset({"az", "ro", "bg", "bs", "hr", "pl", "hi", "hy", "zh"})
+CEASEFIRE_ONLY_FRESH16 = frozenset("pl nl ro bg sr hr bs el hy az ka zh ja ko hi ur bn my th km id ms vi am so sw ps".split())
 DATASETS: tuple[Dataset, ...] = (
     Dataset("devset", DEVSET, True, languages=ORIGINAL_LANGUAGES),
     Dataset("holdout", DATA / "enrich_holdout.jsonl", False, languages=ORIGINAL_LANGUAGES),
@@ -149,6 +150,9 @@ DATASETS: tuple[Dataset, ...] = (
     # fresh15_dev.jsonl (README_fresh15.md): lifecycle states in the 12 full-taxonomy languages, worded by outcome,
     # idiom, nominalisation and reported speech rather than the dev sets' verbs.
     Dataset("fresh15-dev", LANG / "fresh15_dev.jsonl", True, languages=FULL_LANGUAGES),
+    # fresh16_dev.jsonl (README_fresh16.md): historical truces / anniversaries and policing programmes as hard
+    # negatives, and present-day truces that mention a past one, in the 27 ceasefire-only languages.
+    Dataset("fresh16-cf-dev", LANG / "fresh16_dev.jsonl", True, "ceasefire", languages=CEASEFIRE_ONLY_FRESH16),
 )
 
 
