@@ -89,7 +89,8 @@ CEASEFIRE_ONLY_FRESH2 = frozenset({"pl", "nl", "ro", "bg", "el", "hr", "hi", "id
 CEASEFIRE_ONLY_FRESH3 = frozenset({"th", "km", "my", "ms", "am", "so", "bn", "ur", "ps", "hy", "ka", "sw", "sr", "bs"})
 CEASEFIRE_ONLY_FRESH4 = frozenset({"hy", "ur", "km", "sw", "ps", "sr", "bs", "ms"})
 CEASEFIRE_ONLY_FRESH14 = frozenset({"az", "ro", "bg", "bs", "hr", "pl", "hi", "hy", "zh"})
-CEASEFIRE_ONLY_FRESH16 = frozenset("pl nl ro bg sr hr bs el hy az ka zh ja ko hi ur bn my th km id ms vi am so sw ps".split())
+CEASEFIRE_ONLY_FRESH16 = frozenset({"pl", "nl", "ro", "bg", "sr", "hr", "bs", "el", "hy", "az", "ka", "zh", "ja", "ko",
+                                    "hi", "ur", "bn", "my", "th", "km", "id", "ms", "vi", "am", "so", "sw", "ps"})
 DATASETS: tuple[Dataset, ...] = (
     Dataset("devset", DEVSET, True, languages=ORIGINAL_LANGUAGES),
     Dataset("holdout", DATA / "enrich_holdout.jsonl", False, languages=ORIGINAL_LANGUAGES),
